@@ -1,0 +1,79 @@
+/* config: the daemon's configuration, read from a libconfig file.
+ *
+ * Every key is optional: config_defaults() fills in the embedded default (DPDK --no-huge, a
+ * net_tap port whose kernel side mgwd configures, SIP on 127.0.0.1:5060), and config_load()
+ * overrides what the file names. Unknown keys and wrong types are errors, reported with the
+ * file, line and key so that an operator can fix them. */
+#ifndef MGW_CONFIG_H
+#define MGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define CONFIG_STR_MAX 256
+#define CONFIG_MAX_EAL_EXTRA 16
+#define CONFIG_MAX_CODECS 8
+
+struct config {
+	/* eal { } */
+	char eal_lcores[CONFIG_STR_MAX];      /* --lcores value, "" = let mgwd pick (0,1) */
+	unsigned eal_memory_mb;               /* -m, default 512 */
+	bool eal_no_huge;                     /* --no-huge, default true */
+	bool eal_no_pci;                      /* --no-pci, default true */
+	char eal_file_prefix[CONFIG_STR_MAX]; /* --file-prefix, default "mgw" */
+	unsigned eal_n_extra;                 /* eal.extra: further EAL arguments, verbatim */
+	char eal_extra[CONFIG_MAX_EAL_EXTRA][CONFIG_STR_MAX];
+
+	/* dataplane { } */
+	unsigned dp_workers;                /* worker lcores, default 1 */
+	unsigned dp_mbufs;                  /* mbufs per port pool, default 8191 */
+	unsigned dp_rx_desc, dp_tx_desc;    /* ring sizes, default 1024 */
+	char dp_vdev[CONFIG_STR_MAX];       /* --vdev for the port, default "net_tap0,iface=mgw0";
+					      "" = use the port(s) EAL finds (PCI) */
+	char dp_tap_iface[64];              /* kernel side interface to configure, default "mgw0";
+					      "" = do not touch the host */
+	struct in_addr dp_tap_addr;         /* kernel side address, default 198.18.0.1 */
+	unsigned dp_tap_prefix;             /* its prefix length, default 24 */
+	struct in_addr dp_media_ip;         /* our media address on the port, default 198.18.0.2 */
+	struct in_addr dp_gateway;          /* next hop for off-link peers, default 0 = none */
+
+	/* media { } */
+	unsigned media_port_min, media_port_max; /* default 10000-20000, RTP ports are even */
+	unsigned media_n_codecs;                 /* codecs offered/accepted, in preference order */
+	char media_codecs[CONFIG_MAX_CODECS][32]; /* default PCMU, PCMA, telephone-event */
+	unsigned media_ptime;                    /* default 20 */
+
+	/* sip { } */
+	struct in_addr sip_listen;  /* default 127.0.0.1 */
+	unsigned sip_port;          /* default 5060 */
+	unsigned sip_t1_ms;         /* RFC 3261 T1, default 500 */
+	char sip_user_agent[64];    /* default "mgw" */
+	unsigned sip_answer_delay_ms; /* echo app rings this long before answering, default 0 */
+
+	/* control { } */
+	char control_socket[CONFIG_STR_MAX]; /* default /run/mgw/mgwd.sock */
+
+	/* limits { } */
+	unsigned limits_max_calls; /* default 10000 */
+
+	/* log { } */
+	int log_level; /* enum log_level, default LOG_INFO */
+};
+
+/** Fill @cfg with the embedded default. */
+void config_defaults(struct config *cfg);
+
+/**
+ * Load @path over the current contents of @cfg (call config_defaults() first).
+ * On error returns -1 and writes a one-line message naming file, line and key into @err
+ * (e.g. "mgw.conf:12: media.port_min: must be an even number between 1024 and 65534").
+ * Returns 0 on success.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t err_len);
+
+/** Cross-field checks (port range, prefix, workers...); same error convention as config_load. */
+int config_validate(const struct config *cfg, const char *path, char *err, size_t err_len);
+
+#endif

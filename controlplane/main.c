@@ -1,0 +1,295 @@
+/* mgwd: the media gateway daemon. Sets up both planes from the configuration, runs the
+ * control plane's single epoll loop on the main lcore, and tears everything down on
+ * SIGINT/SIGTERM. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <urcu-qsbr.h>
+
+#include "controlplane/api.h"
+#include "controlplane/call.h"
+#include "controlplane/config.h"
+#include "controlplane/hostnet.h"
+#include "controlplane/media.h"
+#include "controlplane/sip.h"
+#include "controlplane/status.h"
+#include "dataplane/dp.h"
+#include "shared/log.h"
+
+#define MGW_VERSION "0.1.0"
+#define EXIT_CONFIG 2
+#define LOOP_MAX_WAIT_MS 5
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mgwd [-c FILE] | --check-config FILE | --version\n"
+		   "  with no arguments mgwd runs on its embedded default: DPDK without\n"
+		   "  hugepages, a net_tap port mgw0 (198.18.0.1/24 on the host side,\n"
+		   "  media on 198.18.0.2), SIP on udp 127.0.0.1:5060.\n");
+}
+
+/* Returns 0 to run, 1 to exit 0, -1 to exit with EXIT_CONFIG. */
+static int parse_args(int argc, char **argv, struct config *cfg, const char **path)
+{
+	bool check_only = false;
+	*path = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+			*path = argv[++i];
+		} else if (strcmp(a, "--check-config") == 0 && i + 1 < argc) {
+			*path = argv[++i];
+			check_only = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 1;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("mgwd %s\n", MGW_VERSION);
+			return 1;
+		} else {
+			fprintf(stderr, "mgwd: unknown argument '%s'\n", a);
+			usage(stderr);
+			return -1;
+		}
+	}
+	config_defaults(cfg);
+	char err[512];
+	if (*path && (config_load(cfg, *path, err, sizeof(err)) != 0 ||
+		      config_validate(cfg, *path, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "mgwd: %s\n", err);
+		return -1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", *path);
+		return 1;
+	}
+	return 0;
+}
+
+static int eal_start(const struct config *cfg)
+{
+	char *argv[64];
+	int argc = 0;
+	char mem[16];
+	snprintf(mem, sizeof(mem), "%u", cfg->eal_memory_mb);
+	argv[argc++] = "mgwd";
+	argv[argc++] = "--lcores";
+	argv[argc++] = (char *)cfg->eal_lcores;
+	argv[argc++] = "-m";
+	argv[argc++] = mem;
+	if (cfg->eal_no_huge)
+		argv[argc++] = "--no-huge";
+	if (cfg->eal_no_pci)
+		argv[argc++] = "--no-pci";
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = (char *)cfg->eal_file_prefix;
+	if (cfg->dp_vdev[0]) {
+		argv[argc++] = "--vdev";
+		argv[argc++] = (char *)cfg->dp_vdev;
+	}
+	for (unsigned i = 0; i < cfg->eal_n_extra && argc < 62; i++)
+		argv[argc++] = (char *)cfg->eal_extra[i];
+	argv[argc] = NULL;
+	int rc = rte_eal_init(argc, argv);
+	if (rc < 0)
+		LOG_E("main", "DPDK EAL init failed: %s", rte_strerror(rte_errno));
+	return rc;
+}
+
+static int host_side_check(const struct config *cfg)
+{
+	if (!cfg->dp_tap_iface[0])
+		return 0;
+	char err[256];
+	if (hostnet_check_free(cfg->dp_tap_addr, cfg->dp_tap_prefix, cfg->dp_tap_iface, err,
+			       sizeof(err)) != 0) {
+		LOG_E("main", "refusing to configure %s: %s (set dataplane.tap_address and "
+			      "dataplane.media_ip to a free subnet)",
+		      cfg->dp_tap_iface, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int dataplane_start(const struct config *cfg)
+{
+	char err[256];
+	uint32_t mask = cfg->dp_tap_prefix ? htonl(~0u << (32 - cfg->dp_tap_prefix)) : 0;
+	struct dp_config dc = {
+		.n_workers = cfg->dp_workers,
+		.n_mbufs = cfg->dp_mbufs,
+		.rx_desc = cfg->dp_rx_desc,
+		.tx_desc = cfg->dp_tx_desc,
+		.media_ip = cfg->dp_media_ip.s_addr,
+		.subnet = cfg->dp_media_ip.s_addr & mask,
+		.netmask = mask,
+		.gateway = cfg->dp_gateway.s_addr,
+	};
+	if (dp_init(&dc, media_table(), err, sizeof(err)) != 0) {
+		LOG_E("main", "data plane: %s", err);
+		return -1;
+	}
+	if (cfg->dp_tap_iface[0]) {
+		int rc = hostnet_configure(cfg->dp_tap_iface, cfg->dp_tap_addr, cfg->dp_tap_prefix);
+		if (rc != 0) {
+			LOG_E("main", "cannot configure %s: %s", cfg->dp_tap_iface, strerror(-rc));
+			return -1;
+		}
+	}
+	if (dp_start(err, sizeof(err)) != 0) {
+		LOG_E("main", "data plane: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_event(const struct msg_event *ev, void *ctx)
+{
+	(void)ctx;
+	struct in_addr a = {.s_addr = ev->peer_ip};
+	switch (ev->type) {
+	case MSG_EV_STREAM_FIRST_RX:
+		call_media_seen(ev->stream_id, ev->peer_ip, ev->peer_port);
+		break;
+	case MSG_EV_ARP_LEARNT:
+		LOG_D("dp", "worker %u: %s is at %02x:%02x:%02x:%02x:%02x:%02x", ev->worker,
+		      inet_ntoa(a), ev->mac[0], ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4],
+		      ev->mac[5]);
+		break;
+	default:
+		break;
+	}
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* The control plane: one epoll loop; RCU-offline while it waits. */
+static void control_loop(struct api *api, int sig_fd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	int fds[] = {sip_fd(), api_fd(api), sig_fd};
+	for (int i = 0; i < 3; i++) {
+		ev.data.fd = fds[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	bool running = true;
+	while (running) {
+		int timeout = sip_timeout_ms(call_timers(LOOP_MAX_WAIT_MS));
+		struct epoll_event evs[8];
+		rcu_thread_offline();
+		int n = epoll_wait(ep, evs, 8, timeout);
+		rcu_thread_online();
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == sip_fd()) {
+				sip_on_readable();
+			} else if (fd == api_fd(api)) {
+				api_poll(api);
+			} else if (fd == sig_fd) {
+				struct signalfd_siginfo si;
+				while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						LOG_I("main", "SIGHUP: nothing to reload yet");
+						continue;
+					}
+					LOG_I("main", "signal %u: shutting down", si.ssi_signo);
+					running = false;
+				}
+			}
+		}
+		sip_run();
+		dp_poll_events(on_event, NULL, 1024);
+		rcu_quiescent_state();
+	}
+	close(ep);
+}
+
+static void log_ready(const struct config *cfg)
+{
+	char media[INET_ADDRSTRLEN], tap[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &cfg->dp_media_ip, media, sizeof(media));
+	inet_ntop(AF_INET, &cfg->dp_tap_addr, tap, sizeof(tap));
+	char host_side[128] = "";
+	if (cfg->dp_tap_iface[0])
+		snprintf(host_side, sizeof(host_side), " (host side %s %s/%u)", cfg->dp_tap_iface,
+			 tap, cfg->dp_tap_prefix);
+	LOG_I("main",
+	      "mgwd %s ready: SIP udp:%s, media %s on %u port(s)%s, RTP ports %u-%u, "
+	      "%u worker(s), control %s",
+	      MGW_VERSION, sip_listen_str(), media, dp_n_ports(), host_side,
+	      cfg->media_port_min, cfg->media_port_max, dp_n_workers(), cfg->control_socket);
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	const char *path;
+	int rc = parse_args(argc, argv, &cfg, &path);
+	if (rc != 0)
+		return rc > 0 ? 0 : EXIT_CONFIG;
+	log_set_level((enum log_level)cfg.log_level);
+	if (host_side_check(&cfg) != 0)
+		return 1;
+	int sig_fd = signals_fd();
+	char err[512];
+	if (eal_start(&cfg) < 0)
+		return 1;
+	int status = 1;
+	struct api *api = NULL;
+	rcu_register_thread();
+	if (media_init(&cfg, err, sizeof(err)) != 0 || call_init(&cfg, err, sizeof(err)) != 0) {
+		LOG_E("main", "%s", err);
+		goto out;
+	}
+	if (dataplane_start(&cfg) != 0)
+		goto out;
+	if (sip_init(&cfg, err, sizeof(err)) != 0) {
+		LOG_E("main", "%s", err);
+		goto out;
+	}
+	api = api_create(cfg.control_socket, err, sizeof(err));
+	if (!api) {
+		LOG_E("main", "control socket: %s", err);
+		goto out;
+	}
+	status_register(api, &cfg, MGW_VERSION);
+	log_ready(&cfg);
+	control_loop(api, sig_fd);
+	status = 0;
+out:
+	call_shutdown();
+	dp_stop();
+	rcu_thread_offline();
+	rcu_barrier();
+	rcu_thread_online();
+	dp_close();
+	if (api)
+		api_destroy(api);
+	sip_shutdown();
+	media_shutdown();
+	rcu_unregister_thread();
+	rte_eal_cleanup();
+	LOG_I("main", "stopped");
+	return status;
+}

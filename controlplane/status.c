@@ -1,0 +1,128 @@
+#include "controlplane/status.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "controlplane/call.h"
+#include "controlplane/media.h"
+#include "controlplane/sip.h"
+#include "dataplane/dp.h"
+#include "shared/time.h"
+
+static const struct config *cfg;
+static const char *version;
+static uint64_t started_ms;
+
+static void status_ports(struct jw *w)
+{
+	jw_arr_begin(w);
+	for (unsigned p = 0; p < dp_n_ports(); p++) {
+		struct dp_port_info pi;
+		if (dp_port_info(p, &pi) != 0)
+			continue;
+		char mac[18];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", pi.mac[0], pi.mac[1],
+			 pi.mac[2], pi.mac[3], pi.mac[4], pi.mac[5]);
+		uint64_t dropped = pi.drop;
+		for (unsigned i = 0; i < dp_n_workers(); i++)
+			for (unsigned d = 0; d < DP_DROP_MAX; d++)
+				dropped += dp_worker_stats(i)->drop[d];
+		jw_obj_begin(w);
+		jw_kv_u64(w, "id", p);
+		jw_kv_str(w, "name", pi.name);
+		jw_kv_str(w, "mac", mac);
+		jw_kv_u64(w, "rx", pi.rx);
+		jw_kv_u64(w, "tx", pi.tx);
+		jw_kv_u64(w, "drop", dropped);
+		jw_kv_u64(w, "nic_drop", pi.drop);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void status_workers(struct jw *w)
+{
+	jw_arr_begin(w);
+	for (unsigned i = 0; i < dp_n_workers(); i++) {
+		const struct dp_worker_stats *s = dp_worker_stats(i);
+		jw_obj_begin(w);
+		jw_kv_u64(w, "id", i);
+		jw_kv_u64(w, "lcore", dp_worker_lcore(i));
+		jw_kv_u64(w, "rx", s->rx);
+		jw_kv_u64(w, "tx", s->tx);
+		jw_kv_u64(w, "loops", s->loops);
+		jw_kv_u64(w, "busy", s->busy);
+		jw_kv_u64(w, "idle", s->idle);
+		jw_kv_u64(w, "rtcp", s->rtcp);
+		jw_kv_u64(w, "arp_replies", s->arp_replies);
+		jw_kv_u64(w, "icmp_replies", s->icmp_replies);
+		jw_kv_u64(w, "events_lost", s->events_lost);
+		jw_key(w, "drops");
+		jw_obj_begin(w);
+		for (unsigned d = 0; d < DP_DROP_MAX; d++)
+			jw_kv_u64(w, dp_drop_name(d), s->drop[d]);
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static int cmd_status(const struct json *req, struct jw *w, char *err, size_t err_len, void *ctx)
+{
+	(void)req;
+	(void)err;
+	(void)err_len;
+	(void)ctx;
+	const struct sip_stats *ss = sip_get_stats();
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &cfg->dp_media_ip, ip, sizeof(ip));
+	jw_obj_begin(w);
+	jw_kv_str(w, "version", version);
+	jw_kv_u64(w, "uptime_s", (time_now_ms() - started_ms) / 1000);
+	jw_kv_u64(w, "workers", dp_n_workers());
+	jw_kv_u64(w, "calls", call_count());
+	jw_kv_u64(w, "streams", media_streams());
+	jw_kv_u64(w, "stream_bytes", sizeof(struct stream));
+	jw_kv_u64(w, "ports_free", media_ports_free());
+	jw_kv_u64(w, "ports_total", media_ports_total());
+	jw_kv_str(w, "media_ip", ip);
+	jw_key(w, "sip");
+	jw_obj_begin(w);
+	jw_kv_str(w, "listen", sip_listen_str());
+	jw_kv_u64(w, "rx", ss->rx);
+	jw_kv_u64(w, "tx", ss->tx);
+	jw_kv_u64(w, "bad", ss->bad);
+	jw_kv_u64(w, "bad_answered", ss->bad_answered);
+	jw_kv_u64(w, "dropped", ss->bad - ss->bad_answered);
+	jw_kv_u64(w, "stray", ss->stray);
+	jw_kv_u64(w, "retransmits", ss->retransmits);
+	jw_kv_u64(w, "tx_errors", ss->tx_errors);
+	jw_kv_u64(w, "transactions", sip_transactions());
+	jw_obj_end(w);
+	jw_key(w, "ports");
+	status_ports(w);
+	jw_key(w, "worker_stats");
+	status_workers(w);
+	jw_obj_end(w);
+	return 0;
+}
+
+static int cmd_sessions(const struct json *req, struct jw *w, char *err, size_t err_len,
+			void *ctx)
+{
+	(void)req;
+	(void)err;
+	(void)err_len;
+	(void)ctx;
+	call_list_json(w);
+	return 0;
+}
+
+void status_register(struct api *api, const struct config *c, const char *v)
+{
+	cfg = c;
+	version = v;
+	started_ms = time_now_ms();
+	api_register(api, "status", cmd_status, NULL);
+	api_register(api, "sessions.list", cmd_sessions, NULL);
+}

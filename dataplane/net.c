@@ -1,0 +1,160 @@
+#include "dataplane/net.h"
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dataplane/echo.h"
+#include "dataplane/worker.h"
+
+#define RTP_MIN_LEN 12
+
+static inline int udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
+				uint32_t l4_len)
+{
+	uint32_t sum = rte_raw_cksum(udp, l4_len) + rte_ipv4_phdr_cksum(ip, 0);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+		      int addr_idx, uint32_t l4_len)
+{
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (l4_len < sizeof(*udp) || ulen < sizeof(*udp) || ulen != l4_len) {
+		dp_drop(w, m, DP_DROP_BAD_UDP);
+		return;
+	}
+	uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+	    (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD && udp->dgram_cksum != 0 &&
+	     !udp_cksum_ok(ip, udp, l4_len))) {
+		dp_drop(w, m, DP_DROP_BAD_UDP);
+		return;
+	}
+	uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
+	struct stream *s = stream_table_lookup(dp.table, addr_idx, dport);
+	if (!s) {
+		dp_drop(w, m, DP_DROP_NO_STREAM);
+		return;
+	}
+	if (dport & 1) {
+		/* RTCP: statistics come later; consumed and counted, never reflected. */
+		s->rt.rtcp_pkts++;
+		w->stats.rtcp++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	const uint8_t *rtp = (const uint8_t *)(udp + 1);
+	if (ulen - sizeof(*udp) < RTP_MIN_LEN || (rtp[0] >> 6) != 2) {
+		s->rt.drops++;
+		dp_drop(w, m, DP_DROP_BAD_RTP);
+		return;
+	}
+	switch (s->action) {
+	case STREAM_ECHO:
+		echo_rtp(w, pi, m, s, ip, udp);
+		break;
+	default:
+		s->rt.drops++;
+		dp_drop(w, m, DP_DROP_STREAM);
+		break;
+	}
+}
+
+static void icmp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
+		       struct rte_ether_hdr *eth, struct rte_ipv4_hdr *ip, uint32_t l4_len)
+{
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
+	if (l4_len < sizeof(*icmp) || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
+	    icmp->icmp_code != 0 || rte_raw_cksum(icmp, l4_len) != 0xffff) {
+		dp_drop(w, m, DP_DROP_ICMP);
+		return;
+	}
+	/* Reply in place: only the type changes in the ICMP message. */
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	icmp->icmp_cksum = net_csum_update16(icmp->icmp_cksum,
+					     rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REQUEST << 8),
+					     rte_cpu_to_be_16(RTE_IP_ICMP_ECHO_REPLY << 8));
+	uint32_t src = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = src;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
+	m->ol_flags = 0;
+	w->stats.icmp_replies++;
+	dp_tx(w, pi, m);
+}
+
+static void ipv4_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
+		       struct rte_ether_hdr *eth, uint32_t len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	if (len < sizeof(*ip) || (ip->version_ihl >> 4) != 4) {
+		dp_drop(w, m, DP_DROP_BAD_IP);
+		return;
+	}
+	uint32_t hlen = rte_ipv4_hdr_len(ip);
+	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+	if (hlen < sizeof(*ip) || tot < hlen || tot > len) {
+		dp_drop(w, m, DP_DROP_BAD_IP);
+		return;
+	}
+	uint64_t ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    (ip_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, hlen) != 0xffff)) {
+		dp_drop(w, m, DP_DROP_BAD_IP);
+		return;
+	}
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		dp_drop(w, m, DP_DROP_IP_FRAG);
+		return;
+	}
+	int ai = stream_table_addr_index(dp.table, ip->dst_addr);
+	if (ai < 0) {
+		dp_drop(w, m, DP_DROP_NOT_OURS);
+		return;
+	}
+	/* Trim Ethernet padding so that lengths below are the datagram's own. */
+	if (len > tot)
+		rte_pktmbuf_trim(m, (uint16_t)(len - tot));
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		udp_input(w, pi, m, ip, ai, tot - hlen);
+		break;
+	case IPPROTO_ICMP:
+		icmp_input(w, pi, m, eth, ip, tot - hlen);
+		break;
+	default:
+		dp_drop(w, m, DP_DROP_PROTO);
+		break;
+	}
+}
+
+void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (len < sizeof(struct rte_ether_hdr)) {
+		dp_drop(w, m, DP_DROP_BAD_L2);
+		return;
+	}
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	len -= sizeof(*eth);
+	switch (eth->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		ipv4_input(w, pi, m, eth, len);
+		break;
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		arp_input(w, pi, m);
+		break;
+	default:
+		dp_drop(w, m, DP_DROP_NOT_IPV4);
+		break;
+	}
+}

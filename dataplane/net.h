@@ -1,0 +1,32 @@
+/* net: Ethernet, IPv4, UDP and ICMP for the worker. net_input() takes one received frame,
+ * validates it layer by layer (each failure dropped and counted under one reason), answers
+ * ARP and ICMP echo for our addresses, and hands RTP/RTCP to the stream's action. */
+#ifndef MGW_NET_H
+#define MGW_NET_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+struct dp_worker;
+
+/** Process one frame received on port index @pi. Always consumes @m. */
+void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
+
+/** Incremental one's complement checksum update (RFC 1624 eqn. 3) for a 16-bit word. */
+static inline uint16_t net_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
+{
+	uint32_t sum = (uint16_t)~csum + (uint32_t)(uint16_t)~old + new_;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/** Same for a 32-bit field (two words). Words are taken as they lie in memory. */
+static inline uint16_t net_csum_update32(uint16_t csum, uint32_t old, uint32_t new_)
+{
+	csum = net_csum_update16(csum, (uint16_t)(old >> 16), (uint16_t)(new_ >> 16));
+	return net_csum_update16(csum, (uint16_t)old, (uint16_t)new_);
+}
+
+#endif

@@ -1,0 +1,75 @@
+/* worker: the poll-mode worker and the data plane's internal state. Not for the control plane
+ * (which uses dp.h); shared by the packet modules (net, arp, echo) of the data plane. */
+#ifndef MGW_WORKER_H
+#define MGW_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/arp.h"
+#include "dataplane/dp.h"
+
+#define DP_TX_BUF 64
+
+/* Data plane state set up by dp_init() and read-only once the workers run. */
+struct dp_ctx {
+	struct dp_config cfg;
+	struct stream_table *table;
+	uint16_t n_ports;
+	uint16_t port_ids[DP_MAX_PORTS];
+	struct rte_ether_addr port_mac[DP_MAX_PORTS];
+	struct rte_mempool *pool;
+	struct rte_ring *ev_ring; /* MPSC, worker -> control */
+	uint64_t tsc_hz;
+};
+
+extern struct dp_ctx dp;
+
+struct dp_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_TX_BUF];
+};
+
+struct dp_worker {
+	unsigned id;
+	unsigned lcore;
+	uint16_t queue;              /* this worker's RX and TX queue on every port */
+	bool running;
+	struct rte_ring *cmd_ring;   /* SPSC, control -> this worker */
+	struct dp_worker_stats stats;
+	struct dp_txq txq[DP_MAX_PORTS];
+	struct arp_cache arp;
+};
+
+/** Send everything buffered for port index @pi. */
+void dp_tx_flush(struct dp_worker *w, uint16_t pi);
+
+/** Buffer @m for transmission on port index @pi (flushed once per loop, or when full). */
+static inline void dp_tx(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
+{
+	struct dp_txq *q = &w->txq[pi];
+	if (q->n == DP_TX_BUF)
+		dp_tx_flush(w, pi);
+	q->pkts[q->n++] = m;
+}
+
+static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why)
+{
+	w->stats.drop[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/** Post an event to the control plane; counted as lost when the ring is full. */
+void dp_event(struct dp_worker *w, const struct msg_event *ev);
+
+/** Initialise a worker's private state (also used by unit tests that drive net_input()). */
+void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t queue);
+
+/** The poll loop, launched on a worker lcore with a struct dp_worker * argument. */
+int dp_worker_main(void *arg);
+
+#endif

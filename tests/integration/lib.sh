@@ -1,0 +1,126 @@
+# Shared helpers for the integration tests. Each test sources this file, then calls
+# mgw_setup NAME [CONFIG-LINES]: a network namespace of its own (so it never touches the
+# host's interfaces and cannot collide with a running `make run`), a real mgwd inside it on a
+# net_tap port with its own lcores, file prefix and control socket, and a trap that stops
+# everything and checks that mgwd exits cleanly (and, under ASan, without a report).
+set -euo pipefail
+
+MGW_BIN=${MGW_BIN:?MGW_BIN must point at build/bin}
+MGW_SRC=${MGW_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SCEN="$MGW_SRC/tests/integration/scenarios"
+TAP_ADDR=198.18.0.1
+MEDIA_IP=198.18.0.2
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+
+# Run a command inside the test's namespace.
+nsx() { ip netns exec "$NS" "$@"; }
+
+mgwctl() { nsx "$MGW_BIN/mgwctl" -s "$WORK/mgwd.sock" "$@"; }
+
+# JSON field from the control socket: jget CMD PYTHON-EXPR (on variable r = result)
+jget() {
+	mgwctl --json "$1" | python3 -c "import json,sys; r=json.load(sys.stdin)['result']; print($2)"
+}
+
+mgw_cleanup() {
+	local rc=$?
+	set +e
+	[ -n "${CLEANUP_EXTRA:-}" ] && eval "$CLEANUP_EXTRA"
+	if [ -n "${MGWD_PID:-}" ] && kill -0 "$MGWD_PID" 2>/dev/null; then
+		kill -TERM "$MGWD_PID"
+		for _ in $(seq 100); do kill -0 "$MGWD_PID" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$MGWD_PID" 2>/dev/null; then
+			echo "FAIL: mgwd did not stop within 10 s of SIGTERM" >&2
+			kill -KILL "$MGWD_PID"; rc=1
+		fi
+		wait "$MGWD_PID"; local st=$?
+		if [ $st -ne 0 ]; then echo "FAIL: mgwd exited with status $st" >&2; rc=1; fi
+	fi
+	if [ -f "$WORK/mgwd.log" ] && grep -qE "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:" "$WORK/mgwd.log"; then
+		echo "FAIL: sanitizer report in mgwd log" >&2; rc=1
+	fi
+	if [ $rc -ne 0 ] && [ -f "$WORK/mgwd.log" ]; then
+		echo "=== mgwd log (last 60 lines) ===" >&2; tail -n 60 "$WORK/mgwd.log" >&2
+	fi
+	# Nothing started in the namespace may outlive the test.
+	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "/var/run/dpdk/$PREFIX"
+	[ $rc -eq 0 ] && rm -rf "$WORK"
+	exit $rc
+}
+
+# mgw_setup NAME [extra config text appended to the generated file]
+mgw_setup() {
+	local name=$1 extra=${2:-}
+	NS="mgwt-$name-$$"
+	PREFIX="mgwt-$name-$$"
+	WORK=$(mktemp -d "/tmp/mgwt-$name.XXXXXX")
+	trap mgw_cleanup EXIT
+	ip netns add "$NS"
+	nsx ip link set lo up
+	cat >"$WORK/mgwd.conf" <<CONF
+eal = { lcores = "0@0,1@1"; memory_mb = 256; file_prefix = "$PREFIX"; };
+dataplane = { workers = 1; mbufs = 4095; };
+control = { socket = "$WORK/mgwd.sock"; };
+log = { level = "debug"; };
+$extra
+CONF
+	# ip netns exec execs the program, so $! is mgwd itself (a shell function would not be).
+	ip netns exec "$NS" "$MGW_BIN/mgwd" -c "$WORK/mgwd.conf" >"$WORK/mgwd.log" 2>&1 &
+	MGWD_PID=$!
+	for _ in $(seq 300); do
+		grep -q "ready:" "$WORK/mgwd.log" 2>/dev/null && break
+		kill -0 "$MGWD_PID" 2>/dev/null || fail "mgwd exited during start-up"
+		sleep 0.1
+	done
+	grep -q "ready:" "$WORK/mgwd.log" || fail "mgwd not ready within 30 s"
+	note "mgwd ready in namespace $NS"
+}
+
+# Wait up to $2 seconds (default 10) for a python expression over the status to hold.
+wait_status() {
+	local expr=$1 limit=${2:-10} i
+	for i in $(seq $((limit * 10))); do
+		[ "$(jget status "$expr")" = "True" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# After each test: no call left and every media port back in the pool.
+assert_clean() {
+	wait_status "r['calls'] == 0 and r['streams'] == 0 and r['ports_free'] == r['ports_total']" 10 ||
+		fail "not clean: $(mgwctl --json status)"
+	note "clean: 0 calls, 0 streams, all ports free"
+}
+
+# Start tshark on the tap's host side; capture goes to $WORK/$1.pcap.
+capture_start() {
+	local file="$WORK/$1.pcap"
+	ip netns exec "$NS" tshark -q -i mgw0 -f "udp and host $MEDIA_IP" -w "$file" >"$WORK/tshark.log" 2>&1 &
+	TSHARK_PID=$!
+	CLEANUP_EXTRA='kill $TSHARK_PID 2>/dev/null; wait $TSHARK_PID 2>/dev/null'
+	for _ in $(seq 100); do
+		grep -q "Capturing on" "$WORK/tshark.log" && return 0
+		sleep 0.1
+	done
+	fail "tshark did not start: $(cat "$WORK/tshark.log")"
+}
+
+capture_stop() {
+	sleep 0.5
+	kill -TERM "$TSHARK_PID" 2>/dev/null || true
+	wait "$TSHARK_PID" 2>/dev/null || true
+	CLEANUP_EXTRA=
+}
+
+sipp_run() {
+	# sipp_run NAME ARGS...: SIPp against mgwd, its statistics in $WORK/NAME_*.csv
+	local name=$1; shift
+	(cd "$WORK" && nsx sipp 127.0.0.1:5060 -i 127.0.0.1 -p 5061 -mi "$TAP_ADDR" -nostdin \
+		-trace_err -error_file "$WORK/$name.err" \
+		-timeout 60s -timeout_error "$@" >"$WORK/$name.out" 2>&1)
+}

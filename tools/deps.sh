@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mgw needs to build, run and test. Idempotent, quiet when
+# everything is present.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config
+      libdpdk-dev dpdk liburcu-dev libosip2-dev libconfig-dev libcmocka-dev
+      sip-tester tshark iproute2 python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q >/dev/null
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
