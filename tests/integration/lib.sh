@@ -17,7 +17,13 @@ note() { echo "--- $*"; }
 # Run a command inside the test's namespace.
 nsx() { ip netns exec "$NS" "$@"; }
 
-mgwctl() { nsx "$MGW_BIN/mgwctl" -s "$WORK/mgwd.sock" "$@"; }
+mgwctl() {
+	if [ -n "${MGW_PRIVATE_RUN:-}" ]; then # mgwd on its defaults, /run private to it
+		nsenter -t "$MGWD_PID" -m -n "$MGW_BIN/mgwctl" "$@"
+	else
+		nsx "$MGW_BIN/mgwctl" -s "$WORK/mgwd.sock" "$@"
+	fi
+}
 
 # JSON field from the control socket: jget CMD PYTHON-EXPR (on variable r = result)
 jget() {
@@ -52,15 +58,41 @@ mgw_cleanup() {
 	exit $rc
 }
 
-# mgw_setup NAME [extra config text appended to the generated file]
-mgw_setup() {
-	local name=$1 extra=${2:-}
+mgw_netns() {
+	local name=$1
 	NS="mgwt-$name-$$"
 	PREFIX="mgwt-$name-$$"
 	WORK=$(mktemp -d "/tmp/mgwt-$name.XXXXXX")
 	trap mgw_cleanup EXIT
 	ip netns add "$NS"
 	nsx ip link set lo up
+}
+
+mgw_wait_ready() {
+	for _ in $(seq 300); do
+		grep -q "ready:" "$WORK/mgwd.log" 2>/dev/null && break
+		kill -0 "$MGWD_PID" 2>/dev/null || fail "mgwd exited during start-up"
+		sleep 0.1
+	done
+	grep -q "ready:" "$WORK/mgwd.log" || fail "mgwd not ready within 30 s"
+	note "mgwd ready in namespace $NS"
+}
+
+# mgwd with no arguments at all, as `make run` starts it: its own network namespace and a
+# private /run (control socket, DPDK runtime files), so that it cannot meet a running make run.
+mgw_setup_default() {
+	mgw_netns "$1"
+	MGW_PRIVATE_RUN=1
+	ip netns exec "$NS" unshare -m --propagation private \
+		sh -c 'mount -t tmpfs mgwt /run && exec "$0"' "$MGW_BIN/mgwd" >"$WORK/mgwd.log" 2>&1 &
+	MGWD_PID=$!
+	mgw_wait_ready
+}
+
+# mgw_setup NAME [extra config text appended to the generated file]
+mgw_setup() {
+	local name=$1 extra=${2:-}
+	mgw_netns "$name"
 	cat >"$WORK/mgwd.conf" <<CONF
 eal = { lcores = "0@0,1@1"; memory_mb = 256; file_prefix = "$PREFIX"; };
 dataplane = { workers = 1; mbufs = 4095; };
@@ -71,13 +103,7 @@ CONF
 	# ip netns exec execs the program, so $! is mgwd itself (a shell function would not be).
 	ip netns exec "$NS" "$MGW_BIN/mgwd" -c "$WORK/mgwd.conf" >"$WORK/mgwd.log" 2>&1 &
 	MGWD_PID=$!
-	for _ in $(seq 300); do
-		grep -q "ready:" "$WORK/mgwd.log" 2>/dev/null && break
-		kill -0 "$MGWD_PID" 2>/dev/null || fail "mgwd exited during start-up"
-		sleep 0.1
-	done
-	grep -q "ready:" "$WORK/mgwd.log" || fail "mgwd not ready within 30 s"
-	note "mgwd ready in namespace $NS"
+	mgw_wait_ready
 }
 
 # Wait up to $2 seconds (default 10) for a python expression over the status to hold.
