@@ -427,23 +427,23 @@ void call_on_request(osip_transaction_t *tr, osip_message_t *req)
 		sip_txn_reply(tr, method_known(m) ? 405 : 501, NULL);
 }
 
-void call_on_ack(const osip_message_t *ack)
+int call_on_ack(const osip_message_t *ack)
 {
 	struct call *c = call_find(ack);
 	const char *ttag = msg_tag(ack->to);
 	if (!c || !ttag || strcmp(ttag, c->to_tag) != 0 ||
 	    strtoul(ack->cseq->number, NULL, 10) != c->invite_cseq) {
 		LOG_D("call", "stray ACK for %s", ack->call_id->number);
-		return;
+		return -1;
 	}
 	if (c->state != CALL_ANSWERED)
-		return; /* retransmitted ACK */
+		return 0; /* retransmitted ACK */
 	c->state = CALL_CONFIRMED;
 	timers_del(c);
 	osip_message_free(c->ok);
 	c->ok = NULL;
 	if (!c->delayed_offer)
-		return;
+		return 0;
 	size_t len = 0;
 	const char *body = sdp_body(ack, &len);
 	struct sdp_stream media;
@@ -453,11 +453,12 @@ void call_on_ack(const osip_message_t *ack)
 		/* Without a usable answer there is no session (RFC 3264 5); no UAC leg to BYE
 		 * with in this release, so the call is released here. */
 		call_end(c, "no usable SDP answer in ACK");
-		return;
+		return 0;
 	}
 	c->remote = media;
 	c->nego = nego;
 	c->have_nego = true;
+	return 0;
 }
 
 int call_absorb_invite(const osip_message_t *req, const struct sockaddr_in *src)

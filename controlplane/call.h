@@ -25,7 +25,9 @@ void call_shutdown(void);
 /* From the SIP layer. */
 void call_on_invite(osip_transaction_t *tr, osip_message_t *req);
 void call_on_request(osip_transaction_t *tr, osip_message_t *req);
-void call_on_ack(const osip_message_t *ack);
+/** An ACK that matched no transaction (the ACK for a 2xx). Returns 0, or -1 when it matches
+ *  no dialog either. */
+int call_on_ack(const osip_message_t *ack);
 /** An INVITE that matched no transaction: a retransmission of one we already answered 2xx?
  *  Then resend the 2xx and return 1; otherwise 0. */
 int call_absorb_invite(const osip_message_t *req, const struct sockaddr_in *src);

@@ -67,6 +67,8 @@ static const struct config_key config_keys[] = {
 	CFG_STR("dataplane", "tap_iface", dp_tap_iface, false),
 	{"dataplane", "tap_address", CK_TAPADDR, 0, 0, 0, 0, NULL, false, 0, 0},
 	CFG_IPV4("dataplane", "media_ip", dp_media_ip),
+	CFG_UINT("dataplane", "media_ip_count", dp_media_ip_count, 1, 64, NULL),
+	CFG_UINT("dataplane", "media_prefix", dp_media_prefix, 8, 30, NULL),
 	CFG_IPV4("dataplane", "gateway", dp_gateway),
 	CFG_UINT("media", "port_min", media_port_min, 1024, 65534, PORT_MSG),
 	CFG_UINT("media", "port_max", media_port_max, 1024, 65534, NULL),
@@ -116,6 +118,8 @@ void config_defaults(struct config *cfg)
 	inet_pton(AF_INET, "198.18.0.1", &cfg->dp_tap_addr);
 	cfg->dp_tap_prefix = 24;
 	inet_pton(AF_INET, "198.18.0.2", &cfg->dp_media_ip);
+	cfg->dp_media_ip_count = 1;
+	cfg->dp_media_prefix = 24;
 	cfg->dp_gateway.s_addr = htonl(INADDR_ANY);
 
 	cfg->media_port_min = 10000;
@@ -194,12 +198,26 @@ static int rule_media_ip(const struct config *cfg, char *msg, size_t len)
 		snprintf(msg, len, "must not be 0.0.0.0");
 		return -1;
 	}
+	uint32_t media = ntohl(cfg->dp_media_ip.s_addr);
+	uint32_t last = media + cfg->dp_media_ip_count - 1;
+	char a[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &cfg->dp_media_ip, a, sizeof(a));
+	uint32_t pmask = prefix_mask(cfg->dp_media_prefix);
+	if (last < media || (last & pmask) != (media & pmask) || (last & ~pmask) == ~pmask) {
+		snprintf(msg, len, "%s and the %u addresses after it (dataplane.media_ip_count) "
+			 "leave the /%u subnet (dataplane.media_prefix)",
+			 a, cfg->dp_media_ip_count - 1, cfg->dp_media_prefix);
+		return -1;
+	}
 	if (cfg->dp_tap_iface[0] == '\0')
 		return 0;
 	uint32_t mask = prefix_mask(cfg->dp_tap_prefix);
-	uint32_t tap = ntohl(cfg->dp_tap_addr.s_addr), media = ntohl(cfg->dp_media_ip.s_addr);
-	char a[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &cfg->dp_media_ip, a, sizeof(a));
+	uint32_t tap = ntohl(cfg->dp_tap_addr.s_addr);
+	if (tap > media && tap <= last) {
+		snprintf(msg, len, "the media addresses from %s (dataplane.media_ip_count %u) "
+			 "include the kernel side's address", a, cfg->dp_media_ip_count);
+		return -1;
+	}
 	inet_ntop(AF_INET, &cfg->dp_tap_addr, t, sizeof(t));
 	if ((tap & mask) != (media & mask)) {
 		snprintf(msg, len, "%s is outside the tap subnet %s/%u (dataplane.tap_address)", a,

@@ -36,7 +36,10 @@ struct config {
 					      "" = do not touch the host */
 	struct in_addr dp_tap_addr;         /* kernel side address, default 198.18.0.1 */
 	unsigned dp_tap_prefix;             /* its prefix length, default 24 */
-	struct in_addr dp_media_ip;         /* our media address on the port, default 198.18.0.2 */
+	struct in_addr dp_media_ip;         /* our (first) media address, default 198.18.0.2 */
+	unsigned dp_media_ip_count;         /* media addresses from dp_media_ip on, default 1 */
+	unsigned dp_media_prefix;           /* on-link prefix length of the media addresses,
+					      default 24 */
 	struct in_addr dp_gateway;          /* next hop for off-link peers, default 0 = none */
 
 	/* media { } */

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +140,15 @@ osip_message_t *sip_response(const osip_message_t *req, int code, const char *to
 		rc = osip_call_id_clone(req->call_id, &r->call_id);
 	if (rc == 0 && req->cseq)
 		rc = osip_cseq_clone(req->cseq, &r->cseq);
-	if (rc == 0 && r->to && to_tag && code > 100) {
+	if (rc == 0 && r->to && code > 100) {
+		/* Every response but 100 to a request without a To tag carries one (RFC 3261
+		 * 8.2.6.2): refusals outside any call get a fresh tag. */
 		osip_generic_param_t *tag = NULL;
+		char fresh[20];
+		if (!to_tag) {
+			snprintf(fresh, sizeof(fresh), "%08lx%08lx", random(), random());
+			to_tag = fresh;
+		}
 		if (osip_to_get_tag(r->to, &tag) != 0)
 			osip_to_set_tag(r->to, osip_strdup(to_tag));
 	}
@@ -286,7 +294,8 @@ static void sip_new_request(osip_event_t *ev, const struct sockaddr_in *src)
 {
 	osip_message_t *m = ev->sip;
 	if (MSG_IS_ACK(m)) {
-		call_on_ack(m);
+		if (call_on_ack(m) != 0)
+			stats.stray++;
 		osip_event_free(ev);
 		return;
 	}
@@ -421,6 +430,20 @@ static void sip_set_callbacks(void)
 	osip_set_transport_error_callback(osip, OSIP_NIST_TRANSPORT_ERROR, cb_transport_error);
 }
 
+/* osip traces every datagram it cannot parse to stdout: route its traces to our log at debug
+ * level instead, so that the log level holds and a peer cannot flood the log. */
+static void sip_osip_trace(const char *file, int line, osip_trace_level_t level, const char *fmt,
+			   va_list ap)
+{
+	(void)level;
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	char text[512];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	text[strcspn(text, "\r\n")] = '\0';
+	LOG_D("sip", "osip %s:%d: %s", file, line, text);
+}
+
 int sip_init(const struct config *cfg, char *err, size_t err_len)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -430,6 +453,7 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 	snprintf(user_agent, sizeof(user_agent), "%s", cfg->sip_user_agent);
 	t1_ms = cfg->sip_t1_ms;
 	memset(&stats, 0, sizeof(stats));
+	osip_trace_initialize_func(OSIP_INFO1, sip_osip_trace);
 	if (osip_init(&osip) != 0) {
 		snprintf(err, err_len, "sip: osip_init failed");
 		return -1;

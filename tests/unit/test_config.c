@@ -272,6 +272,15 @@ static void tap_subnet_rules_are_enforced(void **state)
 	/* moving only the tap subnet leaves the default media IP outside: the tap line is named */
 	assert_int_equal(tc_load(&c, "\ndataplane = { tap_address = \"10.0.0.1/24\"; };\n"), -1);
 	tc_expect_err(2, "dataplane.media_ip: 198.18.0.2 is outside");
+	/* the media address pool must stay in its subnet and off the tap's address */
+	assert_int_equal(tc_load(&c, "dataplane = { media_ip = \"198.18.0.250\"; "
+				     "media_ip_count = 6; };\n"), -1);
+	tc_expect_err(1, "dataplane.media_ip: 198.18.0.250 and the 5 addresses after it");
+	assert_int_equal(tc_load(&c, "dataplane = { tap_address = \"198.18.0.9/24\";\n"
+				     "media_ip_count = 16; };\n"), -1);
+	tc_expect_err(1, "include the kernel side's address");
+	assert_int_equal(tc_load(&c, "dataplane = { media_ip_count = 32; };\n"), 0);
+	assert_int_equal(c.dp_media_ip_count, 32);
 	/* with no tap to configure, media_ip may be anything */
 	assert_int_equal(tc_load(&c, "dataplane = { tap_iface = \"\"; media_ip = \"10.1.1.1\"; };"),
 			 0);
