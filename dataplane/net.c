@@ -23,11 +23,11 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 		      int addr_idx, uint32_t l4_len)
 {
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
-	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (l4_len < sizeof(*udp) || ulen < sizeof(*udp) || ulen != l4_len) {
+	if (l4_len < sizeof(*udp) || rte_be_to_cpu_16(udp->dgram_len) != l4_len) {
 		dp_drop(w, m, DP_DROP_BAD_UDP);
 		return;
 	}
+	uint16_t ulen = (uint16_t)l4_len;
 	uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 	    (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD && udp->dgram_cksum != 0 &&
