@@ -21,6 +21,7 @@
 #include "controlplane/config.h"
 #include "controlplane/hostnet.h"
 #include "controlplane/media.h"
+#include "controlplane/pairs.h"
 #include "controlplane/sip.h"
 #include "controlplane/status.h"
 #include "dataplane/dp.h"
@@ -274,11 +275,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	status_register(api, &cfg, MGW_VERSION);
+	pairs_register(api);
 	log_ready(&cfg);
 	control_loop(api, sig_fd);
 	status = 0;
 out:
 	call_shutdown();
+	pairs_shutdown();
 	dp_stop();
 	rcu_thread_offline();
 	rcu_barrier();

@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include <rte_cycles.h>
+
 #include "controlplane/call.h"
 #include "controlplane/media.h"
+#include "controlplane/pairs.h"
 #include "controlplane/sip.h"
 #include "dataplane/dp.h"
 #include "shared/time.h"
@@ -12,6 +15,7 @@
 static const struct config *cfg;
 static const char *version;
 static uint64_t started_ms;
+static uint64_t tsc_hz;
 
 static void status_ports(struct jw *w)
 {
@@ -57,6 +61,8 @@ static void status_workers(struct jw *w)
 		jw_kv_u64(w, "arp_replies", s->arp_replies);
 		jw_kv_u64(w, "icmp_replies", s->icmp_replies);
 		jw_kv_u64(w, "events_lost", s->events_lost);
+		jw_kv_u64(w, "loop_gap_max_ns",
+			  tsc_hz ? (uint64_t)((double)s->loop_gap_max * 1e9 / (double)tsc_hz) : 0);
 		jw_key(w, "drops");
 		jw_obj_begin(w);
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)
@@ -82,7 +88,10 @@ static int cmd_status(const struct json *req, struct jw *w, char *err, size_t er
 	jw_kv_u64(w, "workers", dp_n_workers());
 	jw_kv_u64(w, "calls", call_count());
 	jw_kv_u64(w, "streams", media_streams());
-	jw_kv_u64(w, "stream_bytes", sizeof(struct stream));
+	jw_kv_u64(w, "media_pairs", pairs_count());
+	jw_kv_u64(w, "stream_bytes", media_stream_bytes());
+	jw_kv_u64(w, "table_bytes", media_table_bytes());
+	jw_kv_u64(w, "media_addresses", media_n_addrs());
 	jw_kv_u64(w, "ports_free", media_ports_free());
 	jw_kv_u64(w, "ports_total", media_ports_total());
 	jw_kv_str(w, "media_ip", ip);
@@ -118,11 +127,27 @@ static int cmd_sessions(const struct json *req, struct jw *w, char *err, size_t 
 	return 0;
 }
 
+static int cmd_stats_reset(const struct json *req, struct jw *w, char *err, size_t err_len,
+			   void *ctx)
+{
+	(void)req;
+	(void)ctx;
+	struct msg_cmd cmd = {.type = MSG_CMD_STATS_RESET};
+	if (dp_send_cmd(-1, &cmd) != 0) {
+		snprintf(err, err_len, "a worker's command ring is full");
+		return -1;
+	}
+	jw_null(w);
+	return 0;
+}
+
 void status_register(struct api *api, const struct config *c, const char *v)
 {
 	cfg = c;
+	tsc_hz = rte_get_tsc_hz();
 	version = v;
 	started_ms = time_now_ms();
 	api_register(api, "status", cmd_status, NULL);
 	api_register(api, "sessions.list", cmd_sessions, NULL);
+	api_register(api, "stats.reset", cmd_stats_reset, NULL);
 }

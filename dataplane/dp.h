@@ -40,7 +40,8 @@ enum dp_drop {
 	DP_DROP_BAD_UDP,    /* UDP length or checksum */
 	DP_DROP_NO_STREAM,  /* no stream on the destination port */
 	DP_DROP_BAD_RTP,    /* not RTP version 2, or shorter than its header */
-	DP_DROP_STREAM,     /* the stream's action drops media (inactive) */
+	DP_DROP_STREAM,     /* the stream's action or direction drops media (inactive, no peer) */
+	DP_DROP_WRONG_SOURCE, /* not from the stream's (latched) peer */
 	DP_DROP_ARP,        /* ARP not for us, or malformed */
 	DP_DROP_NO_NEIGH,   /* next hop not resolved yet (an ARP request was sent) */
 	DP_DROP_TX_FULL,    /* the TX queue did not take the packet */
@@ -55,6 +56,7 @@ struct dp_worker_stats {
 	uint64_t arp_replies;     /* ARP requests answered */
 	uint64_t icmp_replies;    /* ICMP echo replies sent */
 	uint64_t events_lost;     /* event ring full */
+	uint64_t loop_gap_max;    /* worst tsc ticks between two poll loops since the last reset */
 	uint64_t drop[DP_DROP_MAX];
 } __attribute__((aligned(64)));
 

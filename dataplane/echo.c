@@ -8,18 +8,12 @@
 #include <rte_udp.h>
 
 #include "dataplane/net.h"
+#include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 
 /* Timestamp step assumed across a change of the sender's SSRC (20 ms at 8 kHz). */
 #define ECHO_TS_GAP 160
 
-struct rtp_hdr {
-	uint8_t vpxcc;
-	uint8_t mpt;
-	uint16_t seq;
-	uint32_t ts;
-	uint32_t ssrc;
-} __attribute__((packed));
 
 static void echo_first_rx(struct dp_worker *w, struct stream *s, const struct rte_ipv4_hdr *ip,
 			  const struct rte_udp_hdr *udp)
@@ -48,7 +42,8 @@ void echo_rtp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct strea
 
 	rt->rx_pkts++;
 	rt->rx_bytes += m->pkt_len;
-	rt->last_rx_tsc = rte_rdtsc();
+	rt->last_rx_tsc = w->now;
+	rtp_stats_update(&rt->rtp, rte_be_to_cpu_16(rtp->seq), in_ts, rtp_arrival(w->now, s->ts_mult));
 	if (unlikely(rt->src_ip == 0))
 		echo_first_rx(w, s, ip, udp);
 

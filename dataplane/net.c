@@ -6,9 +6,63 @@
 #include <rte_udp.h>
 
 #include "dataplane/echo.h"
+#include "dataplane/relay.h"
+#include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 
-#define RTP_MIN_LEN 12
+
+/* Symmetric RTP: is this packet from the stream's peer? The first acceptable packet latches
+ * the peer's real address (one word, read whole by the worker relaying towards it). */
+static inline int stream_accept(struct dp_worker *w, struct stream *s,
+				const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
+				int rtcp)
+{
+	uint64_t *slot = rtcp ? &s->rt.rtcp_peer : &s->rt.peer;
+	uint64_t src = (uint64_t)ip->src_addr << 32 | (uint64_t)udp->src_port << 16 | 1;
+	uint64_t cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (likely(cur == src))
+		return 1;
+	if (cur)
+		return 0;
+	uint16_t want_port = rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(s->peer_port) + 1)
+				  : s->peer_port;
+	if ((s->latch == STREAM_LATCH_IP && s->peer_ip && ip->src_addr != s->peer_ip) ||
+	    (s->latch == STREAM_LATCH_OFF &&
+	     (ip->src_addr != s->peer_ip || udp->src_port != want_port)))
+		return 0;
+	__atomic_store_n(slot, src, __ATOMIC_RELAXED);
+	if (!rtcp) {
+		struct msg_event ev = {
+			.type = MSG_EV_STREAM_FIRST_RX,
+			.worker = (uint16_t)w->id,
+			.local_port = s->local_port,
+			.peer_port = udp->src_port,
+			.local_ip = s->local_ip,
+			.peer_ip = ip->src_addr,
+			.stream_id = s->id,
+		};
+		dp_event(w, &ev);
+	}
+	return 1;
+}
+
+/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise. */
+static void rtcp_input(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
+		       struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp)
+{
+	s->rt.rtcp_pkts++;
+	w->stats.rtcp++;
+	if (s->action != STREAM_RELAY) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(!stream_accept(w, s, ip, udp, 1))) {
+		s->rt.wrong_source++;
+		dp_drop(w, m, DP_DROP_WRONG_SOURCE);
+		return;
+	}
+	relay_packet(w, m, s, ip, udp, 1);
+}
 
 static inline int udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 				uint32_t l4_len)
@@ -42,14 +96,11 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 		return;
 	}
 	if (dport & 1) {
-		/* RTCP: statistics come later; consumed and counted, never reflected. */
-		s->rt.rtcp_pkts++;
-		w->stats.rtcp++;
-		rte_pktmbuf_free(m);
+		rtcp_input(w, m, s, ip, udp);
 		return;
 	}
-	const uint8_t *rtp = (const uint8_t *)(udp + 1);
-	if (ulen - sizeof(*udp) < RTP_MIN_LEN || (rtp[0] >> 6) != 2) {
+	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(udp + 1);
+	if (ulen - sizeof(*udp) < RTP_HDR_LEN || (rtp->vpxcc >> 6) != 2) {
 		s->rt.drops++;
 		dp_drop(w, m, DP_DROP_BAD_RTP);
 		return;
@@ -57,6 +108,24 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 	switch (s->action) {
 	case STREAM_ECHO:
 		echo_rtp(w, pi, m, s, ip, udp);
+		break;
+	case STREAM_RELAY:
+		if (unlikely(!(s->dir & STREAM_DIR_RECV))) {
+			s->rt.drops++;
+			dp_drop(w, m, DP_DROP_STREAM);
+			break;
+		}
+		if (unlikely(!stream_accept(w, s, ip, udp, 0))) {
+			s->rt.wrong_source++;
+			dp_drop(w, m, DP_DROP_WRONG_SOURCE);
+			break;
+		}
+		s->rt.rx_pkts++;
+		s->rt.rx_bytes += m->pkt_len;
+		s->rt.last_rx_tsc = w->now;
+		rtp_stats_update(&s->rt.rtp, rte_be_to_cpu_16(rtp->seq), rte_be_to_cpu_32(rtp->ts),
+				 rtp_arrival(w->now, s->ts_mult));
+		relay_packet(w, m, s, ip, udp, 0);
 		break;
 	default:
 		s->rt.drops++;

@@ -25,6 +25,7 @@ static const char *const drop_names[DP_DROP_MAX] = {
 	[DP_DROP_ICMP] = "icmp",           [DP_DROP_BAD_UDP] = "bad_udp",
 	[DP_DROP_NO_STREAM] = "no_stream", [DP_DROP_BAD_RTP] = "bad_rtp",
 	[DP_DROP_STREAM] = "stream_drop",  [DP_DROP_ARP] = "arp",
+	[DP_DROP_WRONG_SOURCE] = "wrong_source",
 	[DP_DROP_NO_NEIGH] = "no_neighbour", [DP_DROP_TX_FULL] = "tx_full",
 };
 

@@ -50,6 +50,9 @@ static void worker_commands(struct dp_worker *w)
 		case MSG_CMD_ARP_FLUSH:
 			arp_cache_flush(&w->arp);
 			break;
+		case MSG_CMD_STATS_RESET:
+			w->stats.loop_gap_max = 0;
+			break;
 		default:
 			break;
 		}
@@ -66,6 +69,7 @@ static void worker_rx(struct dp_worker *w, uint16_t pi)
 	}
 	w->stats.busy++;
 	w->stats.rx += n;
+	w->now = rte_rdtsc();
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -80,13 +84,18 @@ int dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	rcu_register_thread();
 	w->running = true;
+	uint64_t last = rte_rdtsc();
 	while (w->running) {
+		uint64_t t = rte_rdtsc();
+		if (unlikely(t - last > w->stats.loop_gap_max))
+			w->stats.loop_gap_max = t - last;
+		last = t;
 		for (uint16_t pi = 0; pi < dp.n_ports; pi++) {
 			worker_rx(w, pi);
 			dp_tx_flush(w, pi);
 		}
 		w->stats.loops++;
-		if (unlikely((w->stats.loops & 1023) == 0))
+		if (unlikely((w->stats.loops & 255) == 0))
 			worker_commands(w);
 		rcu_quiescent_state();
 	}

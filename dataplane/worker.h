@@ -39,6 +39,7 @@ struct dp_worker {
 	unsigned lcore;
 	uint16_t queue;              /* this worker's RX and TX queue on every port */
 	bool running;
+	uint64_t now;                /* rte_rdtsc() at the start of the current burst */
 	struct rte_ring *cmd_ring;   /* SPSC, control -> this worker */
 	struct dp_worker_stats stats;
 	struct dp_txq txq[DP_MAX_PORTS];

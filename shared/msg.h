@@ -11,6 +11,7 @@
 enum msg_cmd_type {
 	MSG_CMD_QUIT = 1,       /* leave the poll loop */
 	MSG_CMD_ARP_FLUSH = 2,  /* forget learnt neighbours */
+	MSG_CMD_STATS_RESET = 3, /* restart the worst-loop-gap measurement */
 };
 
 struct msg_cmd {

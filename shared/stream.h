@@ -18,30 +18,65 @@
 #ifndef MGW_STREAM_H
 #define MGW_STREAM_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 
 #include <urcu-qsbr.h>
 
 enum stream_action {
-	STREAM_DROP = 0, /* count and drop (media not yet wanted, or inactive) */
-	STREAM_ECHO = 1, /* send RTP back to its sender as a proper RTP source */
+	STREAM_DROP = 0,  /* count and drop (media not yet wanted, or inactive) */
+	STREAM_ECHO = 1,  /* send RTP back to its sender as a proper RTP source */
+	STREAM_RELAY = 2, /* send to the other leg's peer, from the other leg's address */
+};
+
+/* Who may send to a stream (symmetric RTP). */
+enum stream_latch {
+	STREAM_LATCH_ANY = 0, /* the first valid packet from anywhere fixes the peer */
+	STREAM_LATCH_IP = 1,  /* the first packet from the SDP peer's IP (any port) fixes it */
+	STREAM_LATCH_OFF = 2, /* only the SDP peer's exact address:port is accepted */
+};
+
+/* Media direction as the data plane enforces it (from the SDP a= attributes). */
+#define STREAM_DIR_RECV 0x1 /* accept media from the peer */
+#define STREAM_DIR_SEND 0x2 /* send media to the peer */
+
+/* RFC 3550 receiver statistics (appendix A.1, A.8), kept by the receiving worker. [w] */
+struct rtp_stats {
+	uint32_t received;   /* packets counted (after probation) */
+	uint32_t cycles;     /* sequence number wraps, << 16 */
+	uint32_t base_seq;   /* first sequence number */
+	uint32_t bad_seq;    /* RTP_SEQ_MOD + 1 when no jump is suspected */
+	uint16_t max_seq;    /* highest sequence number seen */
+	uint16_t probation;  /* sequential packets still needed to validate a new source */
+	uint32_t transit;    /* relative transit time of the last packet */
+	uint32_t jitter;     /* interarrival jitter in timestamp units, scaled by 16 */
+	uint8_t init;        /* a first packet has been seen */
 };
 
 /* Worker-written receive/transmit state and counters. [w] */
 struct stream_rt {
 	uint64_t rx_pkts, rx_bytes;     /* RTP received */
-	uint64_t tx_pkts, tx_bytes;     /* RTP sent */
+	uint64_t tx_pkts, tx_bytes;     /* RTP sent: ECHO back to the sender; RELAY: received
+					 * here and sent on from the other leg (so that every
+					 * counter a worker writes lives in the stream it
+					 * received on) */
 	uint64_t rtcp_pkts;             /* RTCP received (consumed) */
 	uint64_t drops;                 /* malformed RTP, media direction */
 	uint64_t last_rx_tsc;           /* rte_rdtsc() of the last packet, 0 = none yet */
 	uint32_t src_ip;                /* first sender seen (network order), 0 = none */
 	uint16_t src_port;              /* its port (network order) */
-	/* echo rewrite: our own RTP source */
+	/* our own RTP source: ECHO back, or RELAY with translation towards the other leg */
 	uint16_t out_seq;               /* next sequence number we send */
 	uint32_t in_ssrc;               /* SSRC of the sender we are reflecting */
 	uint32_t ts_offset;             /* added to the sender's timestamp */
 	uint32_t last_out_ts;           /* last timestamp we sent */
 	uint8_t started;                /* a packet has been sent */
+	uint64_t wrong_source;          /* packets dropped: not from the latched peer */
+	/* latched peers, each one word so that the other leg's worker reads it whole:
+	 * ip << 32 | port << 16 | 1, network order fields, 0 = none yet */
+	uint64_t peer;                  /* RTP */
+	uint64_t rtcp_peer;             /* RTCP */
+	struct rtp_stats rtp;
 };
 
 struct stream {
@@ -56,8 +91,17 @@ struct stream {
 	uint32_t ssrc;          /* our SSRC when we are the RTP source */
 	uint32_t ts_base;       /* our first timestamp */
 	uint16_t seq_base;      /* our first sequence number */
-	uint16_t pad1;
+	uint8_t latch;          /* enum stream_latch */
+	uint8_t dir;            /* STREAM_DIR_* */
 	uint64_t id;            /* control-plane id, for events */
+	/* RELAY: the other leg. The two legs of a pair point at each other and are published,
+	 * replaced and retired together, so a worker holding one may use the other until its
+	 * next quiescent state. */
+	struct stream *other;
+	uint8_t port_idx;       /* index of the DPDK port this stream's address lives on */
+	uint8_t translate;      /* RELAY: send with the other leg's own SSRC/seq/ts */
+	uint16_t pad2;
+	uint32_t ts_mult;       /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
 	/* [w] */
 	struct stream_rt rt;
 	/* [cp] reclamation */
@@ -69,6 +113,8 @@ struct stream {
 
 struct stream_table {
 	unsigned n_addrs;                                /* [cp] set before workers start */
+	uint32_t base_h;                                 /* first address, host order */
+	uint8_t contiguous;                              /* addrs[i] == base + i */
 	uint32_t addrs[STREAM_TABLE_MAX_ADDRS];          /* network order */
 	struct stream **slots[STREAM_TABLE_MAX_ADDRS];   /* [cp] RCU pointers, per address */
 	unsigned n_streams;                              /* [cp] */
@@ -82,6 +128,10 @@ void stream_table_destroy(struct stream_table *t);
 /** Address index of @ip (network order) or -1. Workers call it per packet. */
 static inline int stream_table_addr_index(const struct stream_table *t, uint32_t ip)
 {
+	if (t->contiguous) { /* the usual pool: one subtraction */
+		uint32_t i = ntohl(ip) - t->base_h;
+		return i < t->n_addrs ? (int)i : -1;
+	}
 	for (unsigned i = 0; i < t->n_addrs; i++)
 		if (t->addrs[i] == ip)
 			return (int)i;

@@ -1,5 +1,6 @@
 #include "shared/stream.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,11 @@ struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs
 		t->addrs[i] = addrs[i];
 		t->n_addrs = i + 1;
 	}
+	t->base_h = ntohl(addrs[0]);
+	t->contiguous = 1;
+	for (unsigned i = 0; i < n_addrs; i++)
+		if (ntohl(addrs[i]) != t->base_h + i)
+			t->contiguous = 0;
 	return t;
 }
 

@@ -89,17 +89,22 @@ mgw_setup_default() {
 	mgw_wait_ready
 }
 
+base_group() {
+	grep -qE "(^|[^a-z_])$1 *[=:]" <<<"$extra" || printf '%s\n' "$2"
+}
+
 # mgw_setup NAME [extra config text appended to the generated file]
 mgw_setup() {
 	local name=$1 extra=${2:-}
 	mgw_netns "$name"
-	cat >"$WORK/mgwd.conf" <<CONF
-eal = { lcores = "0@0,1@1"; memory_mb = 256; file_prefix = "$PREFIX"; };
-dataplane = { workers = 1; mbufs = 4095; };
-control = { socket = "$WORK/mgwd.sock"; };
-log = { level = "debug"; };
-$extra
-CONF
+	# Base groups, each left out when the test's own text defines that group.
+	{
+		base_group eal "eal = { lcores = \"0@0,1@1\"; memory_mb = 256; file_prefix = \"$PREFIX\"; };"
+		base_group dataplane "dataplane = { workers = 1; mbufs = 4095; };"
+		base_group control "control = { socket = \"$WORK/mgwd.sock\"; };"
+		base_group log "log = { level = \"debug\"; };"
+		printf '%s\n' "$extra"
+	} >"$WORK/mgwd.conf"
 	# ip netns exec execs the program, so $! is mgwd itself (a shell function would not be).
 	ip netns exec "$NS" "$MGW_BIN/mgwd" -c "$WORK/mgwd.conf" >"$WORK/mgwd.log" 2>&1 &
 	MGWD_PID=$!

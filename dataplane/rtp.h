@@ -1,0 +1,45 @@
+/* rtp: RTP header access and RFC 3550 receiver statistics (sequence validation, extended
+ * highest sequence, expected/lost, interarrival jitter), shared by every action. */
+#ifndef MGW_RTP_H
+#define MGW_RTP_H
+
+#include <stdint.h>
+
+#include "shared/stream.h"
+
+#define RTP_HDR_LEN 12
+#define RTP_SEQ_MOD (1u << 16)
+#define RTP_MAX_DROPOUT 3000
+#define RTP_MAX_MISORDER 100
+#define RTP_MIN_SEQUENTIAL 2
+
+struct rtp_hdr {
+	uint8_t vpxcc;
+	uint8_t mpt;
+	uint16_t seq;  /* network order */
+	uint32_t ts;   /* network order */
+	uint32_t ssrc; /* network order */
+} __attribute__((packed));
+
+/**
+ * Account one packet with sequence number @seq, RTP timestamp @ts and arrival time @arrival
+ * (in the same clock units as @ts) into @s, following RFC 3550 A.1 (source validation,
+ * wrap-around, resynchronisation after a large jump) and A.8 (jitter).
+ */
+void rtp_stats_update(struct rtp_stats *s, uint16_t seq, uint32_t ts, uint32_t arrival);
+
+/** Packets expected so far (extended highest sequence - base + 1). */
+uint32_t rtp_stats_expected(const struct rtp_stats *s);
+/** Packets lost so far (expected - received; negative with duplicates). */
+int64_t rtp_stats_lost(const struct rtp_stats *s);
+/** Interarrival jitter in timestamp units. */
+static inline uint32_t rtp_stats_jitter(const struct rtp_stats *s) { return s->jitter >> 4; }
+
+/** Arrival time of a TSC reading in RTP clock units, for a stream's precomputed multiplier
+ *  ts_mult = (clock_rate << 32) / tsc_hz. */
+static inline uint32_t rtp_arrival(uint64_t tsc, uint32_t ts_mult)
+{
+	return (uint32_t)(((unsigned __int128)tsc * ts_mult) >> 32);
+}
+
+#endif
