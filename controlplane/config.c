@@ -74,6 +74,9 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "port_max", media_port_max, 1024, 65534, NULL),
 	CFG_LIST("media", "codecs", media_codecs, media_n_codecs),
 	CFG_UINT("media", "ptime", media_ptime, 10, 200, NULL),
+	CFG_UINT("media", "timeout_s", media_timeout_s, 0, 86400, NULL),
+	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
+	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
 	CFG_UINT("sip", "t1_ms", sip_t1_ms, 10, 10000, NULL),
@@ -129,6 +132,8 @@ void config_defaults(struct config *cfg)
 		snprintf(cfg->media_codecs[i], sizeof(cfg->media_codecs[i]), "%s",
 			 config_codecs[i].name);
 	cfg->media_ptime = 20;
+	cfg->media_timeout_s = 60;
+	cfg->media_hold_timeout_s = 7200;
 
 	inet_pton(AF_INET, "127.0.0.1", &cfg->sip_listen);
 	cfg->sip_port = 5060;
@@ -575,6 +580,8 @@ static int apply_file(struct config *cfg, const config_t *lc, const char *path, 
 	int n = config_setting_length(root);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+		if (strcmp(config_setting_name(g), "routes") == 0)
+			continue; /* read by routes.c (routes_load) */
 		if (!find_key(config_setting_name(g), NULL)) {
 			setting_error(g, path, config_setting_name(g), "unknown group", err,
 				      err_len);

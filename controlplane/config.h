@@ -47,6 +47,11 @@ struct config {
 	unsigned media_n_codecs;                 /* codecs offered/accepted, in preference order */
 	char media_codecs[CONFIG_MAX_CODECS][32]; /* default PCMU, PCMA, telephone-event */
 	unsigned media_ptime;                    /* default 20 */
+	unsigned media_timeout_s;      /* end a call silent both ways this long, default 60, 0 = off */
+	unsigned media_hold_timeout_s; /* the same while on hold, default 7200, 0 = off */
+
+	/* cdr { } */
+	char cdr_file[CONFIG_STR_MAX]; /* call records, one JSON line per call; "" = the log */
 
 	/* sip { } */
 	struct in_addr sip_listen;  /* default 127.0.0.1 */
