@@ -7,9 +7,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "controlplane/b2bua.h"
+#include "controlplane/cdr.h"
+#include "controlplane/dialog.h"
 #include "controlplane/media.h"
+#include "controlplane/routes.h"
 #include "controlplane/sdp.h"
 #include "controlplane/sip.h"
+#include "dataplane/rtp.h"
 #include "shared/log.h"
 #include "shared/time.h"
 
@@ -29,6 +34,7 @@ struct call {
 	char *from_tag;
 	char to_tag[20];
 	char *from_uri, *to_uri;
+	char route[32];
 	uint32_t invite_cseq;
 	enum call_state state;
 	osip_transaction_t *ist;         /* while the INVITE server transaction lives */
@@ -53,6 +59,7 @@ static struct call *buckets[CALL_BUCKETS];
 static struct call *all_calls, *timer_calls;
 static unsigned n_calls;
 static const struct config *cfg;
+static struct routes *routes;
 static const char *codecs[CONFIG_MAX_CODECS];
 
 static unsigned call_hash(const char *s)
@@ -117,6 +124,24 @@ static void timers_del(struct call *c)
 		c->tnext->tprev = c->tprev;
 }
 
+static void call_cdr(const struct call *c, const char *reason, const struct stream_rt *rt)
+{
+	struct jw w;
+	jw_init(&w);
+	cdr_begin(&w, "echo");
+	jw_kv_str(&w, "call_id", c->call_id);
+	jw_kv_str(&w, "caller", c->from_uri);
+	jw_kv_str(&w, "callee", c->to_uri);
+	jw_kv_str(&w, "route", c->route);
+	jw_kv_u64(&w, "duration_ms", time_now_ms() - c->created_ms);
+	jw_kv_str(&w, "end_reason", reason);
+	jw_kv_u64(&w, "rtp_in", rt->rx_pkts);
+	jw_kv_u64(&w, "rtp_out", rt->tx_pkts);
+	jw_kv_i64(&w, "rtp_lost", rtp_stats_lost(&rt->rtp));
+	cdr_emit(&w);
+	jw_free(&w);
+}
+
 static void call_end(struct call *c, const char *reason)
 {
 	struct stream_rt rt;
@@ -125,6 +150,7 @@ static void call_end(struct call *c, const char *reason)
 	LOG_I("call", "ended %s (%s) after %llu ms: %s, rtp in %llu out %llu", c->call_id,
 	      state_names[c->state], (unsigned long long)(time_now_ms() - c->created_ms), reason,
 	      (unsigned long long)rt.rx_pkts, (unsigned long long)rt.tx_pkts);
+	call_cdr(c, reason, &rt);
 	media_ep_release(&c->ep);
 	timers_del(c);
 	struct call **pp = &buckets[call_hash(c->call_id)];
@@ -330,16 +356,17 @@ static void call_reinvite(osip_transaction_t *tr, osip_message_t *req)
 void call_on_invite(osip_transaction_t *tr, osip_message_t *req)
 {
 	if (msg_tag(req->to)) {
-		call_reinvite(tr, req);
+		if (!b2bua_on_invite(tr, req))
+			call_reinvite(tr, req);
 		return;
 	}
 	if (call_require_check(tr, req) != 0)
 		return;
-	if (call_id_taken(req->call_id->number)) {
+	if (call_id_taken(req->call_id->number) || b2bua_owns(req->call_id->number)) {
 		sip_txn_reply(tr, 482, NULL);
 		return;
 	}
-	if (n_calls >= cfg->limits_max_calls) {
+	if (call_count() >= cfg->limits_max_calls) {
 		osip_message_t *r = sip_response(req, 503, NULL, NULL, 0);
 		if (r) {
 			osip_message_set_header(r, "Retry-After", "5");
@@ -347,11 +374,21 @@ void call_on_invite(osip_transaction_t *tr, osip_message_t *req)
 		}
 		return;
 	}
+	const struct route *route = routes_match(routes, dialog_ruri_user(req));
+	if (!route) {
+		sip_txn_reply(tr, 404, NULL);
+		return;
+	}
+	if (route->n_dests) {
+		b2bua_start(tr, req, route);
+		return;
+	}
 	struct call *c = call_new(tr, req);
 	if (!c) {
 		sip_txn_reply(tr, 500, NULL);
 		return;
 	}
+	snprintf(c->route, sizeof(c->route), "%s", route->name);
 	if (media_ep_alloc(&c->ep) != 0) {
 		sip_txn_reply(tr, 503, NULL);
 		call_end(c, "no media port free");
@@ -416,6 +453,8 @@ static bool method_known(const char *m)
 
 void call_on_request(osip_transaction_t *tr, osip_message_t *req)
 {
+	if (b2bua_on_request(tr, req))
+		return;
 	const char *m = req->sip_method;
 	if (strcmp(m, "CANCEL") == 0)
 		call_on_cancel(tr, req);
@@ -429,6 +468,8 @@ void call_on_request(osip_transaction_t *tr, osip_message_t *req)
 
 int call_on_ack(const osip_message_t *ack)
 {
+	if (b2bua_on_ack(ack))
+		return 0;
 	struct call *c = call_find(ack);
 	const char *ttag = msg_tag(ack->to);
 	if (!c || !ttag || strcmp(ttag, c->to_tag) != 0 ||
@@ -461,8 +502,15 @@ int call_on_ack(const osip_message_t *ack)
 	return 0;
 }
 
+int call_on_stray_response(const osip_message_t *resp)
+{
+	return b2bua_on_stray_response(resp);
+}
+
 int call_absorb_invite(const osip_message_t *req, const struct sockaddr_in *src)
 {
+	if (b2bua_absorb_invite(req, src))
+		return 1;
 	struct call *c = call_find(req);
 	if (!c || msg_tag(req->to) || strtoul(req->cseq->number, NULL, 10) != c->invite_cseq)
 		return 0;
@@ -513,12 +561,14 @@ int call_timers(int cap)
 		if (t && t < next)
 			next = t;
 	}
-	return next <= now ? 0 : (int)(next - now);
+	int b2b = b2bua_timers(cap);
+	int own = next <= now ? 0 : (int)(next - now);
+	return b2b < own ? b2b : own;
 }
 
 /* ---- reporting ---- */
 
-unsigned call_count(void) { return n_calls; }
+unsigned call_count(void) { return n_calls + b2bua_count(); }
 
 static void jw_addr(struct jw *w, const char *key, struct in_addr a, uint16_t port)
 {
@@ -559,6 +609,7 @@ void call_list_json(struct jw *w)
 		jw_kv_u64(w, "age_s", (now - c->created_ms) / 1000);
 		jw_obj_end(w);
 	}
+	b2bua_list_json(w);
 	jw_arr_end(w);
 }
 
@@ -573,23 +624,33 @@ void call_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port)
 		      c->seen_port);
 		return;
 	}
+	b2bua_media_seen(stream_id, ip, port);
 }
 
 /* ---- life cycle ---- */
 
 int call_init(const struct config *config, char *err, size_t err_len)
 {
-	(void)err;
-	(void)err_len;
 	cfg = config;
 	for (unsigned i = 0; i < cfg->media_n_codecs; i++)
 		codecs[i] = cfg->media_codecs[i];
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	return 0;
+	b2bua_init(cfg);
+	if (!routes)
+		routes = routes_load(NULL, err, err_len); /* every call to echo */
+	return routes ? 0 : -1;
+}
+
+struct routes *call_set_routes(struct routes *r)
+{
+	struct routes *old = routes;
+	routes = r;
+	return old;
 }
 
 void call_shutdown(void)
 {
+	b2bua_shutdown();
 	while (all_calls)
 		call_end(all_calls, "shutdown");
 }

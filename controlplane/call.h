@@ -18,7 +18,12 @@
 
 struct call;
 
+struct routes;
+
 int call_init(const struct config *cfg, char *err, size_t err_len);
+/** Use @r for new calls (calls in progress keep what they took); returns the previous table
+ *  for the caller to free. */
+struct routes *call_set_routes(struct routes *r);
 /** End every call (shutdown). */
 void call_shutdown(void);
 
@@ -31,6 +36,8 @@ int call_on_ack(const osip_message_t *ack);
 /** An INVITE that matched no transaction: a retransmission of one we already answered 2xx?
  *  Then resend the 2xx and return 1; otherwise 0. */
 int call_absorb_invite(const osip_message_t *req, const struct sockaddr_in *src);
+/** A response that matched no transaction. Returns 0 when a call took it, -1 otherwise. */
+int call_on_stray_response(const osip_message_t *resp);
 /** A transaction of @call terminated. */
 void call_txn_ended(void *call, osip_transaction_t *tr);
 

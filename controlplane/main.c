@@ -22,9 +22,12 @@
 #include "controlplane/hostnet.h"
 #include "controlplane/media.h"
 #include "controlplane/pairs.h"
+#include "controlplane/routes.h"
+#include "controlplane/cdr.h"
 #include "controlplane/sip.h"
 #include "controlplane/status.h"
 #include "dataplane/dp.h"
+#include "dataplane/transcode.h"
 #include "shared/log.h"
 
 #define MGW_VERSION "0.1.0"
@@ -70,10 +73,17 @@ static int parse_args(int argc, char **argv, struct config *cfg, const char **pa
 		fprintf(stderr, "mgwd: %s\n", err);
 		return -1;
 	}
+	struct routes *r = routes_load(*path, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "mgwd: %s\n", err);
+		return -1;
+	}
 	if (check_only) {
-		printf("%s: ok\n", *path);
+		printf("%s: ok (%u route%s)\n", *path, routes_count(r), routes_count(r) == 1 ? "" : "s");
+		routes_free(r);
 		return 1;
 	}
+	routes_free(call_set_routes(r));
 	return 0;
 }
 
@@ -124,8 +134,9 @@ static int host_side_check(const struct config *cfg)
 
 static int dataplane_start(const struct config *cfg)
 {
+	transcode_init(); /* tables read by the workers without synchronisation */
 	char err[256];
-	uint32_t mask = cfg->dp_tap_prefix ? htonl(~0u << (32 - cfg->dp_tap_prefix)) : 0;
+	uint32_t mask = cfg->dp_media_prefix ? htonl(~0u << (32 - cfg->dp_media_prefix)) : 0;
 	struct dp_config dc = {
 		.n_workers = cfg->dp_workers,
 		.n_mbufs = cfg->dp_mbufs,
@@ -151,6 +162,36 @@ static int dataplane_start(const struct config *cfg)
 		LOG_E("main", "data plane: %s", err);
 		return -1;
 	}
+	return 0;
+}
+
+static const char *config_path; /* NULL: the embedded default */
+
+/* Routes and the call record file, re-read without touching calls in progress. */
+static int reload(char *err, size_t err_len)
+{
+	struct routes *r = routes_load(config_path, err, err_len);
+	if (!r) {
+		LOG_E("main", "reload failed, keeping the current routes: %s", err);
+		return -1;
+	}
+	routes_free(call_set_routes(r));
+	struct config fresh;
+	config_defaults(&fresh);
+	if (config_path && config_load(&fresh, config_path, err, err_len) == 0 &&
+	    cdr_open(fresh.cdr_file) != 0)
+		LOG_W("main", "cannot open %s for call records", fresh.cdr_file);
+	LOG_I("main", "reloaded: %u route(s)", routes_count(r));
+	return 0;
+}
+
+static int cmd_reload(const struct json *req, struct jw *w, char *err, size_t err_len, void *ctx)
+{
+	(void)req;
+	(void)ctx;
+	if (reload(err, err_len) != 0)
+		return -1;
+	jw_null(w);
 	return 0;
 }
 
@@ -211,7 +252,8 @@ static void control_loop(struct api *api, int sig_fd)
 				struct signalfd_siginfo si;
 				while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						LOG_I("main", "SIGHUP: nothing to reload yet");
+						char err[512];
+						reload(err, sizeof(err));
 						continue;
 					}
 					LOG_I("main", "signal %u: shutting down", si.ssi_signo);
@@ -249,7 +291,12 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &cfg, &path);
 	if (rc != 0)
 		return rc > 0 ? 0 : EXIT_CONFIG;
+	config_path = path;
 	log_set_level((enum log_level)cfg.log_level);
+	if (cdr_open(cfg.cdr_file) != 0) {
+		fprintf(stderr, "mgwd: cannot open %s for call records\n", cfg.cdr_file);
+		return EXIT_CONFIG;
+	}
 	if (host_side_check(&cfg) != 0)
 		return 1;
 	int sig_fd = signals_fd();
@@ -276,6 +323,7 @@ int main(int argc, char **argv)
 	}
 	status_register(api, &cfg, MGW_VERSION);
 	pairs_register(api);
+	api_register(api, "reload", cmd_reload, NULL);
 	log_ready(&cfg);
 	control_loop(api, sig_fd);
 	status = 0;
@@ -293,6 +341,8 @@ out:
 	media_shutdown();
 	rcu_unregister_thread();
 	rte_eal_cleanup();
+	routes_free(call_set_routes(NULL));
+	cdr_close();
 	LOG_I("main", "stopped");
 	return status;
 }

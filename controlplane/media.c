@@ -138,6 +138,23 @@ int media_ep_echo(struct media_ep *ep, struct in_addr peer, uint16_t peer_port)
 int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
 		   const struct media_peer *pb, bool strict, bool translate)
 {
+	return media_ep_relay_opts(a, b, pa, pb, strict, translate, NULL, NULL);
+}
+
+static void media_leg_apply(struct stream *s, const struct media_leg_opts *o)
+{
+	if (!o)
+		return;
+	s->dir = o->dir;
+	s->xmap = o->map;
+	s->remap = o->map.dir != TRANSCODE_NONE || o->map.audio_in != o->map.audio_out ||
+		   o->map.te_in != o->map.te_out;
+}
+
+int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
+			const struct media_peer *pb, bool strict, bool translate,
+			const struct media_leg_opts *oa, const struct media_leg_opts *ob)
+{
 	struct stream *sa = media_stream_new(a, STREAM_RELAY);
 	struct stream *sb = media_stream_new(b, STREAM_RELAY);
 	if (!sa || !sb) {
@@ -154,6 +171,8 @@ int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_pe
 	sa->translate = sb->translate = translate;
 	sa->other = sb;
 	sb->other = sa;
+	media_leg_apply(sa, oa);
+	media_leg_apply(sb, ob);
 	/* Publish b, then a. A worker that finds either finds its other leg valid until its
 	 * next quiescent state: on republication the old legs are retired by call_rcu, and no
 	 * grace period can end between the two steps because this (registered, online)

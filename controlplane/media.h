@@ -46,6 +46,18 @@ int media_ep_echo(struct media_ep *ep, struct in_addr peer, uint16_t peer_port);
  */
 int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
 		   const struct media_peer *pb, bool strict, bool translate);
+/* Per-leg options of a relay: the media direction the leg's SDP declares (STREAM_DIR_*), and
+ * what happens to the RTP it sends on its way to the other leg (payload type renumbering,
+ * G.711 transcoding). */
+struct media_leg_opts {
+	uint8_t dir;
+	struct transcode_pt_map map;
+};
+
+/** media_ep_relay() with per-leg options (@oa for what @a receives, @ob for @b). */
+int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
+			const struct media_peer *pb, bool strict, bool translate,
+			const struct media_leg_opts *oa, const struct media_leg_opts *ob);
 /** Unpublish the stream (freed after a grace period) and return the port. */
 void media_ep_release(struct media_ep *ep);
 /** The published stream, for statistics (word-sized fields, read as they are), or NULL. */

@@ -512,6 +512,14 @@ int sdp_write_offer(char *buf, size_t len, const char *const *ours, unsigned n_o
 		    struct in_addr local, uint16_t port, unsigned ptime, uint64_t sess_id,
 		    uint64_t sess_ver)
 {
+	return sdp_write_offer_dir(buf, len, ours, n_ours, local, port, ptime, sess_id, sess_ver,
+				   SDP_SENDRECV);
+}
+
+int sdp_write_offer_dir(char *buf, size_t len, const char *const *ours, unsigned n_ours,
+			struct in_addr local, uint16_t port, unsigned ptime, uint64_t sess_id,
+			uint64_t sess_ver, enum sdp_dir dir)
+{
 	struct sdp_codec codecs[SDP_MAX_PT];
 	unsigned n = offer_codecs(ours, n_ours, codecs);
 	struct sdp_buf b;
@@ -530,6 +538,6 @@ int sdp_write_offer(char *buf, size_t len, const char *const *ours, unsigned n_o
 			put(&b, "a=rtpmap:%u %s/%" PRIu32 "\r\n", codecs[i].pt, codecs[i].name,
 			    codecs[i].clock_rate);
 	}
-	put_tail(&b, ptime, SDP_SENDRECV);
+	put_tail(&b, ptime, dir);
 	return put_done(&b);
 }

@@ -89,6 +89,11 @@ int sdp_write_offer(char *buf, size_t len, const char *const *ours, unsigned n_o
 		    struct in_addr local, uint16_t port, unsigned ptime, uint64_t sess_id,
 		    uint64_t sess_ver);
 
+/** sdp_write_offer() with the direction attribute @dir (hold: sendonly / inactive). */
+int sdp_write_offer_dir(char *buf, size_t len, const char *const *ours, unsigned n_ours,
+			struct in_addr local, uint16_t port, unsigned ptime, uint64_t sess_id,
+			uint64_t sess_ver, enum sdp_dir dir);
+
 /**
  * Take the answer to an offer we made (@our_offer codecs @ours): parse @answer, check that its
  * codec is one we offered. Returns SDP_OK with @out filled, or an sdp_err.

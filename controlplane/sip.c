@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,8 +82,12 @@ static void cb_kill(int type, osip_transaction_t *tr)
 	(void)type;
 	osip_remove_transaction(osip, tr);
 	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx && ctx->call)
-		call_txn_ended(ctx->call, tr);
+	if (ctx && ctx->call) {
+		if (ctx->ops)
+			ctx->ops->ended(ctx->call, tr);
+		else
+			call_txn_ended(ctx->call, tr);
+	}
 	if (n_killed == cap_killed) {
 		size_t cap = cap_killed ? cap_killed * 2 : 64;
 		void *p = realloc(killed, cap * sizeof(*killed));
@@ -112,6 +117,23 @@ static void cb_request(int type, osip_transaction_t *tr, osip_message_t *msg)
 {
 	(void)type;
 	call_on_request(tr, msg);
+}
+
+static void cb_response(int type, osip_transaction_t *tr, osip_message_t *msg)
+{
+	(void)type;
+	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
+	if (ctx && ctx->call && ctx->ops)
+		ctx->ops->response(ctx->call, tr, msg);
+}
+
+static void cb_timeout(int type, osip_transaction_t *tr, osip_message_t *msg)
+{
+	(void)type;
+	(void)msg;
+	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
+	if (ctx && ctx->call && ctx->ops)
+		ctx->ops->timeout(ctx->call, tr);
 }
 
 static void cb_transport_error(int type, osip_transaction_t *tr, int error)
@@ -191,6 +213,80 @@ void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag)
 			osip_message_set_accept(r, "application/sdp");
 	}
 	sip_txn_respond(tr, r);
+}
+
+/* ---- client side ---- */
+
+void sip_random_token(char *buf, size_t len)
+{
+	snprintf(buf, len, "%08lx%08lx", random(), random());
+}
+
+int sip_add_via(osip_message_t *req)
+{
+	char branch[24], via[160];
+	sip_random_token(branch, sizeof(branch));
+	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=z9hG4bK%s;rport", listen_str, branch);
+	osip_via_t *v = NULL;
+	if (osip_via_init(&v) != 0)
+		return -1;
+	if (osip_via_parse(v, via) != 0) {
+		osip_via_free(v);
+		return -1;
+	}
+	return osip_list_add(&req->vias, v, 0) < 0 ? -1 : 0;
+}
+
+void sip_txn_own(osip_transaction_t *tr, void *owner, const struct sip_txn_ops *ops)
+{
+	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
+	if (ctx) {
+		ctx->call = owner;
+		ctx->ops = ops;
+	}
+}
+
+static osip_transaction_t *sip_request_start(osip_message_t *req, const struct sockaddr_in *dst,
+					     void *owner, const struct sip_txn_ops *ops,
+					     bool add_via)
+{
+	struct sip_txn *ctx = calloc(1, sizeof(*ctx));
+	osip_transaction_t *tr = NULL;
+	if (!ctx || (add_via && sip_add_via(req) != 0) ||
+	    osip_transaction_init(&tr, MSG_IS_INVITE(req) ? ICT : NICT, osip, req) != 0) {
+		free(ctx);
+		osip_message_free(req);
+		return NULL;
+	}
+	ctx->src = *dst;
+	ctx->call = owner;
+	ctx->ops = ops;
+	osip_transaction_set_your_instance(tr, ctx);
+	osip_event_t *ev = osip_new_outgoing_sipmessage(req);
+	if (!ev) {
+		/* the transaction does not own @req until the event is added */
+		osip_remove_transaction(osip, tr);
+		osip_transaction_set_your_instance(tr, NULL);
+		free(ctx);
+		osip_transaction_free(tr);
+		osip_message_free(req);
+		return NULL;
+	}
+	ev->transactionid = tr->transactionid;
+	osip_transaction_add_event(tr, ev);
+	return tr;
+}
+
+osip_transaction_t *sip_request_send(osip_message_t *req, const struct sockaddr_in *dst,
+				     void *owner, const struct sip_txn_ops *ops)
+{
+	return sip_request_start(req, dst, owner, ops, true);
+}
+
+osip_transaction_t *sip_request_send_as_is(osip_message_t *req, const struct sockaddr_in *dst,
+					   void *owner, const struct sip_txn_ops *ops)
+{
+	return sip_request_start(req, dst, owner, ops, false);
 }
 
 /* ---- input ---- */
@@ -351,7 +447,10 @@ void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
 		return;
 	}
 	if (MSG_IS_RESPONSE(m)) {
-		stats.stray++;
+		/* a 2xx to an INVITE arrives after its client transaction ended (RFC 3261
+		 * 17.1.1.2): the call acknowledges it again */
+		if (call_on_stray_response(m) != 0)
+			stats.stray++;
 		osip_event_free(ev);
 		return;
 	}
@@ -422,12 +521,26 @@ static void sip_set_callbacks(void)
 	};
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
 		osip_set_message_callback(osip, requests[i], cb_request);
+	static const int responses[] = {
+		OSIP_ICT_STATUS_1XX_RECEIVED,  OSIP_ICT_STATUS_2XX_RECEIVED,
+		OSIP_ICT_STATUS_3XX_RECEIVED,  OSIP_ICT_STATUS_4XX_RECEIVED,
+		OSIP_ICT_STATUS_5XX_RECEIVED,  OSIP_ICT_STATUS_6XX_RECEIVED,
+		OSIP_NICT_STATUS_1XX_RECEIVED, OSIP_NICT_STATUS_2XX_RECEIVED,
+		OSIP_NICT_STATUS_3XX_RECEIVED, OSIP_NICT_STATUS_4XX_RECEIVED,
+		OSIP_NICT_STATUS_5XX_RECEIVED, OSIP_NICT_STATUS_6XX_RECEIVED,
+	};
+	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++)
+		osip_set_message_callback(osip, responses[i], cb_response);
+	osip_set_message_callback(osip, OSIP_ICT_STATUS_TIMEOUT, cb_timeout);
+	osip_set_message_callback(osip, OSIP_NICT_STATUS_TIMEOUT, cb_timeout);
 	osip_set_kill_transaction_callback(osip, OSIP_ICT_KILL_TRANSACTION, cb_kill);
 	osip_set_kill_transaction_callback(osip, OSIP_IST_KILL_TRANSACTION, cb_kill);
 	osip_set_kill_transaction_callback(osip, OSIP_NICT_KILL_TRANSACTION, cb_kill);
 	osip_set_kill_transaction_callback(osip, OSIP_NIST_KILL_TRANSACTION, cb_kill);
 	osip_set_transport_error_callback(osip, OSIP_IST_TRANSPORT_ERROR, cb_transport_error);
 	osip_set_transport_error_callback(osip, OSIP_NIST_TRANSPORT_ERROR, cb_transport_error);
+	osip_set_transport_error_callback(osip, OSIP_ICT_TRANSPORT_ERROR, cb_transport_error);
+	osip_set_transport_error_callback(osip, OSIP_NICT_TRANSPORT_ERROR, cb_transport_error);
 }
 
 /* osip traces every datagram it cannot parse to stdout: route its traces to our log at debug

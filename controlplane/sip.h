@@ -26,10 +26,23 @@ struct sip_stats {
 	uint64_t retransmits; /* retransmitted requests absorbed */
 };
 
+/* What a transaction's owner hears about it. Transactions without ops belong to the
+ * call layer (call.h) for server transactions of locally answered calls. */
+struct sip_txn_ops {
+	/* a response to a client transaction (every 1xx-6xx, retransmitted 2xx excepted) */
+	void (*response)(void *owner, osip_transaction_t *tr, osip_message_t *resp);
+	/* Timer B/F: no final response */
+	void (*timeout)(void *owner, osip_transaction_t *tr);
+	/* the transaction terminated; the owner must forget it */
+	void (*ended)(void *owner, osip_transaction_t *tr);
+};
+
 /* Per-transaction context (osip "your instance"). */
 struct sip_txn {
-	struct sockaddr_in src; /* where the request came from: responses go back there */
-	void *call;             /* the call this transaction belongs to, or NULL */
+	struct sockaddr_in src; /* server: where the request came from (responses go back there);
+				 * client: where the request goes */
+	void *call;             /* the owner (a call), or NULL */
+	const struct sip_txn_ops *ops;
 };
 
 int sip_init(const struct config *cfg, char *err, size_t err_len);
@@ -60,6 +73,22 @@ void sip_txn_respond(osip_transaction_t *tr, osip_message_t *resp);
 void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag);
 /** Send @msg outside any transaction (2xx retransmission). Returns 0 or -1. */
 int sip_send_to(const osip_message_t *msg, const struct sockaddr_in *dst);
+/**
+ * Send @req (owned by osip afterwards) to @dst in a new client transaction (ICT for INVITE,
+ * NICT otherwise) owned by @owner. Our Via (fresh branch) is added on top. Returns the
+ * transaction, or NULL (and @req freed) on failure.
+ */
+osip_transaction_t *sip_request_send(osip_message_t *req, const struct sockaddr_in *dst,
+				     void *owner, const struct sip_txn_ops *ops);
+/** The same for a request that already carries its Via (CANCEL: the INVITE's own branch). */
+osip_transaction_t *sip_request_send_as_is(osip_message_t *req, const struct sockaddr_in *dst,
+					   void *owner, const struct sip_txn_ops *ops);
+/** Make @tr (a server transaction) report to @owner. */
+void sip_txn_own(osip_transaction_t *tr, void *owner, const struct sip_txn_ops *ops);
+/** Add our Via with a fresh branch on top of @req. Returns 0 or -1. */
+int sip_add_via(osip_message_t *req);
+/** A random token for tags and Call-IDs. */
+void sip_random_token(char *buf, size_t len);
 /** Our Contact URI, e.g. "<sip:mgw@127.0.0.1:5060>". */
 const char *sip_contact(void);
 const char *sip_listen_str(void);

@@ -46,13 +46,15 @@ static inline int stream_accept(struct dp_worker *w, struct stream *s,
 	return 1;
 }
 
-/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise. */
+/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise. The worker's
+ * rtcp counter is for RTCP consumed, so that every packet is counted once: transmitted,
+ * consumed or dropped. */
 static void rtcp_input(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 		       struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp)
 {
-	s->rt.rtcp_pkts++;
-	w->stats.rtcp++;
 	if (s->action != STREAM_RELAY) {
+		s->rt.rtcp_pkts++;
+		w->stats.rtcp++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -61,6 +63,7 @@ static void rtcp_input(struct dp_worker *w, struct rte_mbuf *m, struct stream *s
 		dp_drop(w, m, DP_DROP_WRONG_SOURCE);
 		return;
 	}
+	s->rt.rtcp_pkts++;
 	relay_packet(w, m, s, ip, udp, 1);
 }
 

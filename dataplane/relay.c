@@ -6,6 +6,7 @@
 
 #include "dataplane/net.h"
 #include "dataplane/rtp.h"
+#include "dataplane/transcode.h"
 #include "dataplane/worker.h"
 
 /* The peer to send to: latched if known, else from SDP. Returns 0 when there is none. */
@@ -15,6 +16,13 @@ static inline uint64_t relay_dest(const struct stream *o, int rtcp)
 					   __ATOMIC_RELAXED);
 	if (latched)
 		return latched;
+	if (rtcp) { /* RTCP not latched yet: next to where RTP comes from */
+		uint64_t rtp = __atomic_load_n(&o->rt.peer, __ATOMIC_RELAXED);
+		if (rtp) {
+			uint16_t p = rte_cpu_to_be_16(rte_be_to_cpu_16((uint16_t)(rtp >> 16)) + 1);
+			return (rtp & 0xffffffff00000000ull) | (uint64_t)p << 16 | 1;
+		}
+	}
 	if (!o->peer_ip || !o->peer_port)
 		return 0;
 	uint16_t port = rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(o->peer_port) + 1)
@@ -42,11 +50,10 @@ static inline uint16_t relay_translate(struct stream *s, const struct stream *o,
 	rt->last_out_ts = out_ts;
 	uint16_t seq = rte_cpu_to_be_16(rt->out_seq++);
 	uint32_t ts = rte_cpu_to_be_32(out_ts), ssrc = rte_cpu_to_be_32(o->ssrc);
-	if (csum) {
-		csum = net_csum_update16(csum, rtp->seq, seq);
-		csum = net_csum_update32(csum, rtp->ts, ts);
-		csum = net_csum_update32(csum, rtp->ssrc, ssrc);
-	}
+	/* Unconditionally: 0 is a valid partial sum here, not "no checksum" (the caller knows). */
+	csum = net_csum_update16(csum, rtp->seq, seq);
+	csum = net_csum_update32(csum, rtp->ts, ts);
+	csum = net_csum_update32(csum, rtp->ssrc, ssrc);
 	rtp->seq = seq;
 	rtp->ts = ts;
 	rtp->ssrc = ssrc;
@@ -58,7 +65,8 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 {
 	struct stream *o = s->other;
 	uint64_t dest = relay_dest(o, rtcp);
-	if (unlikely(!dest || !(o->dir & STREAM_DIR_SEND))) {
+	/* RTCP keeps flowing on hold (RFC 3264 5.1): only media obeys the direction */
+	if (unlikely(!dest || (!rtcp && !(o->dir & STREAM_DIR_SEND)))) {
 		s->rt.drops++;
 		dp_drop(w, m, DP_DROP_STREAM);
 		return;
@@ -82,6 +90,18 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 		c = net_csum_update16(c, udp->src_port, src_port);
 		c = net_csum_update16(c, udp->dst_port, dst_port);
 	}
+	int full_csum = 0;
+	if (!rtcp && s->remap) {
+		/* transcoding or renumbering: the payload changes, so the checksum is redone */
+		int r = transcode_rtp((uint8_t *)(udp + 1),
+				      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp), &s->xmap);
+		if (unlikely(r < 0)) {
+			s->rt.drops++;
+			dp_drop(w, m, DP_DROP_BAD_RTP);
+			return;
+		}
+		full_csum = r;
+	}
 	if (!rtcp && o->translate)
 		c = relay_translate(s, o, (struct rtp_hdr *)(udp + 1), c);
 	if (udp->dgram_cksum)
@@ -93,6 +113,11 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (full_csum && udp->dgram_cksum) {
+		udp->dgram_cksum = 0;
+		uint16_t sum = rte_ipv4_udptcp_cksum(ip, udp);
+		udp->dgram_cksum = sum ? sum : 0xffff;
+	}
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(mac, &eth->dst_addr);
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);

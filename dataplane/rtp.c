@@ -9,8 +9,16 @@ static void rtp_stats_init_seq(struct rtp_stats *s, uint16_t seq)
 	s->received = 0;
 }
 
-/* RFC 3550 A.1: returns 1 when the packet is counted. */
-static int rtp_stats_seq(struct rtp_stats *s, uint16_t seq)
+/* What rtp_stats_seq() made of a packet. */
+enum rtp_seq_verdict {
+	RTP_SEQ_IGNORED,   /* a stray jump: not counted, not part of the timeline */
+	RTP_SEQ_PROBATION, /* a new source not yet validated: not counted */
+	RTP_SEQ_COUNTED,   /* counted, in the same timeline as the previous packet */
+	RTP_SEQ_RESTART,   /* counted, first packet of a restarted source */
+};
+
+/* RFC 3550 A.1 */
+static enum rtp_seq_verdict rtp_stats_seq(struct rtp_stats *s, uint16_t seq)
 {
 	uint16_t udelta = (uint16_t)(seq - s->max_seq);
 	if (s->probation) {
@@ -20,13 +28,13 @@ static int rtp_stats_seq(struct rtp_stats *s, uint16_t seq)
 			if (s->probation == 0) {
 				rtp_stats_init_seq(s, seq);
 				s->received++;
-				return 1;
+				return RTP_SEQ_COUNTED;
 			}
 		} else {
 			s->probation = RTP_MIN_SEQUENTIAL - 1;
 			s->max_seq = seq;
 		}
-		return 0;
+		return RTP_SEQ_PROBATION;
 	}
 	if (udelta < RTP_MAX_DROPOUT) {
 		if (seq < s->max_seq)
@@ -34,16 +42,17 @@ static int rtp_stats_seq(struct rtp_stats *s, uint16_t seq)
 		s->max_seq = seq;
 	} else if (udelta <= RTP_SEQ_MOD - RTP_MAX_MISORDER) {
 		/* a very large jump: a restarted source, or a stray packet */
-		if (seq == s->bad_seq) {
-			rtp_stats_init_seq(s, seq);
-		} else {
+		if (seq != s->bad_seq) {
 			s->bad_seq = (seq + 1) & (RTP_SEQ_MOD - 1);
-			return 0;
+			return RTP_SEQ_IGNORED;
 		}
+		rtp_stats_init_seq(s, seq);
+		s->received++;
+		return RTP_SEQ_RESTART;
 	}
 	/* else: duplicate or reordered packet, counted */
 	s->received++;
-	return 1;
+	return RTP_SEQ_COUNTED;
 }
 
 void rtp_stats_update(struct rtp_stats *s, uint16_t seq, uint32_t ts, uint32_t arrival)
@@ -53,17 +62,20 @@ void rtp_stats_update(struct rtp_stats *s, uint16_t seq, uint32_t ts, uint32_t a
 		s->max_seq = (uint16_t)(seq - 1);
 		s->probation = RTP_MIN_SEQUENTIAL;
 		s->init = 1;
-		s->transit = arrival - ts;
 	}
-	if (!rtp_stats_seq(s, seq))
+	enum rtp_seq_verdict v = rtp_stats_seq(s, seq);
+	if (v == RTP_SEQ_IGNORED)
 		return;
-	/* A.8: J += (|D| - J) / 16, kept scaled by 16 */
+	/* A.8: J += (|D| - J) / 16, kept scaled by 16. D is taken between two packets of one
+	 * timeline only: a restarted source's timestamps say nothing about the old one's. */
 	uint32_t transit = arrival - ts;
-	int32_t d = (int32_t)(transit - s->transit);
+	uint32_t d = transit - s->transit;
 	s->transit = transit;
-	if (d < 0)
-		d = -d;
-	s->jitter += (uint32_t)d - ((s->jitter + 8) >> 4);
+	if (v != RTP_SEQ_COUNTED)
+		return;
+	if (d & 0x80000000u)
+		d = -d; /* |D| in unsigned arithmetic: 2^31 stays 2^31 */
+	s->jitter += d - ((s->jitter + 8) >> 4);
 }
 
 uint32_t rtp_stats_expected(const struct rtp_stats *s)

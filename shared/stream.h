@@ -23,6 +23,8 @@
 
 #include <urcu-qsbr.h>
 
+#include "dataplane/transcode.h"
+
 enum stream_action {
 	STREAM_DROP = 0,  /* count and drop (media not yet wanted, or inactive) */
 	STREAM_ECHO = 1,  /* send RTP back to its sender as a proper RTP source */
@@ -60,7 +62,7 @@ struct stream_rt {
 					 * here and sent on from the other leg (so that every
 					 * counter a worker writes lives in the stream it
 					 * received on) */
-	uint64_t rtcp_pkts;             /* RTCP received (consumed) */
+	uint64_t rtcp_pkts;             /* RTCP accepted (consumed, or relayed on RELAY) */
 	uint64_t drops;                 /* malformed RTP, media direction */
 	uint64_t last_rx_tsc;           /* rte_rdtsc() of the last packet, 0 = none yet */
 	uint32_t src_ip;                /* first sender seen (network order), 0 = none */
@@ -102,6 +104,9 @@ struct stream {
 	uint8_t translate;      /* RELAY: send with the other leg's own SSRC/seq/ts */
 	uint16_t pad2;
 	uint32_t ts_mult;       /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
+	/* RELAY: payload types renumbered / G.711 converted on the way to the other leg */
+	uint8_t remap;          /* xmap differs from the identity */
+	struct transcode_pt_map xmap;
 	/* [w] */
 	struct stream_rt rt;
 	/* [cp] reclamation */

@@ -33,7 +33,13 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  status                     daemon summary, ports and workers\n"
 		"  sessions                   one line per media session\n"
-		"  call CMD [key=value ...]   send any command; integer values go as numbers\n"
+		"  reload                     re-read routes and the call record file\n"
+		"  media create [count=N tag=T peer_a=IP:PORT peer_b=IP:PORT latch=false translate=true]\n"
+		"                             relay pairs without SIP (at most 10000 a request)\n"
+		"  media delete tag=T         remove relay pairs (also by ids in the raw API)\n"
+		"  media stats [tag=T | id=N] their counters, summed or for one pair\n"
+		"  call CMD [key=value ...]   send any command; integers go as numbers,\n"
+		"                             true/false as booleans\n"
 		"\n"
 		"options:\n"
 		"  -s, --socket SOCKET   control socket (default $MGW_SOCKET or %s)\n"
@@ -208,40 +214,59 @@ static bool looks_int(const char *s, int64_t *v)
 	return errno == 0 && *end == '\0';
 }
 
+/* key=value arguments as members: integers as numbers, true/false as booleans. */
+static int put_args(struct jw *w, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		int64_t v;
+
+		if (!eq || eq == argv[i] || strncmp(argv[i], "cmd=", 4) == 0) {
+			fprintf(stderr, "mgwctl: bad argument '%s' (want key=value)\n", argv[i]);
+			return -1;
+		}
+		*eq = '\0';
+		jw_key(w, argv[i]);
+		if (looks_int(eq + 1, &v))
+			jw_i64(w, v);
+		else if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0)
+			jw_bool(w, eq[1] == 't');
+		else
+			jw_str(w, eq + 1);
+	}
+	return 0;
+}
+
 /* Returns 0, or -1 after printing a usage error. */
 static int build_request(struct jw *w, const char *cmd, int argc, char **argv)
 {
-	int i;
-
 	jw_obj_begin(w);
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "sessions") == 0) {
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "sessions") == 0 ||
+	    strcmp(cmd, "reload") == 0) {
 		if (argc > 0) {
 			fprintf(stderr, "mgwctl: %s takes no arguments\n", cmd);
 			return -1;
 		}
-		jw_kv_str(w, "cmd", strcmp(cmd, "status") == 0 ? "status" : "sessions.list");
+		jw_kv_str(w, "cmd", strcmp(cmd, "sessions") == 0 ? "sessions.list" : cmd);
+	} else if (strcmp(cmd, "media") == 0) {
+		if (argc < 1 || (strcmp(argv[0], "create") != 0 && strcmp(argv[0], "delete") != 0 &&
+				 strcmp(argv[0], "stats") != 0)) {
+			fprintf(stderr, "mgwctl: media needs create, delete or stats\n");
+			return -1;
+		}
+		char name[32];
+		snprintf(name, sizeof(name), "media.%s", argv[0]);
+		jw_kv_str(w, "cmd", name);
+		if (put_args(w, argc - 1, argv + 1) != 0)
+			return -1;
 	} else if (strcmp(cmd, "call") == 0) {
 		if (argc < 1) {
 			fprintf(stderr, "mgwctl: call needs a command name\n");
 			return -1;
 		}
 		jw_kv_str(w, "cmd", argv[0]);
-		for (i = 1; i < argc; i++) {
-			char *eq = strchr(argv[i], '=');
-			int64_t v;
-
-			if (!eq || eq == argv[i] || strncmp(argv[i], "cmd=", 4) == 0) {
-				fprintf(stderr, "mgwctl: bad argument '%s' (want key=value)\n",
-					argv[i]);
-				return -1;
-			}
-			*eq = '\0';
-			jw_key(w, argv[i]);
-			if (looks_int(eq + 1, &v))
-				jw_i64(w, v);
-			else
-				jw_str(w, eq + 1);
-		}
+		if (put_args(w, argc - 1, argv + 1) != 0)
+			return -1;
 	} else {
 		fprintf(stderr, "mgwctl: unknown command '%s'\n", cmd);
 		return -1;

@@ -24,6 +24,7 @@
 #include <urcu-qsbr.h>
 
 #include "controlplane/call.h"
+#include "controlplane/routes.h"
 #include "controlplane/config.h"
 #include "controlplane/media.h"
 #include "controlplane/sip.h"
@@ -97,6 +98,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	call_shutdown();
+	routes_free(call_set_routes(NULL));
 	rcu_thread_offline();
 	rcu_barrier();
 	rcu_thread_online();

@@ -1,0 +1,387 @@
+/* ctl: control socket client (see ctl.h). */
+#include "bench/ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_TIMEOUT_MS 120000
+
+int ctl_open(struct ctl *c, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+		ctl_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+void ctl_close(struct ctl *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+}
+
+int ctl_send(struct ctl *c, const char *req, char *err, size_t errlen)
+{
+	size_t n = strlen(req);
+	char nl = '\n';
+	struct iovec iov[2] = { { (void *)req, n }, { &nl, 1 } };
+	size_t want = n + 1, done = 0;
+
+	while (done < want) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "control socket: send: %s", strerror(errno));
+			return -1;
+		}
+		done += (size_t)w;
+		for (int i = 0; i < 2; i++) {
+			size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			w -= (ssize_t)k;
+		}
+	}
+	c->pending++;
+	return 0;
+}
+
+/* Read what is there (waiting up to @timeout_ms for something); 0, or -1 with @err. */
+static int ctl_fill(struct ctl *c, int timeout_ms, char *err, size_t errlen)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int rc = poll(&pfd, 1, timeout_ms);
+	if (rc < 0 && errno != EINTR) {
+		snprintf(err, errlen, "control socket: poll: %s", strerror(errno));
+		return -1;
+	}
+	if (rc <= 0)
+		return 0;
+	if (c->cap - c->len < 65536) {
+		size_t cap = c->cap ? c->cap * 2 : 1 << 20;
+		char *nb = realloc(c->buf, cap);
+		if (!nb) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		c->buf = nb;
+		c->cap = cap;
+	}
+	ssize_t r = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
+	if (r <= 0) {
+		snprintf(err, errlen, "control socket: %s", r ? strerror(errno) : "closed by mgwd");
+		return -1;
+	}
+	c->len += (size_t)r;
+	return 0;
+}
+
+/* Take one complete reply line off the buffer and check "ok"; 1 with the result in @res (may
+ * be NULL when not wanted), 0 when no line is complete, -1 on an error reply. */
+static int ctl_take(struct ctl *c, struct json **res, char *err, size_t errlen)
+{
+	char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+	if (!nl)
+		return 0;
+	size_t n = (size_t)(nl - c->buf);
+	struct json *j = json_parse(c->buf, n, err, errlen);
+	memmove(c->buf, nl + 1, c->len - n - 1);
+	c->len -= n + 1;
+	c->pending--;
+	if (!j)
+		return -1;
+	const struct json *ok = json_get(j, "ok");
+	if (!ok || ok->type != JSON_BOOL || !ok->b) {
+		snprintf(err, errlen, "mgwd: %s", json_get_str(j, "error", "reply without ok"));
+		json_free(j);
+		return -1;
+	}
+	if (res) {
+		/* Detach the result from the reply so that the caller frees only it. */
+		for (size_t i = 0; i < j->n; i++) {
+			if (strcmp(j->keys[i], "result") == 0) {
+				*res = j->items[i];
+				j->items[i] = NULL;
+				break;
+			}
+		}
+	}
+	json_free(j);
+	return 1;
+}
+
+int ctl_poll(struct ctl *c, char *err, size_t errlen)
+{
+	int rc = ctl_take(c, NULL, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (ctl_fill(c, 0, err, errlen) != 0)
+		return -1;
+	return ctl_take(c, NULL, err, errlen);
+}
+
+struct json *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen)
+{
+	struct json *res = NULL;
+	if (c->pending != 0) {
+		snprintf(err, errlen, "control socket: a reply is still pending");
+		return NULL;
+	}
+	if (ctl_send(c, req, err, errlen) != 0)
+		return NULL;
+	for (int waited = 0; waited < CTL_TIMEOUT_MS; waited += 100) {
+		int rc = ctl_take(c, &res, err, errlen);
+		if (rc < 0)
+			return NULL;
+		if (rc > 0)
+			return res ? res : json_parse("null", 4, err, errlen);
+		if (ctl_fill(c, 100, err, errlen) != 0)
+			return NULL;
+	}
+	snprintf(err, errlen, "control socket: no reply within %d s", CTL_TIMEOUT_MS / 1000);
+	return NULL;
+}
+
+/* "a.b.c.d:port" -> host order. */
+static int ctl_parse_ep(const char *s, uint32_t *ip, uint16_t *port)
+{
+	char buf[32];
+	const char *colon = s ? strrchr(s, ':') : NULL;
+	struct in_addr a;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	long p = strtol(colon + 1, NULL, 10);
+	if (inet_pton(AF_INET, buf, &a) != 1 || p <= 0 || p > 65535)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void ctl_ep_str(char *out, size_t len, uint32_t ip, uint16_t port)
+{
+	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff, port);
+}
+
+/* One media.create of @count pairs starting at pair @first. */
+static int ctl_create_batch(struct ctl *c, const struct flow_table *t, uint32_t first,
+			    uint32_t count, struct flow_pair *pairs, char *err, size_t errlen)
+{
+	char req[256], pa[32], pb[32];
+	uint32_t ip;
+	uint16_t port;
+
+	flow_peer(t, first, 0, &ip, &port);
+	ctl_ep_str(pa, sizeof(pa), ip, port);
+	flow_peer(t, first, 1, &ip, &port);
+	ctl_ep_str(pb, sizeof(pb), ip, port);
+	snprintf(req, sizeof(req),
+		 "{\"cmd\":\"media.create\",\"count\":%u,\"tag\":\"bench\",\"peer_a\":\"%s\","
+		 "\"peer_b\":\"%s\",\"peer_step\":%u}",
+		 count, pa, pb, FLOW_PEER_STEP);
+	struct json *res = ctl_call(c, req, err, errlen);
+	if (!res)
+		return -1;
+	const struct json *arr = json_get(res, "pairs");
+	int rc = -1;
+	if (!arr || arr->type != JSON_ARRAY || arr->n != count) {
+		snprintf(err, errlen, "media.create: expected %u pairs in the reply", count);
+		goto out;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		const struct json *p = arr->items[i];
+		struct flow_pair *fp = &pairs[first + i];
+		fp->id = (uint64_t)json_get_num(p, "id", 0);
+		if (ctl_parse_ep(json_get_str(p, "a", NULL), &fp->a_ip, &fp->a_port) ||
+		    ctl_parse_ep(json_get_str(p, "b", NULL), &fp->b_ip, &fp->b_port)) {
+			snprintf(err, errlen, "media.create: pair %u: bad endpoint", i);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_free(res);
+	return rc;
+}
+
+int ctl_create(struct ctl *c, const struct flow_table *t, struct flow_pair *pairs, char *err,
+	       size_t errlen)
+{
+	for (uint32_t first = 0; first < t->n_pairs; first += CTL_BATCH) {
+		uint32_t count = t->n_pairs - first < CTL_BATCH ? t->n_pairs - first : CTL_BATCH;
+		if (ctl_create_batch(c, t, first, count, pairs, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+long ctl_delete_tag(struct ctl *c, char *err, size_t errlen)
+{
+	struct json *res = ctl_call(c, "{\"cmd\":\"media.delete\",\"tag\":\"bench\"}", err, errlen);
+	if (!res)
+		return -1;
+	long n = (long)json_get_num(res, "deleted", 0);
+	json_free(res);
+	return n;
+}
+
+int ctl_send_delete_odd(struct ctl *c, const struct flow_pair *pairs, uint32_t n_pairs,
+			char *err, size_t errlen)
+{
+	struct jw w;
+	int sent = 0;
+
+	jw_init(&w);
+	for (uint32_t j = 1; j < n_pairs;) {
+		jw_reset(&w);
+		jw_obj_begin(&w);
+		jw_kv_str(&w, "cmd", "media.delete");
+		jw_key(&w, "ids");
+		jw_arr_begin(&w);
+		for (uint32_t k = 0; k < CTL_DELETE_IDS && j < n_pairs; k++, j += 2)
+			jw_u64(&w, pairs[j].id);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		if (w.err || ctl_send(c, w.buf, err, errlen) != 0) {
+			if (w.err)
+				snprintf(err, errlen, "out of memory");
+			jw_free(&w);
+			return -1;
+		}
+		sent++;
+	}
+	jw_free(&w);
+	return sent;
+}
+
+/* Add one worker's drop counters to @st. */
+static void ctl_add_drops(struct ctl_status *st, const struct json *drops, uint64_t *by,
+			  const char **names, size_t *n_names)
+{
+	if (!drops || drops->type != JSON_OBJECT)
+		return;
+	for (size_t i = 0; i < drops->n && i < 32; i++) {
+		const struct json *x = drops->items[i];
+		uint64_t v = x->type == JSON_NUMBER ? (uint64_t)x->num : 0;
+		size_t k = 0;
+		while (k < *n_names && strcmp(names[k], drops->keys[i]) != 0)
+			k++;
+		if (k == *n_names) {
+			if (k == 32)
+				continue;
+			names[(*n_names)++] = drops->keys[i];
+		}
+		by[k] += v;
+		st->drops += v;
+	}
+}
+
+static void ctl_read_workers(struct ctl_status *st, const struct json *ws)
+{
+	uint64_t by[32] = { 0 };
+	const char *names[32];
+	size_t n_names = 0, off = 0;
+
+	for (size_t i = 0; ws && ws->type == JSON_ARRAY && i < ws->n; i++) {
+		const struct json *w = ws->items[i];
+		st->rx += (uint64_t)json_get_num(w, "rx", 0);
+		st->tx += (uint64_t)json_get_num(w, "tx", 0);
+		const struct json *gap = json_get(w, "loop_gap_max_ns");
+		if (gap && gap->type == JSON_NUMBER) {
+			st->have_loop_gap = 1;
+			if ((uint64_t)gap->num > st->loop_gap_max_ns)
+				st->loop_gap_max_ns = (uint64_t)gap->num;
+		}
+		ctl_add_drops(st, json_get(w, "drops"), by, names, &n_names);
+	}
+	st->drops_by[0] = '\0';
+	for (size_t k = 0; k < n_names && off < sizeof(st->drops_by); k++) {
+		if (by[k])
+			off += (size_t)snprintf(st->drops_by + off, sizeof(st->drops_by) - off,
+						"%s%s=%" PRIu64, off ? " " : "", names[k], by[k]);
+	}
+}
+
+int ctl_status(struct ctl *c, struct ctl_status *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	struct json *res = ctl_call(c, "{\"cmd\":\"status\"}", err, errlen);
+	if (!res)
+		return -1;
+	ctl_read_workers(st, json_get(res, "worker_stats"));
+	json_free(res);
+	return 0;
+}
+
+int ctl_stats_reset(struct ctl *c, char *err, size_t errlen)
+{
+	struct json *res = ctl_call(c, "{\"cmd\":\"stats.reset\"}", err, errlen);
+	json_free(res);
+	return res ? 0 : -1;
+}
+
+int ctl_pairs_save(const char *path, const struct flow_pair *pairs, uint32_t n_pairs)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "mgw-bench pairs %u\n", n_pairs);
+	for (uint32_t j = 0; j < n_pairs; j++)
+		fprintf(f, "%" PRIu64 " %u %u %u %u\n", pairs[j].id, pairs[j].a_ip, pairs[j].a_port,
+			pairs[j].b_ip, pairs[j].b_port);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+int ctl_pairs_load(const char *path, struct flow_pair *pairs, uint32_t n_pairs)
+{
+	FILE *f = fopen(path, "r");
+	unsigned n = 0;
+	int rc = -1;
+
+	if (!f)
+		return errno == ENOENT ? -ENOENT : -1;
+	if (fscanf(f, "mgw-bench pairs %u\n", &n) != 1 || n != n_pairs)
+		goto out;
+	for (uint32_t j = 0; j < n_pairs; j++) {
+		unsigned ap, bp;
+		if (fscanf(f, "%" SCNu64 " %u %u %u %u\n", &pairs[j].id, &pairs[j].a_ip, &ap,
+			   &pairs[j].b_ip, &bp) != 5)
+			goto out;
+		pairs[j].a_port = (uint16_t)ap;
+		pairs[j].b_port = (uint16_t)bp;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}

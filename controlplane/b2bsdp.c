@@ -1,0 +1,137 @@
+#include "controlplane/b2bsdp.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static bool is_g711(const char *name)
+{
+	return strcasecmp(name, "PCMU") == 0 || strcasecmp(name, "PCMA") == 0;
+}
+
+static bool is_te(const struct sdp_codec *c)
+{
+	return strcasecmp(c->name, "telephone-event") == 0 && c->clock_rate == 8000;
+}
+
+static const struct sdp_codec *find_codec(const struct sdp_stream *s, const char *name)
+{
+	for (unsigned i = 0; i < s->n_codecs; i++)
+		if (strcasecmp(s->codecs[i].name, name) == 0 && s->codecs[i].clock_rate == 8000)
+			return &s->codecs[i];
+	return NULL;
+}
+
+static bool has_name(const char **list, unsigned n, const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcasecmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, const char **out, unsigned max)
+{
+	unsigned n = 0;
+	bool te = false;
+	for (unsigned i = 0; i < a_offer->n_codecs && n < max; i++) {
+		const struct sdp_codec *c = &a_offer->codecs[i];
+		if (is_te(c))
+			te = true;
+		else if (is_g711(c->name) && c->clock_rate == 8000 && !has_name(out, n, c->name))
+			out[n++] = strcasecmp(c->name, "PCMU") == 0 ? "PCMU" : "PCMA";
+	}
+	if (n == 0)
+		return 0;
+	if (n == 1 && n < max)
+		out[n++] = strcmp(out[0], "PCMU") == 0 ? "PCMA" : "PCMU";
+	if (te && n < max)
+		out[n++] = "telephone-event";
+	return n;
+}
+
+int b2bsdp_plan(const struct sdp_stream *a_offer, const struct sdp_stream *b_answer,
+		struct b2bsdp_plan *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct sdp_codec *b = NULL;
+	for (unsigned i = 0; i < b_answer->n_codecs && !b; i++)
+		if (is_g711(b_answer->codecs[i].name) && b_answer->codecs[i].clock_rate == 8000)
+			b = &b_answer->codecs[i];
+	if (!b)
+		return SDP_ERR_NO_CODEC;
+	const struct sdp_codec *a = find_codec(a_offer, b->name);
+	if (!a) {
+		/* A offered only the other law: transcode */
+		for (unsigned i = 0; i < a_offer->n_codecs && !a; i++)
+			if (is_g711(a_offer->codecs[i].name) && a_offer->codecs[i].clock_rate == 8000)
+				a = &a_offer->codecs[i];
+		if (!a)
+			return SDP_ERR_NO_CODEC;
+		out->transcode = true;
+	}
+	out->codec[0] = *a;
+	out->codec[1] = *b;
+	out->te_pt[0] = out->te_pt[1] = -1;
+	const struct sdp_codec *te_a = NULL, *te_b = NULL;
+	for (unsigned i = 0; i < a_offer->n_codecs; i++)
+		if (is_te(&a_offer->codecs[i]) && !te_a)
+			te_a = &a_offer->codecs[i];
+	for (unsigned i = 0; i < b_answer->n_codecs; i++)
+		if (is_te(&b_answer->codecs[i]) && !te_b)
+			te_b = &b_answer->codecs[i];
+	if (te_a && te_b) {
+		out->te_pt[0] = te_a->pt;
+		out->te_pt[1] = te_b->pt;
+	}
+	return SDP_OK;
+}
+
+uint8_t b2bsdp_stream_dir(const struct sdp_stream *s)
+{
+	uint8_t dir;
+	switch (s->dir) {
+	case SDP_SENDONLY:
+		dir = STREAM_DIR_RECV;
+		break;
+	case SDP_RECVONLY:
+		dir = STREAM_DIR_SEND;
+		break;
+	case SDP_INACTIVE:
+		dir = 0;
+		break;
+	default:
+		dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
+		break;
+	}
+	if (s->addr.s_addr == 0 || s->port == 0)
+		dir &= (uint8_t)~STREAM_DIR_SEND;
+	return dir;
+}
+
+static const char *dir_name(enum sdp_dir d)
+{
+	return d == SDP_SENDONLY ? "sendonly" : d == SDP_RECVONLY ? "recvonly"
+					      : d == SDP_INACTIVE ? "inactive" : "sendrecv";
+}
+
+int b2bsdp_write_offer(char *buf, size_t len, const struct sdp_codec *codec, int te_pt,
+		       struct in_addr local, uint16_t port, unsigned ptime, uint64_t sess_id,
+		       uint64_t sess_ver, enum sdp_dir dir)
+{
+	char ip[INET_ADDRSTRLEN], te[96] = "", fmts[16] = "";
+	inet_ntop(AF_INET, &local, ip, sizeof(ip));
+	if (te_pt >= 0) {
+		snprintf(fmts, sizeof(fmts), " %d", te_pt);
+		snprintf(te, sizeof(te), "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n",
+			 te_pt, te_pt);
+	}
+	int n = snprintf(buf, len,
+			 "v=0\r\no=mgw %llu %llu IN IP4 %s\r\ns=mgw\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+			 "m=audio %u RTP/AVP %u%s\r\na=rtpmap:%u %s/%u\r\n%sa=ptime:%u\r\na=%s\r\n",
+			 (unsigned long long)sess_id, (unsigned long long)sess_ver, ip, ip, port,
+			 codec->pt, fmts, codec->pt, codec->name, codec->clock_rate, te, ptime,
+			 dir_name(dir));
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
