@@ -154,7 +154,7 @@ int b2b_apply_media(struct bcall *c)
 		leg_carry_counters(l);
 	}
 	int rc = media_ep_relay_opts(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
-				     false, false, &o[LEG_A], &o[LEG_B]);
+				     (uint8_t)b2b_cfg->media_latch, false, &o[LEG_A], &o[LEG_B]);
 	if (rc != 0)
 		LOG_E("b2bua", "%s: cannot publish media: %d", c->leg[LEG_A].dlg.call_id, rc);
 	return rc;

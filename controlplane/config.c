@@ -26,6 +26,7 @@ enum config_kind {
 	CK_TAPADDR, /* dp_tap_addr + dp_tap_prefix from "a.b.c.d/len" */
 	CK_STRLIST, /* char[max_n][size] with an unsigned count at n_off */
 	CK_LOGLEVEL,
+	CK_LATCH,
 };
 
 struct config_key {
@@ -76,6 +77,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "ptime", media_ptime, 10, 200, NULL),
 	CFG_UINT("media", "timeout_s", media_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
+	{"media", "latch", CK_LATCH, 0, 0, 0, 0, NULL, false, 0, 0},
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
@@ -465,6 +467,7 @@ static int set_key(struct config *cfg, const struct config_key *k, const config_
 		[CK_UINT] = CONFIG_TYPE_INT, [CK_BOOL] = CONFIG_TYPE_BOOL,
 		[CK_STR] = CONFIG_TYPE_STRING, [CK_IPV4] = CONFIG_TYPE_STRING,
 		[CK_TAPADDR] = CONFIG_TYPE_STRING, [CK_LOGLEVEL] = CONFIG_TYPE_STRING,
+		[CK_LATCH] = CONFIG_TYPE_STRING,
 	};
 	if (k->kind == CK_STRLIST)
 		return set_strlist(cfg, k, s, msg, len);
@@ -500,6 +503,16 @@ static int set_key(struct config *cfg, const struct config_key *k, const config_
 		}
 		cfg->log_level = level;
 		return 0;
+	}
+	case CK_LATCH: {
+		static const char *const modes[] = {"any", "ip", "strict"};
+		for (int i = 0; i < 3; i++)
+			if (strcmp(config_setting_get_string(s), modes[i]) == 0) {
+				cfg->media_latch = i; /* enum stream_latch order */
+				return 0;
+			}
+		snprintf(msg, len, "must be one of any, ip, strict");
+		return -1;
 	}
 	case CK_STRLIST:
 		break;

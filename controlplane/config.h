@@ -49,6 +49,7 @@ struct config {
 	unsigned media_ptime;                    /* default 20 */
 	unsigned media_timeout_s;      /* end a call silent both ways this long, default 60, 0 = off */
 	unsigned media_hold_timeout_s; /* the same while on hold, default 7200, 0 = off */
+	int media_latch;               /* enum stream_latch for call legs, default "any" */
 
 	/* cdr { } */
 	char cdr_file[CONFIG_STR_MAX]; /* call records, one JSON line per call; "" = the log */

@@ -136,9 +136,9 @@ int media_ep_echo(struct media_ep *ep, struct in_addr peer, uint16_t peer_port)
 }
 
 int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-		   const struct media_peer *pb, bool strict, bool translate)
+		   const struct media_peer *pb, uint8_t latch, bool translate)
 {
-	return media_ep_relay_opts(a, b, pa, pb, strict, translate, NULL, NULL);
+	return media_ep_relay_opts(a, b, pa, pb, latch, translate, NULL, NULL);
 }
 
 static void media_leg_apply(struct stream *s, const struct media_leg_opts *o)
@@ -152,7 +152,7 @@ static void media_leg_apply(struct stream *s, const struct media_leg_opts *o)
 }
 
 int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-			const struct media_peer *pb, bool strict, bool translate,
+			const struct media_peer *pb, uint8_t latch, bool translate,
 			const struct media_leg_opts *oa, const struct media_leg_opts *ob)
 {
 	struct stream *sa = media_stream_new(a, STREAM_RELAY);
@@ -166,8 +166,8 @@ int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct med
 	sa->peer_port = htons(pa->port);
 	sb->peer_ip = pb->ip.s_addr;
 	sb->peer_port = htons(pb->port);
-	sa->latch = !pa->ip.s_addr ? STREAM_LATCH_ANY : strict ? STREAM_LATCH_OFF : STREAM_LATCH_IP;
-	sb->latch = !pb->ip.s_addr ? STREAM_LATCH_ANY : strict ? STREAM_LATCH_OFF : STREAM_LATCH_IP;
+	sa->latch = pa->ip.s_addr ? latch : STREAM_LATCH_ANY;
+	sb->latch = pb->ip.s_addr ? latch : STREAM_LATCH_ANY;
 	sa->translate = sb->translate = translate;
 	sa->other = sb;
 	sb->other = sa;

@@ -40,12 +40,12 @@ int media_ep_echo(struct media_ep *ep, struct in_addr peer, uint16_t peer_port);
 /**
  * Publish (or republish, when already published) @a and @b as the two legs of a relay:
  * what arrives on @a from @pa goes out from @b to @pb and back. A leg whose peer is unknown
- * latches onto the first packet from anywhere; a known peer latches from its IP on any port,
- * or, with @strict, only from its exact address. @translate makes each leg its own RTP
- * source. Returns 0 or -errno.
+ * latches onto the first packet from anywhere; a known peer's leg latches as @latch (enum
+ * stream_latch: from anywhere, from the peer's IP, or only from its exact address).
+ * @translate makes each leg its own RTP source. Returns 0 or -errno.
  */
 int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-		   const struct media_peer *pb, bool strict, bool translate);
+		   const struct media_peer *pb, uint8_t latch, bool translate);
 /* Per-leg options of a relay: the media direction the leg's SDP declares (STREAM_DIR_*), and
  * what happens to the RTP it sends on its way to the other leg (payload type renumbering,
  * G.711 transcoding). */
@@ -56,7 +56,7 @@ struct media_leg_opts {
 
 /** media_ep_relay() with per-leg options (@oa for what @a receives, @ob for @b). */
 int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-			const struct media_peer *pb, bool strict, bool translate,
+			const struct media_peer *pb, uint8_t latch, bool translate,
 			const struct media_leg_opts *oa, const struct media_leg_opts *ob);
 /** Unpublish the stream (freed after a grace period) and return the port. */
 void media_ep_release(struct media_ep *ep);

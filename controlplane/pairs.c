@@ -119,7 +119,7 @@ struct create_req {
 	unsigned count, step;
 	char tag[PAIR_TAG_MAX];
 	struct media_peer pa, pb;
-	bool strict;
+	uint8_t latch;
 	bool translate;
 };
 
@@ -151,7 +151,8 @@ static int create_parse(const struct json *req, struct create_req *c, char *err,
 		return -1;
 	}
 	const struct json *latch = json_get(req, "latch");
-	c->strict = latch && latch->type == JSON_BOOL && !latch->b;
+	c->latch = latch && latch->type == JSON_BOOL && !latch->b ? STREAM_LATCH_OFF
+								   : STREAM_LATCH_IP;
 	const struct json *tr = json_get(req, "translate");
 	c->translate = tr && tr->type == JSON_BOOL && tr->b;
 	return 0;
@@ -181,7 +182,7 @@ static int cmd_create(const struct json *req, struct jw *w, char *err, size_t le
 			break;
 		}
 		struct media_peer pa = peer_at(&c.pa, n, c.step), pb = peer_at(&c.pb, n, c.step);
-		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.strict, c.translate);
+		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.latch, c.translate);
 		if (rc != 0) {
 			media_ep_release(&p->a);
 			media_ep_release(&p->b);
