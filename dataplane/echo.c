@@ -42,7 +42,8 @@ void echo_rtp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct strea
 
 	rt->rx_pkts++;
 	rt->rx_bytes += m->pkt_len;
-	rt->last_rx_tsc = w->now;
+	if (unlikely((rt->rx_pkts & 63) == 1))
+		rt->last_rx_tsc = w->now;
 	rtp_stats_update(&rt->rtp, rte_be_to_cpu_16(rtp->seq), in_ts, rtp_arrival(w->now, s->ts_mult));
 	if (unlikely(rt->src_ip == 0))
 		echo_first_rx(w, s, ip, udp);
@@ -93,6 +94,5 @@ void echo_rtp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct strea
 	m->ol_flags = 0;
 
 	rt->tx_pkts++;
-	rt->tx_bytes += m->pkt_len;
 	dp_tx(w, pi, m);
 }

@@ -125,7 +125,8 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 		}
 		s->rt.rx_pkts++;
 		s->rt.rx_bytes += m->pkt_len;
-		s->rt.last_rx_tsc = w->now;
+		if (unlikely((s->rt.rx_pkts & 63) == 1))
+			s->rt.last_rx_tsc = w->now;
 		rtp_stats_update(&s->rt.rtp, rte_be_to_cpu_16(rtp->seq), rte_be_to_cpu_32(rtp->ts),
 				 rtp_arrival(w->now, s->ts_mult));
 		relay_packet(w, m, s, ip, udp, 0);

@@ -123,6 +123,5 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
 	m->ol_flags = 0;
 	s->rt.tx_pkts++;
-	s->rt.tx_bytes += m->pkt_len;
 	dp_tx(w, pi, m);
 }

@@ -4,7 +4,9 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_prefetch.h>
+#include <rte_udp.h>
 
 #include "dataplane/net.h"
 
@@ -59,9 +61,33 @@ static void worker_commands(struct dp_worker *w)
 	}
 }
 
+/* Where a frame's stream sits in the table, read with the few checks needed to read it
+ * safely; net_input() validates everything. Used to prefetch a burst's streams. */
+static inline struct stream **worker_peek_slot(const struct rte_mbuf *m)
+{
+	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+					      sizeof(struct rte_udp_hdr))
+		return NULL;
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != 0x45 ||
+	    ip->next_proto_id != IPPROTO_UDP)
+		return NULL;
+	int ai = stream_table_addr_index(dp.table, ip->dst_addr);
+	if (ai < 0)
+		return NULL;
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	return &dp.table->slots[ai][rte_be_to_cpu_16(udp->dst_port) >> 1];
+}
+
+/* One burst, as three passes over it so that the memory a packet needs is on its way before
+ * the packet is handled: table slots, then streams, then the packets themselves (with the
+ * other leg of a relay prefetched a few packets ahead). */
 static void worker_rx(struct dp_worker *w, uint16_t pi)
 {
 	struct rte_mbuf *pkts[DP_BURST];
+	struct stream **slot[DP_BURST];
+	struct stream *st[DP_BURST];
 	uint16_t n = rte_eth_rx_burst(dp.port_ids[pi], w->queue, pkts, DP_BURST);
 	if (n == 0) {
 		w->stats.idle++;
@@ -70,11 +96,26 @@ static void worker_rx(struct dp_worker *w, uint16_t pi)
 	w->stats.busy++;
 	w->stats.rx += n;
 	w->now = rte_rdtsc();
-	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		slot[i] = worker_peek_slot(pkts[i]);
+		if (slot[i])
+			rte_prefetch0(slot[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		st[i] = slot[i] ? rcu_dereference(*slot[i]) : NULL;
+		if (st[i]) {
+			rte_prefetch0(st[i]);
+			rte_prefetch0(&st[i]->rt);
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n && st[i + PREFETCH_AHEAD]) {
+			const struct stream *o = st[i + PREFETCH_AHEAD]->other;
+			if (o) {
+				rte_prefetch0(o);
+				rte_prefetch0(&o->rt);
+			}
+		}
 		net_input(w, pi, pkts[i]);
 	}
 }

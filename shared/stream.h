@@ -55,30 +55,33 @@ struct rtp_stats {
 	uint8_t init;        /* a first packet has been seen */
 };
 
-/* Worker-written receive/transmit state and counters. [w] */
+/* Worker-written receive/transmit state and counters. [w] The first cache line holds all
+ * that a relayed packet writes; the second what echo, translation, RTCP and drops add. */
 struct stream_rt {
+	/* the latched RTP peer, one word so that the other leg's worker reads it whole:
+	 * ip << 32 | port << 16 | 1, network order fields, 0 = none yet */
+	uint64_t peer;
 	uint64_t rx_pkts, rx_bytes;     /* RTP received */
-	uint64_t tx_pkts, tx_bytes;     /* RTP sent: ECHO back to the sender; RELAY: received
+	uint64_t tx_pkts;               /* RTP sent: ECHO back to the sender; RELAY: received
 					 * here and sent on from the other leg (so that every
 					 * counter a worker writes lives in the stream it
 					 * received on) */
+	struct rtp_stats rtp;
+	/* second cache line */
+	uint64_t rtcp_peer;             /* the latched RTCP peer, same encoding */
+	uint64_t last_rx_tsc;           /* rte_rdtsc() at the first RTP packet and every 64th
+					 * after it (media timeouts need no finer grain), 0 = none */
+	uint64_t wrong_source;          /* packets dropped: not from the latched peer */
 	uint64_t rtcp_pkts;             /* RTCP accepted (consumed, or relayed on RELAY) */
 	uint64_t drops;                 /* malformed RTP, media direction */
-	uint64_t last_rx_tsc;           /* rte_rdtsc() of the last packet, 0 = none yet */
-	uint32_t src_ip;                /* first sender seen (network order), 0 = none */
-	uint16_t src_port;              /* its port (network order) */
 	/* our own RTP source: ECHO back, or RELAY with translation towards the other leg */
-	uint16_t out_seq;               /* next sequence number we send */
 	uint32_t in_ssrc;               /* SSRC of the sender we are reflecting */
 	uint32_t ts_offset;             /* added to the sender's timestamp */
 	uint32_t last_out_ts;           /* last timestamp we sent */
+	uint16_t out_seq;               /* next sequence number we send */
 	uint8_t started;                /* a packet has been sent */
-	uint64_t wrong_source;          /* packets dropped: not from the latched peer */
-	/* latched peers, each one word so that the other leg's worker reads it whole:
-	 * ip << 32 | port << 16 | 1, network order fields, 0 = none yet */
-	uint64_t peer;                  /* RTP */
-	uint64_t rtcp_peer;             /* RTCP */
-	struct rtp_stats rtp;
+	uint32_t src_ip;                /* first sender seen (network order), 0 = none */
+	uint16_t src_port;              /* its port (network order) */
 };
 
 struct stream {
@@ -107,8 +110,8 @@ struct stream {
 	/* RELAY: payload types renumbered / G.711 converted on the way to the other leg */
 	uint8_t remap;          /* xmap differs from the identity */
 	struct transcode_pt_map xmap;
-	/* [w] */
-	struct stream_rt rt;
+	/* [w], from the second cache line on */
+	struct stream_rt rt __attribute__((aligned(64)));
 	/* [cp] reclamation */
 	struct rcu_head rcu;
 };

@@ -361,7 +361,6 @@ static void rtp_leaves_from_the_other_leg_to_its_peer_in_both_directions(void **
 	assert_int_equal(leg_a->rt.rx_pkts, 3);
 	assert_int_equal(leg_a->rt.tx_pkts, 3);
 	assert_int_equal(leg_a->rt.rx_bytes, 3 * fa[0].len);
-	assert_int_equal(leg_a->rt.tx_bytes, 3 * fa[0].len);
 	assert_int_equal(leg_b->rt.rx_pkts, 2);
 	assert_int_equal(leg_b->rt.tx_pkts, 2);
 	assert_int_equal(leg_a->rt.drops + leg_b->rt.drops, 0);
