@@ -70,10 +70,7 @@ static void rtcp_input(struct dp_worker *w, struct rte_mbuf *m, struct stream *s
 static inline int udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 				uint32_t l4_len)
 {
-	uint32_t sum = rte_raw_cksum(udp, l4_len) + rte_ipv4_phdr_cksum(ip, 0);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return net_cksum_sum(udp, l4_len, rte_ipv4_phdr_cksum(ip, 0)) == 0xffff;
 }
 
 static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,

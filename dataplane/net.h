@@ -13,6 +13,34 @@ struct dp_worker;
 /** Process one frame received on port index @pi. Always consumes @m. */
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
 
+/**
+ * One's complement sum of @len bytes at @buf, eight bytes at a time (RFC 1071: the sum does
+ * not depend on the byte order it is computed in, so memory order in, memory order out),
+ * folded to 16 bits. A received UDP datagram is intact when this over the datagram plus its
+ * pseudo-header gives 0xffff.
+ */
+static inline uint16_t net_cksum_sum(const void *buf, uint32_t len, uint32_t init)
+{
+	const uint8_t *p = buf;
+	uint64_t sum = init, v;
+	for (; len >= 8; len -= 8, p += 8) {
+		__builtin_memcpy(&v, p, 8);
+		sum += v;
+		sum += sum < v; /* end-around carry */
+	}
+	if (len) {
+		v = 0;
+		__builtin_memcpy(&v, p, len); /* the tail, zero padded (odd byte included) */
+		sum += v;
+		sum += sum < v;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /** Incremental one's complement checksum update (RFC 1624 eqn. 3) for a 16-bit word. */
 static inline uint16_t net_csum_update16(uint16_t csum, uint16_t old, uint16_t new_)
 {
