@@ -80,11 +80,14 @@ mgw_wait_ready() {
 
 # mgwd with no arguments at all, as `make run` starts it: its own network namespace and a
 # private /run (control socket, DPDK runtime files), so that it cannot meet a running make run.
+# mgw_setup_default NAME [MGWD ARGS...]
 mgw_setup_default() {
 	mgw_netns "$1"
+	shift
 	MGW_PRIVATE_RUN=1
 	ip netns exec "$NS" unshare -m --propagation private \
-		sh -c 'mount -t tmpfs mgwt /run && exec "$0"' "$MGW_BIN/mgwd" >"$WORK/mgwd.log" 2>&1 &
+		sh -c 'mount -t tmpfs mgwt /run && exec "$0" "$@"' "$MGW_BIN/mgwd" "$@" \
+		>"$WORK/mgwd.log" 2>&1 &
 	MGWD_PID=$!
 	mgw_wait_ready
 }
