@@ -204,6 +204,7 @@ static void on_event(const struct msg_event *ev, void *ctx)
 		call_media_seen(ev->stream_id, ev->peer_ip, ev->peer_port);
 		break;
 	case MSG_EV_ARP_LEARNT:
+		dp_share_neighbour(ev);
 		LOG_D("dp", "worker %u: %s is at %02x:%02x:%02x:%02x:%02x:%02x", ev->worker,
 		      inet_ntoa(a), ev->mac[0], ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4],
 		      ev->mac[5]);

@@ -18,8 +18,18 @@ void arp_cache_init(struct arp_cache *c, uint64_t tsc_hz)
 	c->req_interval = tsc_hz / 1000 * ARP_REQ_INTERVAL_MS;
 }
 
+static void arp_drop_held(struct dp_worker *w, struct arp_entry *e)
+{
+	for (uint8_t i = 0; i < e->n_held; i++)
+		dp_drop(w, e->held[i], DP_DROP_NO_NEIGH);
+	e->n_held = 0;
+}
+
 void arp_cache_flush(struct arp_cache *c)
 {
+	struct dp_worker *w = container_of(c, struct dp_worker, arp);
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++)
+		arp_drop_held(w, &c->e[i]);
 	memset(c->e, 0, sizeof(c->e));
 }
 
@@ -40,6 +50,8 @@ static struct arp_entry *arp_slot(struct arp_cache *c, uint32_t ip)
 		if (e->expires < victim->expires)
 			victim = e;
 	}
+	struct dp_worker *w = container_of(c, struct dp_worker, arp);
+	arp_drop_held(w, victim);
 	memset(victim, 0, sizeof(*victim));
 	return victim;
 }
@@ -52,7 +64,23 @@ int arp_learn(struct dp_worker *w, uint32_t ip, const struct rte_ether_addr *mac
 	rte_ether_addr_copy(mac, &e->mac);
 	e->valid = 1;
 	e->expires = rte_rdtsc() + w->arp.ttl;
+	for (uint8_t i = 0; i < e->n_held; i++) {
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(e->held[i], struct rte_ether_hdr *);
+		rte_ether_addr_copy(mac, &eth->dst_addr);
+		dp_tx(w, e->held_pi[i], e->held[i]);
+	}
+	e->n_held = 0;
 	return changed;
+}
+
+int arp_hold(struct dp_worker *w, uint16_t pi, uint32_t ip, struct rte_mbuf *m)
+{
+	struct arp_entry *e = arp_slot(&w->arp, ip);
+	if (e->ip != ip || e->n_held == ARP_HOLD)
+		return -1;
+	e->held[e->n_held] = m;
+	e->held_pi[e->n_held++] = (uint8_t)pi;
+	return 0;
 }
 
 static void arp_send_request(struct dp_worker *w, uint16_t pi, uint32_t ip)
@@ -89,10 +117,12 @@ const struct rte_ether_addr *arp_resolve(struct dp_worker *w, uint16_t pi, uint3
 	if (e->ip == ip && e->valid && e->expires > now)
 		return &e->mac;
 	if (e->ip != ip) {
+		arp_drop_held(w, e);
 		memset(e, 0, sizeof(*e));
 		e->ip = ip;
 	}
 	if (e->req_sent == 0 || now - e->req_sent >= w->arp.req_interval) {
+		arp_drop_held(w, e); /* the last request went unanswered */
 		e->req_sent = now;
 		arp_send_request(w, pi, ip);
 	}
@@ -104,6 +134,12 @@ static void arp_post_learnt(struct dp_worker *w, uint32_t ip, const struct rte_e
 	struct msg_event ev = {.type = MSG_EV_ARP_LEARNT, .worker = (uint16_t)w->id, .peer_ip = ip};
 	memcpy(ev.mac, mac->addr_bytes, sizeof(ev.mac));
 	dp_event(w, &ev);
+}
+
+void arp_glean(struct dp_worker *w, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	if ((ip & dp.cfg.netmask) == dp.cfg.subnet && arp_learn(w, ip, mac))
+		arp_post_learnt(w, ip, mac);
 }
 
 void arp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)

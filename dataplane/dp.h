@@ -85,5 +85,8 @@ unsigned dp_poll_events(void (*fn)(const struct msg_event *ev, void *ctx), void 
 			unsigned max);
 /** Send a command to one worker (or every worker with @worker = -1). Returns 0 or -ENOBUFS. */
 int dp_send_cmd(int worker, const struct msg_cmd *cmd);
+/** A worker learnt a neighbour (MSG_EV_ARP_LEARNT): tell the others, whose ARP replies may
+ *  land on another queue than their requests left from. */
+void dp_share_neighbour(const struct msg_event *ev);
 
 #endif

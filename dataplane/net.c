@@ -17,6 +17,7 @@ static inline int stream_accept(struct dp_worker *w, struct stream *s,
 				const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 				int rtcp)
 {
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)ip - 1;
 	uint64_t *slot = rtcp ? &s->rt.rtcp_peer : &s->rt.peer;
 	uint64_t src = (uint64_t)ip->src_addr << 32 | (uint64_t)udp->src_port << 16 | 1;
 	uint64_t cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -31,6 +32,7 @@ static inline int stream_accept(struct dp_worker *w, struct stream *s,
 	     (ip->src_addr != s->peer_ip || udp->src_port != want_port)))
 		return 0;
 	__atomic_store_n(slot, src, __ATOMIC_RELAXED);
+	arp_glean(w, ip->src_addr, &eth->src_addr);
 	if (!rtcp) {
 		struct msg_event ev = {
 			.type = MSG_EV_STREAM_FIRST_RX,

@@ -191,6 +191,15 @@ int dp_send_cmd(int worker, const struct msg_cmd *cmd)
 	return rc;
 }
 
+void dp_share_neighbour(const struct msg_event *ev)
+{
+	struct msg_cmd cmd = {.type = MSG_CMD_NEIGH, .ip = ev->peer_ip};
+	memcpy(cmd.mac, ev->mac, sizeof(cmd.mac));
+	for (unsigned i = 0; i < n_workers; i++)
+		if (i != ev->worker)
+			dp_send_cmd((int)i, &cmd);
+}
+
 void dp_stop(void)
 {
 	if (!launched)

@@ -77,10 +77,6 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 	uint32_t hop = (dst_ip & dp.cfg.netmask) == dp.cfg.subnet || !dp.cfg.gateway
 			       ? dst_ip : dp.cfg.gateway;
 	const struct rte_ether_addr *mac = arp_resolve(w, pi, hop);
-	if (unlikely(!mac)) {
-		dp_drop(w, m, DP_DROP_NO_NEIGH);
-		return;
-	}
 	uint16_t src_port = rtcp ? rte_cpu_to_be_16(o->local_port + 1)
 				 : rte_cpu_to_be_16(o->local_port);
 	uint16_t c = udp->dgram_cksum;
@@ -119,9 +115,15 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 		udp->dgram_cksum = sum ? sum : 0xffff;
 	}
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	rte_ether_addr_copy(mac, &eth->dst_addr);
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
 	m->ol_flags = 0;
+	if (unlikely(!mac)) {
+		/* an ARP request is out: the packet waits for the answer (a few at most) */
+		if (arp_hold(w, pi, hop, m) != 0)
+			dp_drop(w, m, DP_DROP_NO_NEIGH);
+		return;
+	}
+	rte_ether_addr_copy(mac, &eth->dst_addr);
 	s->rt.tx_pkts++;
 	dp_tx(w, pi, m);
 }

@@ -55,6 +55,12 @@ static void worker_commands(struct dp_worker *w)
 		case MSG_CMD_STATS_RESET:
 			w->stats.loop_gap_max = 0;
 			break;
+		case MSG_CMD_NEIGH: {
+			struct rte_ether_addr mac;
+			memcpy(mac.addr_bytes, cmd.mac, sizeof(cmd.mac));
+			arp_learn(w, cmd.ip, &mac);
+			break;
+		}
 		default:
 			break;
 		}
@@ -140,6 +146,7 @@ int dp_worker_main(void *arg)
 			worker_commands(w);
 		rcu_quiescent_state();
 	}
+	arp_cache_flush(&w->arp); /* packets still waiting for a neighbour */
 	for (uint16_t pi = 0; pi < dp.n_ports; pi++)
 		dp_tx_flush(w, pi);
 	rcu_thread_offline();

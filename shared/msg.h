@@ -12,11 +12,15 @@ enum msg_cmd_type {
 	MSG_CMD_QUIT = 1,       /* leave the poll loop */
 	MSG_CMD_ARP_FLUSH = 2,  /* forget learnt neighbours */
 	MSG_CMD_STATS_RESET = 3, /* restart the worst-loop-gap measurement */
+	MSG_CMD_NEIGH = 4,      /* another worker learnt a neighbour: ip is at mac */
 };
 
 struct msg_cmd {
 	uint32_t type;
 	uint32_t arg;
+	uint32_t ip;            /* MSG_CMD_NEIGH: network order */
+	uint8_t mac[6];
+	uint16_t pad;
 };
 
 enum msg_event_type {

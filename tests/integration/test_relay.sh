@@ -5,7 +5,10 @@
 # latching, a packet from another port of the peer's IP is refused and counted as wrong_source.
 # media.delete removes the pairs: later packets to their ports are dropped as no_stream.
 source "$(dirname "$0")/lib.sh"
-mgw_setup relay 'dataplane = { workers = 1; mbufs = 4095; media_ip_count = 4; };'
+# Two workers (two lcores sharing the second CPU): the tap's kernel side spreads flows over
+# both queues, so pairs are relayed by both, and neighbours learnt by one reach the other.
+mgw_setup relay 'eal = { lcores = "0@0,1@1,2@1"; memory_mb = 256; file_prefix = "'"mgwt-relay-$$"'"; };
+dataplane = { workers = 2; mbufs = 8191; media_ip_count = 4; };'
 
 PAIRS=20
 PKTS=50
@@ -122,6 +125,9 @@ note "relay: $out"
 sent=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sent'])" "$out")
 received=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['received'])" "$out")
 [ "$sent" -eq $((PAIRS * 2 * PKTS)) ] || fail "sent $sent packets, meant $((PAIRS * 2 * PKTS))"
+note "packets per worker: $(jget status "[w['rx'] for w in r['worker_stats']]")"
+[ "$(jget status "all(w['rx'] > 0 for w in r['worker_stats'])")" = True ] ||
+	fail "one worker received nothing: $(jget status "r['worker_stats']")"
 
 # Everything sent is accounted for: received, or dropped under a counted reason (none but
 # the stray packet here).
