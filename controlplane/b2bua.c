@@ -19,10 +19,11 @@ const struct config *b2b_cfg;
 static struct bcall *all_calls;
 static unsigned n_calls;
 
+/* Over the Call-ID's number part (before '@'), which is all b2bua_owns() is given. */
 static unsigned b2b_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
-	for (; *s; s++)
+	for (; *s && *s != '@'; s++)
 		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h & (B2B_BUCKETS - 1);
 }
@@ -68,7 +69,22 @@ unsigned b2bua_count(void) { return n_calls; }
 
 struct bcall *b2b_first(void) { return all_calls; }
 
-int b2bua_owns(const char *call_id) { return b2b_find(call_id, NULL) != NULL; }
+struct bcall *b2b_find_msg(const osip_message_t *m, int *side)
+{
+	char id[256];
+	return m->call_id ? b2b_find(dialog_call_id_of(m, id, sizeof(id)), side) : NULL;
+}
+
+int b2bua_owns(const char *call_id)
+{
+	size_t len = strlen(call_id);
+	for (struct b2b_hnode *n = hbuckets[b2b_hash(call_id)]; n; n = n->next) {
+		const char *id = n->call->leg[n->side].dlg.call_id;
+		if (strncmp(id, call_id, len) == 0 && (id[len] == '\0' || id[len] == '@'))
+			return 1;
+	}
+	return 0;
+}
 
 int b2bua_init(const struct config *cfg)
 {
@@ -604,12 +620,14 @@ static void b2b_ack_b(struct bcall *c)
 static void b2b_b_answered(struct bcall *c, osip_message_t *resp)
 {
 	dialog_update_from_response(&c->leg[LEG_B].dlg, resp);
-	b2b_ack_b(c);
 	if (c->cancelled) { /* answered as the CANCEL crossed it */
+		b2b_ack_b(c);
 		b2b_end(c, "cancelled by caller", false, true);
 		return;
 	}
+	/* the media plan first: B may send RTP as soon as it has our ACK */
 	int code = b2b_take_b_answer(c, resp);
+	b2b_ack_b(c);
 	if (code == 0 && !c->have_plan)
 		code = 502; /* B answered without SDP: nothing to give A */
 	if (code) {

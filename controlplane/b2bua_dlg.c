@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_cycles.h>
-
 #include "dataplane/rtp.h"
 #include "shared/log.h"
 #include "shared/time.h"
@@ -27,7 +25,7 @@ static const char *tag_of(osip_from_t *f)
 /* The call and leg an in-dialog request belongs to: its Call-ID and our tag (To) match. */
 static struct bcall *b2b_dialog_of(const osip_message_t *m, int *side)
 {
-	struct bcall *c = m->call_id ? b2b_find(m->call_id->number, side) : NULL;
+	struct bcall *c = b2b_find_msg(m, side);
 	if (!c)
 		return NULL;
 	const char *ours = tag_of(c->leg[*side].dlg.local);
@@ -143,13 +141,12 @@ static void b2b_forward(struct bcall *c, osip_transaction_t *tr, osip_message_t 
 		b2b_respond(tr, x, inv ? 491 : 500);
 		return;
 	}
+	struct sdp_stream offer;
 	if (sdp) {
-		struct sdp_stream offer;
 		if (sdp_parse(sdp, len, &offer) != SDP_OK) {
 			b2b_respond(tr, x, 488);
 			return;
 		}
-		x->sdp = offer;
 		if (b2b_sdp_for(c, !from, NULL, true, offer.dir) != 0) {
 			b2b_respond(tr, x, 500);
 			return;
@@ -171,6 +168,8 @@ static void b2b_forward(struct bcall *c, osip_transaction_t *tr, osip_message_t 
 	f->from = from;
 	f->invite = inv;
 	f->offer = sdp != NULL;
+	if (sdp)
+		f->sdp = offer;
 	sip_txn_own(tr, c, &b2b_txn_ops);
 }
 
@@ -185,6 +184,7 @@ static int b2b_fwd_answer(struct bcall *c, struct b2b_fwd *f, const osip_message
 	if (!sdp || sdp_parse(sdp, len, &ans) != SDP_OK)
 		return -1;
 	y->sdp = ans;
+	x->sdp = f->sdp; /* not before: a rejected offer leaves the leg as it was */
 	int te = -1;
 	for (unsigned i = 0; i < ans.n_codecs; i++)
 		if (strcasecmp(ans.codecs[i].name, "telephone-event") == 0)
@@ -282,7 +282,7 @@ int b2bua_on_request(osip_transaction_t *tr, osip_message_t *req)
 	int side;
 	struct bcall *c;
 	if (MSG_IS_CANCEL(req)) {
-		c = req->call_id ? b2b_find(req->call_id->number, &side) : NULL;
+		c = b2b_find_msg(req, &side);
 		if (!c || side != LEG_A || tag_of(req->to))
 			return 0;
 		b2b_on_cancel(c, tr, req);
@@ -350,7 +350,7 @@ int b2bua_on_ack(const osip_message_t *ack)
 int b2bua_absorb_invite(const osip_message_t *req, const struct sockaddr_in *src)
 {
 	int side;
-	struct bcall *c = req->call_id ? b2b_find(req->call_id->number, &side) : NULL;
+	struct bcall *c = b2b_find_msg(req, &side);
 	if (!c || side != LEG_A || tag_of(req->to))
 		return 0;
 	struct leg *a = &c->leg[LEG_A];
@@ -365,7 +365,7 @@ int b2bua_on_stray_response(const osip_message_t *resp)
 	if (!resp->call_id || !resp->cseq || !MSG_IS_RESPONSE_FOR(resp, "INVITE") ||
 	    resp->status_code < 200 || resp->status_code >= 300)
 		return -1;
-	struct bcall *c = b2b_find(resp->call_id->number, &side);
+	struct bcall *c = b2b_find_msg(resp, &side);
 	struct leg *l = c ? &c->leg[side] : NULL;
 	if (!l || !l->ack || strcmp(l->ack->cseq->number, resp->cseq->number) != 0)
 		return -1;
@@ -386,24 +386,30 @@ void b2bua_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port)
 
 /* ---- timers ---- */
 
-static uint64_t leg_last_rx(const struct leg *l)
+/* When the once-a-second check last saw the leg's packet count move. The data plane's
+ * last_rx_tsc moves only every 64th packet (over a second at 20 ms ptime), too coarse for a
+ * timeout of a few seconds. */
+static uint64_t leg_last_rx_ms(struct leg *l, uint64_t now_ms)
 {
 	const struct stream *s = media_ep_stream(&l->ep);
-	return s ? s->rt.last_rx_tsc : 0;
+	uint64_t n = l->rx_base + (s ? s->rt.rx_pkts : 0);
+	if (n != l->rx_seen) {
+		l->rx_seen = n;
+		l->rx_seen_ms = now_ms;
+	}
+	return l->rx_seen_ms;
 }
 
 /* Milliseconds both legs have been silent, counted from the answer at the earliest. */
-static uint64_t b2b_silence_ms(const struct bcall *c, uint64_t now_ms)
+static uint64_t b2b_silence_ms(struct bcall *c, uint64_t now_ms)
 {
-	uint64_t last = leg_last_rx(&c->leg[LEG_A]), b = leg_last_rx(&c->leg[LEG_B]);
-	if (b > last)
-		last = b;
-	uint64_t since_answer = now_ms - c->answered_ms;
-	uint64_t hz = rte_get_tsc_hz();
-	if (!last || !hz)
-		return since_answer;
-	uint64_t ms = (rte_rdtsc() - last) * 1000 / hz;
-	return ms < since_answer ? ms : since_answer;
+	uint64_t last = c->answered_ms;
+	for (int s = 0; s < 2; s++) {
+		uint64_t t = leg_last_rx_ms(&c->leg[s], now_ms);
+		if (t > last)
+			last = t;
+	}
+	return now_ms - last;
 }
 
 static bool b2b_on_hold(const struct bcall *c)

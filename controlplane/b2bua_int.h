@@ -33,6 +33,7 @@ struct b2b_fwd {
 	int from;
 	bool invite;                /* a re-INVITE: its 2xx needs our ACK and our own 2xx */
 	bool offer;                 /* it carried an SDP offer that we rewrote */
+	struct sdp_stream sdp;      /* that offer: leg @from's SDP once the other leg accepts it */
 };
 
 struct bcall;
@@ -61,6 +62,7 @@ struct leg {
 	osip_message_t *ack;        /* our ACK for this leg's 2xx, for its retransmissions */
 	uint64_t rx_base, relayed_base; /* counters of streams retired by republication */
 	int64_t lost_base;
+	uint64_t rx_seen, rx_seen_ms;   /* packets in, and when the media check saw them move */
 	struct in_addr seen_ip;
 	uint16_t seen_port;
 };
@@ -90,6 +92,8 @@ extern const struct config *b2b_cfg;
 extern const struct sip_txn_ops b2b_txn_ops;
 
 struct bcall *b2b_find(const char *call_id, int *side);
+/** The call of @m's whole Call-ID, or NULL. */
+struct bcall *b2b_find_msg(const osip_message_t *m, int *side);
 /** The first call of the list of all calls (then ->next). */
 struct bcall *b2b_first(void);
 void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b);

@@ -1,6 +1,7 @@
 #include "controlplane/dialog.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ int dialog_init_uas(struct dialog *d, const osip_message_t *req, const char *loc
 		    const struct sockaddr_in *src)
 {
 	memset(d, 0, sizeof(*d));
-	d->call_id = strdup(req->call_id->number);
+	char id[256];
+	d->call_id = strdup(dialog_call_id_of(req, id, sizeof(id)));
 	if (!d->call_id || osip_to_clone(req->to, &d->local) != 0 ||
 	    osip_from_clone(req->from, &d->remote) != 0)
 		return -1;
@@ -152,6 +154,18 @@ int dialog_copy_body(osip_message_t *dst, const osip_message_t *src, const char 
 		return rc;
 	}
 	return 0;
+}
+
+const char *dialog_call_id_of(const osip_message_t *m, char *buf, size_t len)
+{
+	const osip_call_id_t *c = m->call_id;
+	if (!c || !c->number)
+		snprintf(buf, len, "%s", "");
+	else if (c->host)
+		snprintf(buf, len, "%s@%s", c->number, c->host);
+	else
+		snprintf(buf, len, "%s", c->number);
+	return buf;
 }
 
 const char *dialog_ruri_user(const osip_message_t *req)

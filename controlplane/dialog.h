@@ -41,6 +41,9 @@ osip_message_t *dialog_request(struct dialog *d, const char *method, uint32_t cs
 /** Copy @src's body and Content-Type into @dst, or @sdp as application/sdp when not NULL. */
 int dialog_copy_body(osip_message_t *dst, const osip_message_t *src, const char *sdp, int sdp_len);
 
+/** @m's whole Call-ID ("number@host", or "number") in @buf; "" when it has none. */
+const char *dialog_call_id_of(const osip_message_t *m, char *buf, size_t len);
+
 /** The user part of a request's Request-URI ("" when none). */
 const char *dialog_ruri_user(const osip_message_t *req);
 

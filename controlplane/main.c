@@ -238,7 +238,8 @@ static void control_loop(struct api *api, int sig_fd)
 	}
 	bool running = true;
 	while (running) {
-		int timeout = sip_timeout_ms(call_timers(LOOP_MAX_WAIT_MS));
+		int timeout = call_timers(LOOP_MAX_WAIT_MS);
+		sip_run(); /* what the timers answered goes out before the wait */
 		struct epoll_event evs[8];
 		rcu_thread_offline();
 		int n = epoll_wait(ep, evs, 8, timeout);

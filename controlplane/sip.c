@@ -14,6 +14,7 @@
 
 #include "controlplane/call.h"
 #include "shared/log.h"
+#include "shared/time.h"
 
 #define SIP_MAX_DATAGRAM 65535
 #define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
@@ -77,11 +78,17 @@ static int cb_send(osip_transaction_t *tr, osip_message_t *msg, char *host, int 
 	return sip_send_to(msg, &dst) == 0 ? 0 : -1;
 }
 
+static void txn_del(struct sip_txn *ctx);
+
 static void cb_kill(int type, osip_transaction_t *tr)
 {
 	(void)type;
 	osip_remove_transaction(osip, tr);
 	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
+	if (ctx) {
+		ctx->killed = true;
+		txn_del(ctx);
+	}
 	if (ctx && ctx->call) {
 		if (ctx->ops)
 			ctx->ops->ended(ctx->call, tr);
@@ -101,9 +108,102 @@ static void cb_kill(int type, osip_transaction_t *tr)
 	killed[n_killed++] = tr;
 }
 
+/* ---- transaction index and run queue ----
+ * libosip2 finds a message's transaction by walking every transaction, and its *_execute
+ * functions walk every transaction to find queued events: both grow with the number of live
+ * transactions (thousands at a few hundred calls per second, since a BYE's transaction lives
+ * 64*T1). Transactions are indexed here by their top Via branch (RFC 3261 17.2.3), and the
+ * ones given an event are queued and run directly. osip's walks remain for its timers, every
+ * SIP_TIMER_TICK_MS, and for messages without an RFC 3261 branch. */
+
+#define SIP_TXN_BUCKETS 16384
+#define SIP_TIMER_TICK_MS 10
+
+static struct sip_txn *txn_index[SIP_TXN_BUCKETS];
+static struct sip_txn *run_head, *run_tail;
+static uint64_t next_timer_tick;
+
+static unsigned txn_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return h & (SIP_TXN_BUCKETS - 1);
+}
+
+/* "s:" or "c:" (server, client), the branch, and the method the transaction was made for. */
+static char *txn_key(char side, const osip_message_t *m, const char *method)
+{
+	osip_via_t *via = NULL;
+	osip_generic_param_t *br = NULL;
+	if (osip_message_get_via(m, 0, &via) < 0 || !via ||
+	    osip_via_param_get_byname(via, "branch", &br) != 0 || !br || !br->gvalue ||
+	    strncmp(br->gvalue, "z9hG4bK", 7) != 0 || !method)
+		return NULL;
+	size_t n = strlen(br->gvalue) + strlen(method) + 4;
+	char *key = malloc(n);
+	if (key)
+		snprintf(key, n, "%c:%s|%s", side, br->gvalue, method);
+	return key;
+}
+
+static void txn_add(struct sip_txn *ctx, char *key)
+{
+	ctx->key = key;
+	if (!key)
+		return;
+	unsigned h = txn_hash(key);
+	ctx->hnext = txn_index[h];
+	txn_index[h] = ctx;
+}
+
+static void txn_del(struct sip_txn *ctx)
+{
+	if (!ctx->key)
+		return;
+	struct sip_txn **pp = &txn_index[txn_hash(ctx->key)];
+	while (*pp && *pp != ctx)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = ctx->hnext;
+	free(ctx->key);
+	ctx->key = NULL;
+}
+
+static struct sip_txn *txn_find(const char *key)
+{
+	for (struct sip_txn *c = txn_index[txn_hash(key)]; c; c = c->hnext)
+		if (strcmp(c->key, key) == 0)
+			return c;
+	return NULL;
+}
+
+/* @ctx's transaction has an event to run. */
+static void txn_queue(struct sip_txn *ctx)
+{
+	if (!ctx || ctx->pending || ctx->killed)
+		return;
+	ctx->pending = true;
+	ctx->pnext = NULL;
+	if (run_tail)
+		run_tail->pnext = ctx;
+	else
+		run_head = ctx;
+	run_tail = ctx;
+}
+
+static void txn_add_event(osip_transaction_t *tr, osip_event_t *ev)
+{
+	osip_transaction_add_event(tr, ev);
+	txn_queue(osip_transaction_get_your_instance(tr));
+}
+
 static void sip_txn_free(osip_transaction_t *tr)
 {
-	free(osip_transaction_get_your_instance(tr));
+	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
+	if (ctx)
+		txn_del(ctx);
+	free(ctx);
 	osip_transaction_free(tr);
 }
 
@@ -199,7 +299,7 @@ void sip_txn_respond(osip_transaction_t *tr, osip_message_t *resp)
 		return;
 	}
 	ev->transactionid = tr->transactionid;
-	osip_transaction_add_event(tr, ev);
+	txn_add_event(tr, ev);
 }
 
 void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag)
@@ -261,19 +361,22 @@ static osip_transaction_t *sip_request_start(osip_message_t *req, const struct s
 	ctx->src = *dst;
 	ctx->call = owner;
 	ctx->ops = ops;
+	ctx->tr = tr;
 	osip_transaction_set_your_instance(tr, ctx);
+	txn_add(ctx, txn_key('c', req, req->sip_method));
 	osip_event_t *ev = osip_new_outgoing_sipmessage(req);
 	if (!ev) {
 		/* the transaction does not own @req until the event is added */
 		osip_remove_transaction(osip, tr);
 		osip_transaction_set_your_instance(tr, NULL);
+		txn_del(ctx);
 		free(ctx);
 		osip_transaction_free(tr);
 		osip_message_free(req);
 		return NULL;
 	}
 	ev->transactionid = tr->transactionid;
-	osip_transaction_add_event(tr, ev);
+	txn_add_event(tr, ev);
 	return tr;
 }
 
@@ -410,8 +513,30 @@ static void sip_new_request(osip_event_t *ev, const struct sockaddr_in *src)
 		return;
 	}
 	ctx->src = *src;
+	ctx->tr = tr;
 	osip_transaction_set_your_instance(tr, ctx);
-	osip_transaction_add_event(tr, ev);
+	txn_add(ctx, txn_key('s', m, m->sip_method));
+	txn_add_event(tr, ev);
+}
+
+/* The transaction @ev belongs to: by branch, or by osip's own walk for messages without an
+ * RFC 3261 branch. Returns 0 when found (the event is then the transaction's). */
+static int sip_match(osip_event_t *ev)
+{
+	osip_message_t *m = ev->sip;
+	const char *method = MSG_IS_REQUEST(m) ? (MSG_IS_ACK(m) ? "INVITE" : m->sip_method)
+					       : m->cseq->method;
+	char *key = txn_key(MSG_IS_REQUEST(m) ? 's' : 'c', m, method);
+	if (!key) {
+		next_timer_tick = 0; /* osip queued it: its walk runs it in this round */
+		return osip_find_transaction_and_add_event(osip, ev) == 0 ? 0 : -1;
+	}
+	struct sip_txn *ctx = txn_find(key);
+	free(key);
+	if (!ctx)
+		return -1;
+	txn_add_event(ctx->tr, ev);
+	return 0;
 }
 
 void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
@@ -441,7 +566,7 @@ void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
 		osip_event_free(ev);
 		return;
 	}
-	if (osip_find_transaction_and_add_event(osip, ev) == 0) {
+	if (sip_match(ev) == 0) {
 		if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m))
 			stats.retransmits++;
 		return;
@@ -474,31 +599,38 @@ void sip_on_readable(void)
 
 /* ---- state machines ---- */
 
-void sip_run(void)
+static void sip_walk_all(void)
 {
 	osip_timers_ist_execute(osip);
 	osip_timers_nist_execute(osip);
 	osip_timers_ict_execute(osip);
 	osip_timers_nict_execute(osip);
-	/* Two rounds: a request handled in one transaction may queue a response in another
-	 * (CANCEL answers the INVITE with 487). */
-	for (int round = 0; round < 2; round++) {
-		osip_ist_execute(osip);
-		osip_nist_execute(osip);
-		osip_ict_execute(osip);
-		osip_nict_execute(osip);
+	osip_ist_execute(osip);
+	osip_nist_execute(osip);
+	osip_ict_execute(osip);
+	osip_nict_execute(osip);
+}
+
+void sip_run(void)
+{
+	uint64_t now = time_now_ms();
+	if (now >= next_timer_tick) {
+		next_timer_tick = now + SIP_TIMER_TICK_MS;
+		sip_walk_all(); /* timers, and what they queued (and messages matched by osip) */
+	}
+	while (run_head) {
+		struct sip_txn *ctx = run_head;
+		run_head = ctx->pnext;
+		if (!run_head)
+			run_tail = NULL;
+		ctx->pending = false;
+		osip_event_t *ev;
+		while (!ctx->killed && (ev = osip_fifo_tryget(ctx->tr->transactionff)) != NULL)
+			osip_transaction_execute(ctx->tr, ev);
 	}
 	for (size_t i = 0; i < n_killed; i++)
 		sip_txn_free(killed[i]);
 	n_killed = 0;
-}
-
-int sip_timeout_ms(int cap)
-{
-	struct timeval tv = {.tv_sec = cap / 1000, .tv_usec = (cap % 1000) * 1000};
-	osip_timers_gettimeout(osip, &tv);
-	long ms = tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
-	return ms < 0 ? 0 : ms > cap ? cap : (int)ms;
 }
 
 static unsigned list_size(osip_list_t *l) { return (unsigned)osip_list_size(l); }

@@ -10,6 +10,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <osip2/osip.h>
@@ -43,6 +44,12 @@ struct sip_txn {
 				 * client: where the request goes */
 	void *call;             /* the owner (a call), or NULL */
 	const struct sip_txn_ops *ops;
+	/* sip.c's own bookkeeping: the branch index and the queue of transactions with events
+	 * to run (libosip2 would otherwise walk every transaction for both) */
+	osip_transaction_t *tr;
+	struct sip_txn *hnext, *pnext;
+	char *key;
+	bool pending, killed;
 };
 
 int sip_init(const struct config *cfg, char *err, size_t err_len);
@@ -50,10 +57,9 @@ void sip_shutdown(void);
 int sip_fd(void);
 /** Read and process every pending datagram. */
 void sip_on_readable(void);
-/** Run the transaction state machines and their timers; frees terminated transactions. */
+/** Run the transactions that have events, every 10 ms the timers of all, and free those that
+ *  terminated. */
 void sip_run(void);
-/** Milliseconds until the next transaction timer (capped by @cap). */
-int sip_timeout_ms(int cap);
 const struct sip_stats *sip_get_stats(void);
 unsigned sip_transactions(void);
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libdpdk-dev dpdk liburcu-dev libosip2-dev libconfig-dev libcmocka-dev
-      sip-tester tshark iproute2 iputils-ping util-linux python3)
+      sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A PCMU-only caller reaches a PCMA-only callee: mgwd offers the callee both laws, the callee
+# picks PCMA, and the data plane transcodes. Payload bytes with known G.711 equivalents are
+# checked on the tap: PCMU 0xff (silence) and 0x80 (max positive) from the caller reach the
+# callee as PT 8 with A-law 0xd5 and 0xaa; A-law 0xaa and 0x2a (max negative) from the callee
+# reach the caller as PT 0 with mu-law 0x80 and 0x00. At least 95% of each arrive.
+source "$(dirname "$0")/lib.sh"
+mgw_setup b2b_transcode 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );'
+
+# mkpcap FILE PT COUNT BYTE...: COUNT RTP packets, 20 ms apart, 160 payload bytes each, the
+# BYTEs taking equal shares of the packets in order.
+mkpcap() {
+	python3 - "$@" <<'PY'
+import struct, sys
+f, pt, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fill = [int(b, 0) for b in sys.argv[4:]]
+with open(f, 'wb') as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        body = bytes([fill[i * len(fill) // n]]) * 160
+        rtp = struct.pack('!BBHII', 0x80, pt, i, 160 * i, 0x4d47) + body
+        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+        eth = b'\0' * 12 + b'\x08\x00' + ip
+        o.write(struct.pack('<IIII', i // 50, i % 50 * 20000, len(eth), len(eth)) + eth)
+PY
+}
+mkpcap "$WORK/caller.pcap" 0 100 0xff 0x80
+mkpcap "$WORK/callee.pcap" 8 100 0xaa 0x2a
+
+(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee.xml" -key codec 8 \
+	-i 127.0.0.1 -p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error \
+	-trace_msg -message_file "$WORK/callee.msg" >"$WORK/callee.out" 2>&1) &
+CALLEE=$!
+capture_start transcode
+sipp_run caller -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 -d 3000 -m 1 ||
+	fail "caller: $(tail -30 "$WORK/caller.out")"
+wait "$CALLEE" || fail "callee: $(tail -30 "$WORK/callee.out")"
+capture_stop
+grep -q "m=audio [0-9]* RTP/AVP 0 8" "$WORK/callee.msg" || fail "the callee was not offered both laws"
+grep -q "answered by .*(PCMA, transcoded)" "$WORK/mgwd.log" || fail "mgwd did not log transcoding"
+
+tshark -r "$WORK/transcode.pcap" -d "udp.port==10000-20000,rtp" -Y rtp -T fields \
+	-e ip.dst -e udp.dstport -e rtp.p_type -e rtp.payload >"$WORK/rtp.txt" 2>/dev/null
+python3 - "$WORK/rtp.txt" "$TAP_ADDR" "$MEDIA_IP" <<'PY' || fail "transcoded payloads"
+import sys
+rows = [l.split('\t') for l in open(sys.argv[1]).read().splitlines() if l]
+host, mgw = sys.argv[2], sys.argv[3]
+def got(dst, port):
+    out = {}
+    for ip, p, pt, pl in rows:
+        if (ip, p) == (dst, port):
+            b = bytes.fromhex(pl.replace(':', ''))
+            key = (int(pt), b[0] if len(set(b)) == 1 and len(b) == 160 else None)
+            out[key] = out.get(key, 0) + 1
+    return out
+ok = True
+for name, recv_at, expect in (
+        ('caller->callee', (host, '7000'), {(0, 0xff): (8, 0xd5), (0, 0x80): (8, 0xaa)}),
+        ('callee->caller', (host, '6000'), {(8, 0xaa): (0, 0x80), (8, 0x2a): (0, 0x00)})):
+    sent = {}  # what reached mgwd (both ends' packets: expect picks this direction's)
+    for ip, p, pt, pl in rows:
+        if ip == mgw:
+            b = bytes.fromhex(pl.replace(':', ''))
+            sent[(int(pt), b[0])] = sent.get((int(pt), b[0]), 0) + 1
+    rx = got(*recv_at)
+    for k, v in expect.items():
+        print(f"--- {name}: PT {k[0]} 0x{k[1]:02x} sent {sent.get(k, 0)}, "
+              f"PT {v[0]} 0x{v[1]:02x} received {rx.get(v, 0)}")
+        ok &= sent.get(k, 0) >= 45 and rx.get(v, 0) * 100 >= sent[k] * 95
+    other = {k: n for k, n in rx.items() if k not in expect.values()}
+    if other:
+        print(f"--- {name}: unexpected {other}")
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+assert_clean
