@@ -96,10 +96,7 @@ void b2bua_shutdown(void)
 {
 	while (all_calls) {
 		struct bcall *c = all_calls;
-		if (c->b_ict && c->state < B_ANSWERED) {
-			osip_message_t *cancel = NULL;
-			(void)cancel; /* no CANCEL on the way out: B's Timer C will end its side */
-		}
+		/* a pending B leg gets no CANCEL on the way out: its own Timer C ends it */
 		if (c->a_ist && c->state < B_ANSWERED)
 			sip_txn_reply(c->a_ist, 503, NULL);
 		b2b_end(c, "shutdown", c->state >= B_ANSWERED, c->state >= B_ANSWERED);
