@@ -20,16 +20,7 @@ static void echo_first_rx(struct dp_worker *w, struct stream *s, const struct rt
 {
 	s->rt.src_ip = ip->src_addr;
 	s->rt.src_port = udp->src_port;
-	struct msg_event ev = {
-		.type = MSG_EV_STREAM_FIRST_RX,
-		.worker = (uint16_t)w->id,
-		.local_port = s->local_port,
-		.peer_port = udp->src_port,
-		.local_ip = s->local_ip,
-		.peer_ip = ip->src_addr,
-		.stream_id = s->id,
-	};
-	dp_event(w, &ev);
+	net_post_first_rx(w, s, ip->src_addr, udp->src_port);
 }
 
 void echo_rtp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct stream *s,

@@ -33,18 +33,8 @@ static inline int stream_accept(struct dp_worker *w, struct stream *s,
 		return 0;
 	__atomic_store_n(slot, src, __ATOMIC_RELAXED);
 	arp_glean(w, ip->src_addr, &eth->src_addr);
-	if (!rtcp) {
-		struct msg_event ev = {
-			.type = MSG_EV_STREAM_FIRST_RX,
-			.worker = (uint16_t)w->id,
-			.local_port = s->local_port,
-			.peer_port = udp->src_port,
-			.local_ip = s->local_ip,
-			.peer_ip = ip->src_addr,
-			.stream_id = s->id,
-		};
-		dp_event(w, &ev);
-	}
+	if (!rtcp)
+		net_post_first_rx(w, s, ip->src_addr, udp->src_port);
 	return 1;
 }
 
@@ -207,6 +197,20 @@ static void ipv4_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
 		dp_drop(w, m, DP_DROP_PROTO);
 		break;
 	}
+}
+
+void net_post_first_rx(struct dp_worker *w, const struct stream *s, uint32_t ip, uint16_t port)
+{
+	struct msg_event ev = {
+		.type = MSG_EV_STREAM_FIRST_RX,
+		.worker = (uint16_t)w->id,
+		.local_port = s->local_port,
+		.peer_port = port,
+		.local_ip = s->local_ip,
+		.peer_ip = ip,
+		.stream_id = s->id,
+	};
+	dp_event(w, &ev);
 }
 
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)

@@ -10,6 +10,11 @@
 
 struct dp_worker;
 
+struct stream;
+
+/** Tell the control plane where a stream's media really comes from (its first packet). */
+void net_post_first_rx(struct dp_worker *w, const struct stream *s, uint32_t ip, uint16_t port);
+
 /** Process one frame received on port index @pi. Always consumes @m. */
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
 
