@@ -379,7 +379,7 @@ int config_validate(const struct config *cfg, const char *path, char *err, size_
 
 /* ---- loading ---- */
 
-static const char *type_name(int type)
+const char *config_type_name(int type)
 {
 	switch (type) {
 	case CONFIG_TYPE_GROUP: return "a group";
@@ -433,7 +433,7 @@ static int set_strlist(struct config *cfg, const struct config_key *k, const con
 {
 	int type = config_setting_type(s);
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-		snprintf(msg, len, "must be an array of strings, not %s", type_name(type));
+		snprintf(msg, len, "must be an array of strings, not %s", config_type_name(type));
 		return -1;
 	}
 	int n = config_setting_length(s);
@@ -446,7 +446,7 @@ static int set_strlist(struct config *cfg, const struct config_key *k, const con
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			snprintf(msg, len, "entry %d must be a string, not %s", i + 1,
-				 type_name(config_setting_type(e)));
+				 config_type_name(config_setting_type(e)));
 			return -1;
 		}
 		if (set_str(base + (size_t)i * k->size, k->size, config_setting_get_string(e), true,
@@ -472,7 +472,7 @@ static int set_key(struct config *cfg, const struct config_key *k, const config_
 	if (k->kind == CK_STRLIST)
 		return set_strlist(cfg, k, s, msg, len);
 	if (type != want[k->kind] && !(k->kind == CK_UINT && type == CONFIG_TYPE_INT64)) {
-		snprintf(msg, len, "must be %s, not %s", type_name(want[k->kind]), type_name(type));
+		snprintf(msg, len, "must be %s, not %s", config_type_name(want[k->kind]), config_type_name(type));
 		return -1;
 	}
 	switch (k->kind) {
@@ -555,7 +555,7 @@ static int apply_group(struct config *cfg, const config_setting_t *group, const 
 	char key[128], msg[256];
 	if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
 		snprintf(msg, sizeof(msg), "must be a group { ... }, not %s",
-			 type_name(config_setting_type(group)));
+			 config_type_name(config_setting_type(group)));
 		setting_error(group, path, gname, msg, err, err_len);
 		return -1;
 	}

@@ -82,6 +82,10 @@ void config_defaults(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t err_len);
 
+/** "an integer", "a string"... for a libconfig CONFIG_TYPE_* (error messages of the modules
+ *  that read the same file: config, routes). */
+const char *config_type_name(int type);
+
 /** Cross-field checks (port range, prefix, workers...); same error convention as config_load. */
 int config_validate(const struct config *cfg, const char *path, char *err, size_t err_len);
 

@@ -5,6 +5,8 @@
  * a reload with a typo keeps the old table and says why. */
 #include "controlplane/routes.h"
 
+#include "controlplane/config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
@@ -93,21 +95,6 @@ const struct route *routes_match(const struct routes *r, const char *user)
 
 /* ---- loading ---- */
 
-static const char *type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP: return "a group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: return "an integer";
-	case CONFIG_TYPE_FLOAT: return "a float";
-	case CONFIG_TYPE_STRING: return "a string";
-	case CONFIG_TYPE_BOOL: return "a boolean";
-	case CONFIG_TYPE_ARRAY: return "an array";
-	case CONFIG_TYPE_LIST: return "a list";
-	default: return "unknown";
-	}
-}
-
 /* Writes "FILE:LINE: KEY: MSG" for setting @s into @e; always returns -1. */
 static int routes_error(struct routes_err *e, const config_setting_t *s, const char *key,
 			const char *msg)
@@ -125,7 +112,7 @@ static int get_string(struct routes_err *e, const config_setting_t *s, const cha
 	char msg[128];
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		snprintf(msg, sizeof(msg), "must be a string, not %s",
-			 type_name(config_setting_type(s)));
+			 config_type_name(config_setting_type(s)));
 		return routes_error(e, s, key, msg);
 	}
 	const char *v = config_setting_get_string(s);
@@ -206,7 +193,7 @@ static int load_dests(struct routes_err *e, struct route *rt, const config_setti
 	int type = config_setting_type(s);
 	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
 		snprintf(msg, sizeof(msg), "must be a list of strings ( \"host:port\", ... ), "
-			 "not %s", type_name(type));
+			 "not %s", config_type_name(type));
 		return routes_error(e, s, key, msg);
 	}
 	int n = config_setting_length(s);
@@ -303,7 +290,7 @@ static int load_route(struct routes_err *e, struct routes *r, unsigned idx,
 	snprintf(key, sizeof(key), "routes[%u]", idx);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		snprintf(msg, sizeof(msg), "must be a group { ... }, not %s",
-			 type_name(config_setting_type(g)));
+			 config_type_name(config_setting_type(g)));
 		return routes_error(e, g, key, msg);
 	}
 	if (collect_keys(e, g, idx, &k) < 0)
@@ -339,7 +326,7 @@ static struct routes *load_list(struct routes_err *e, const config_setting_t *li
 	int type = config_setting_type(list);
 	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
 		snprintf(msg, sizeof(msg), "must be a list of groups ( { ... }, ... ), not %s",
-			 type_name(type));
+			 config_type_name(type));
 		routes_error(e, list, "routes", msg);
 		return NULL;
 	}

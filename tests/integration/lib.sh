@@ -158,3 +158,23 @@ sipp_run() {
 		-trace_err -error_file "$WORK/$name.err" \
 		-timeout 60s -timeout_error "$@" >"$WORK/$name.out" 2>&1)
 }
+
+# mkpcap FILE PT COUNT BYTE...: COUNT RTP packets, 20 ms apart, 160 payload bytes each, the
+# BYTEs taking equal shares of the packets in order.
+mkpcap() {
+	python3 - "$@" <<'PY'
+import struct, sys
+f, pt, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fill = [int(b, 0) for b in sys.argv[4:]]
+with open(f, 'wb') as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(n):
+        body = bytes([fill[i * len(fill) // n]]) * 160
+        rtp = struct.pack('!BBHII', 0x80, pt, i, 160 * i, 0x4d47) + body
+        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+        eth = b'\0' * 12 + b'\x08\x00' + ip
+        o.write(struct.pack('<IIII', i // 50, i % 50 * 20000, len(eth), len(eth)) + eth)
+PY
+}

@@ -9,25 +9,8 @@ mgw_setup b2b_basic 'routes = ( { name = "callee"; prefix = "1"; destinations = 
 printf 'cdr = { file = "%s"; };\n' "$WORK/cdr.jsonl" >>"$WORK/mgwd.conf"
 mgwctl reload >/dev/null || fail "reload with a cdr file failed"
 
-# mkpcap FILE PT BYTE COUNT: COUNT RTP packets, 20 ms apart, 160 payload bytes of BYTE.
-mkpcap() {
-	python3 - "$@" <<'PY'
-import struct, sys
-f, pt, byte, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 0), int(sys.argv[4])
-with open(f, 'wb') as o:
-    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(n):
-        rtp = struct.pack('!BBHII', 0x80, pt, i, 160 * i, 0x4d47) + bytes([byte]) * 160
-        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
-        eth = b'\0' * 12 + b'\x08\x00' + ip
-        o.write(struct.pack('<IIII', i // 50, i % 50 * 20000, len(eth), len(eth)) + eth)
-PY
-}
-mkpcap "$WORK/caller.pcap" 8 0x11 150
-mkpcap "$WORK/callee.pcap" 8 0x22 150
-
+mkpcap "$WORK/caller.pcap" 8 150 0x11
+mkpcap "$WORK/callee.pcap" 8 150 0x22
 (cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee.xml" -key codec 8 \
 	-i 127.0.0.1 -p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error \
 	-trace_msg -message_file "$WORK/callee.msg" >"$WORK/callee.out" 2>&1) &

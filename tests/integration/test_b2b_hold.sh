@@ -8,25 +8,9 @@
 source "$(dirname "$0")/lib.sh"
 mgw_setup b2b_hold 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );'
 
-# mkpcap FILE PT BYTE COUNT: COUNT RTP packets, 20 ms apart, 160 payload bytes of BYTE.
-mkpcap() {
-	python3 - "$@" <<'PY'
-import struct, sys
-f, pt, byte, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 0), int(sys.argv[4])
-with open(f, 'wb') as o:
-    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(n):
-        rtp = struct.pack('!BBHII', 0x80, pt, i, 160 * i, 0x4d47) + bytes([byte]) * 160
-        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
-        eth = b'\0' * 12 + b'\x08\x00' + ip
-        o.write(struct.pack('<IIII', i // 50, i % 50 * 20000, len(eth), len(eth)) + eth)
-PY
-}
 for phase in 1 2 3; do
-	mkpcap "$WORK/caller$phase.pcap" 8 "0x1$phase" 50
-	mkpcap "$WORK/callee$phase.pcap" 8 "0x2$phase" 50
+	mkpcap "$WORK/caller$phase.pcap" 8 50 "0x1$phase"
+	mkpcap "$WORK/callee$phase.pcap" 8 50 "0x2$phase"
 done
 
 # per_phase NAME HOLDER: count each phase's packets at both ends and check them

@@ -25,6 +25,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/net.h"
 #include "dataplane/worker.h"
+#include "tests/unit/frames.h"
 
 #define N_MBUFS 1023
 
@@ -58,45 +59,6 @@ static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static struct dp_worker w;
 static struct stream *leg_a, *leg_b;
-
-struct frame {
-	uint8_t b[512];
-	uint16_t len;
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-/* One's complement sum of big-endian words, odd tail padded with zero, folded. */
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
 
 /* Folded sum of the UDP pseudo-header and datagram with a zero checksum field. */
 static uint32_t udp_sum(const uint8_t *f)
