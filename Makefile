@@ -38,4 +38,4 @@ clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
 
 format:
-	clang-format -i controlplane/*.[ch] dataplane/*.[ch] shared/*.[ch] tools/*.c tests/unit/*.c
+	clang-format -i $$(git ls-files "*.c" "*.h")

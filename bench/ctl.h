@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "bench/flow.h"
-#include "shared/json.h"
+#include "util/json.h"
 
 #define CTL_BATCH 10000u     /* pairs per media.create */
 #define CTL_DELETE_IDS 5000u /* ids per media.delete: keeps the line under 64 KiB */

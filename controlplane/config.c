@@ -6,7 +6,7 @@
  * config_validate runs the same range checks and rules on a struct built any other way. */
 #include "controlplane/config.h"
 
-#include "shared/log.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -16,19 +16,19 @@
 #include <rte_lcore.h>
 #include <urcu-qsbr.h>
 
-#include "controlplane/api.h"
-#include "controlplane/call.h"
+#include "controlplane/ops/api.h"
+#include "controlplane/apps/call.h"
 #include "controlplane/config.h"
-#include "controlplane/hostnet.h"
-#include "controlplane/media.h"
-#include "controlplane/pairs.h"
-#include "controlplane/routes.h"
-#include "controlplane/cdr.h"
-#include "controlplane/sip.h"
-#include "controlplane/status.h"
+#include "controlplane/ops/hostnet.h"
+#include "controlplane/media/media.h"
+#include "controlplane/media/pairs.h"
+#include "controlplane/apps/routes.h"
+#include "controlplane/ops/cdr.h"
+#include "controlplane/sip/sip.h"
+#include "controlplane/ops/status.h"
 #include "dataplane/dp.h"
-#include "dataplane/transcode.h"
-#include "shared/log.h"
+#include "dataplane/actions/transcode.h"
+#include "util/log.h"
 
 #define MGW_VERSION "0.1.0"
 #define EXIT_CONFIG 2

@@ -5,8 +5,8 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-#include "dataplane/echo.h"
-#include "dataplane/relay.h"
+#include "dataplane/actions/echo.h"
+#include "dataplane/actions/relay.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 

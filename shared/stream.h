@@ -23,7 +23,7 @@
 
 #include <urcu-qsbr.h>
 
-#include "dataplane/transcode.h"
+#include "dataplane/actions/transcode.h"
 
 enum stream_action {
 	STREAM_DROP = 0,  /* count and drop (media not yet wanted, or inactive) */

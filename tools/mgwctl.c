@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared/json.h"
+#include "util/json.h"
 
 #define CTL_DEFAULT_SOCKET "/run/mgw/mgwd.sock"
 #define CTL_TIMEOUT_MS 5000

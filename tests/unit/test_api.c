@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "controlplane/api.h"
-#include "shared/log.h"
+#include "controlplane/ops/api.h"
+#include "util/log.h"
 
 struct fixture {
 	char dir[64];

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/b2bsdp.h"
+#include "controlplane/apps/b2bsdp.h"
 
 #define HDR "v=0\r\no=peer 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
 #define TE101 "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "controlplane/config.h"
-#include "shared/log.h"
+#include "util/log.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

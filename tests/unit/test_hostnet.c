@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "controlplane/hostnet.h"
+#include "controlplane/ops/hostnet.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

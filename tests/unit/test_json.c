@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "shared/json.h"
+#include "util/json.h"
 
 static struct json *parse_str(const char *s)
 {

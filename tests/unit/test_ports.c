@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "controlplane/ports.h"
+#include "controlplane/media/ports.h"
 
 static void pool_of_three_even_ports_is_exhausted_by_the_fourth_alloc(void **state)
 {

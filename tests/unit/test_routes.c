@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "controlplane/routes.h"
+#include "controlplane/apps/routes.h"
 
 #include <arpa/inet.h>
 #include <libgen.h>

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/sdp.h"
+#include "controlplane/sip/sdp.h"
 
 static const char *const ours[] = { "PCMU", "PCMA", "telephone-event" };
 #define N_OURS (sizeof(ours) / sizeof(ours[0]))

@@ -23,14 +23,14 @@
 
 #include <urcu-qsbr.h>
 
-#include "controlplane/call.h"
-#include "controlplane/routes.h"
+#include "controlplane/apps/call.h"
+#include "controlplane/apps/routes.h"
 #include "controlplane/config.h"
-#include "controlplane/media.h"
-#include "controlplane/sip.h"
-#include "shared/json.h"
-#include "shared/log.h"
-#include "shared/time.h"
+#include "controlplane/media/media.h"
+#include "controlplane/sip/sip.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
 
 #define T1_MS 20
 #define PORT_MIN 30000

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dataplane/transcode.h"
+#include "dataplane/actions/transcode.h"
 
 #define ULAW_CLIP 32635 /* inputs above it saturate at the top level */
 #define PT_TE_IN 101

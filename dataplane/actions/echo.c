@@ -1,4 +1,4 @@
-#include "dataplane/echo.h"
+#include "dataplane/actions/echo.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* ports: the media port allocator. A FIFO ring of free port indices gives O(1) allocation in
  * least-recently-released order; a bitmap of ports in use catches releases of ports that were
  * never handed out (or were released twice). */
-#include "controlplane/ports.h"
+#include "controlplane/media/ports.h"
 
 #include <stdlib.h>
 

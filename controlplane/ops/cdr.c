@@ -1,11 +1,11 @@
-#include "controlplane/cdr.h"
+#include "controlplane/ops/cdr.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "shared/log.h"
+#include "util/log.h"
 
 static FILE *cdr_file;
 
@@ -40,8 +40,15 @@ void cdr_time(uint64_t wall_ms, char *buf, unsigned len)
 	time_t s = (time_t)(wall_ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000));
+	/* strftime bounds every field, so no truncation warning at -O3 (the year has 4 digits
+	 * until 9999; a buffer too small gives "") */
+	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0 || n + 6 > len) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	snprintf(buf + n, len - n, ".%03uZ", (unsigned)(wall_ms % 1000));
 }
 
 void cdr_begin(struct jw *w, const char *kind)

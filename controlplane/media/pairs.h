@@ -5,7 +5,7 @@
 #ifndef MGW_PAIRS_H
 #define MGW_PAIRS_H
 
-#include "controlplane/api.h"
+#include "controlplane/ops/api.h"
 
 #define PAIRS_MAX_PER_REQUEST 10000
 

@@ -1,4 +1,4 @@
-#include "controlplane/sip.h"
+#include "controlplane/sip/sip.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "controlplane/call.h"
-#include "shared/log.h"
-#include "shared/time.h"
+#include "controlplane/apps/call.h"
+#include "util/log.h"
+#include "util/time.h"
 
 #define SIP_MAX_DATAGRAM 65535
 #define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"

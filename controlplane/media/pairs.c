@@ -1,4 +1,4 @@
-#include "controlplane/pairs.h"
+#include "controlplane/media/pairs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/media.h"
+#include "controlplane/media/media.h"
 #include "dataplane/rtp.h"
-#include "shared/log.h"
+#include "util/log.h"
 
 #define PAIR_BUCKETS 65536
 #define PAIR_TAG_MAX 32

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "shared/json.h"
+#include "util/json.h"
 
 struct api;
 

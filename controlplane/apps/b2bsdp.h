@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "controlplane/sdp.h"
+#include "controlplane/sip/sdp.h"
 #include "shared/stream.h"
 
 #define B2BSDP_MAX_CODECS 4

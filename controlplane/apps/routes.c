@@ -3,7 +3,7 @@
  * Loading checks everything an operator can get wrong (shape, types, patterns, destinations,
  * resolution) and names file, line and key path ("routes[2].regex") like config.c does, so that
  * a reload with a typo keeps the old table and says why. */
-#include "controlplane/routes.h"
+#include "controlplane/apps/routes.h"
 
 #include "controlplane/config.h"
 

@@ -1,4 +1,4 @@
-#include "dataplane/relay.h"
+#include "dataplane/actions/relay.h"
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
@@ -6,7 +6,7 @@
 
 #include "dataplane/net.h"
 #include "dataplane/rtp.h"
-#include "dataplane/transcode.h"
+#include "dataplane/actions/transcode.h"
 #include "dataplane/worker.h"
 
 /* The peer to send to: latched if known, else from SDP. Returns 0 when there is none. */

@@ -1,7 +1,7 @@
 /* b2bua_dlg: what crosses an established (or early) B2BUA call: CANCEL, BYE, ACK,
  * re-INVITE, UPDATE, INFO and OPTIONS from either leg, retransmissions, media timeouts, and
  * reporting. */
-#include "controlplane/b2bua_int.h"
+#include "controlplane/apps/b2bua_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "dataplane/rtp.h"
-#include "shared/log.h"
-#include "shared/time.h"
+#include "util/log.h"
+#include "util/time.h"
 
 #define SIP_T2_MS 4000
 

@@ -1,5 +1,5 @@
 /* sdp: SDP offer/answer for audio streams (RFC 3264), on libosip2's SDP parser. */
-#include "controlplane/sdp.h"
+#include "controlplane/sip/sdp.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

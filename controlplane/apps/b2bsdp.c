@@ -1,4 +1,4 @@
-#include "controlplane/b2bsdp.h"
+#include "controlplane/apps/b2bsdp.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

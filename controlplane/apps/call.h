@@ -14,7 +14,7 @@
 #include <osip2/osip.h>
 
 #include "controlplane/config.h"
-#include "shared/json.h"
+#include "util/json.h"
 
 struct call;
 

@@ -1,4 +1,4 @@
-#include "shared/log.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <string.h>

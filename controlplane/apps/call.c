@@ -1,4 +1,4 @@
-#include "controlplane/call.h"
+#include "controlplane/apps/call.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -7,16 +7,16 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "controlplane/b2bua.h"
-#include "controlplane/cdr.h"
-#include "controlplane/dialog.h"
-#include "controlplane/media.h"
-#include "controlplane/routes.h"
-#include "controlplane/sdp.h"
-#include "controlplane/sip.h"
+#include "controlplane/apps/b2bua.h"
+#include "controlplane/ops/cdr.h"
+#include "controlplane/dialog/dialog.h"
+#include "controlplane/media/media.h"
+#include "controlplane/apps/routes.h"
+#include "controlplane/sip/sdp.h"
+#include "controlplane/sip/sip.h"
 #include "dataplane/rtp.h"
-#include "shared/log.h"
-#include "shared/time.h"
+#include "util/log.h"
+#include "util/time.h"
 
 #define CALL_BUCKETS 4096
 #define CALL_SDP_MAX 1024

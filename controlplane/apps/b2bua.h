@@ -12,8 +12,8 @@
 #include <osip2/osip.h>
 
 #include "controlplane/config.h"
-#include "controlplane/routes.h"
-#include "shared/json.h"
+#include "controlplane/apps/routes.h"
+#include "util/json.h"
 
 int b2bua_init(const struct config *cfg);
 /** End every call with BYE (shutdown). */

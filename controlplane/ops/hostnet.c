@@ -1,5 +1,5 @@
 /* hostnet: check and configure the kernel side of the tap port (see hostnet.h). */
-#include "controlplane/hostnet.h"
+#include "controlplane/ops/hostnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "controlplane/media.h"
+#include "controlplane/media/media.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 
 #include <rte_cycles.h>
 
-#include "controlplane/ports.h"
+#include "controlplane/media/ports.h"
 
 #define MEDIA_CLOCK_RATE 8000
 

@@ -2,7 +2,7 @@
 #ifndef MGW_STATUS_H
 #define MGW_STATUS_H
 
-#include "controlplane/api.h"
+#include "controlplane/ops/api.h"
 #include "controlplane/config.h"
 
 /** Register "status" and "sessions.list" on @api. */

@@ -1,6 +1,6 @@
 /* api: the control socket (see api.h). Level-triggered epoll over the listening socket and up
  * to API_MAX_CLIENTS non-blocking clients; one request line in, one reply line out. */
-#include "controlplane/api.h"
+#include "controlplane/ops/api.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "shared/log.h"
+#include "util/log.h"
 
 #define API_MAX_CLIENTS 64
 #define API_LINE_MAX (64 * 1024)      /* longest request line, newline excluded */

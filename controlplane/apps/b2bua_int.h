@@ -6,12 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "controlplane/b2bsdp.h"
-#include "controlplane/b2bua.h"
-#include "controlplane/dialog.h"
-#include "controlplane/media.h"
-#include "controlplane/sdp.h"
-#include "controlplane/sip.h"
+#include "controlplane/apps/b2bsdp.h"
+#include "controlplane/apps/b2bua.h"
+#include "controlplane/dialog/dialog.h"
+#include "controlplane/media/media.h"
+#include "controlplane/sip/sdp.h"
+#include "controlplane/sip/sip.h"
 
 #define LEG_A 0
 #define LEG_B 1

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "shared/json.h"
+#include "util/json.h"
 
 /** Open @path for appending ("" = records go to the log). Returns 0 or -errno. */
 int cdr_open(const char *path);

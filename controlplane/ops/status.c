@@ -1,16 +1,16 @@
-#include "controlplane/status.h"
+#include "controlplane/ops/status.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
 
-#include "controlplane/call.h"
-#include "controlplane/media.h"
-#include "controlplane/pairs.h"
-#include "controlplane/sip.h"
+#include "controlplane/apps/call.h"
+#include "controlplane/media/media.h"
+#include "controlplane/media/pairs.h"
+#include "controlplane/sip/sip.h"
 #include "dataplane/dp.h"
-#include "shared/time.h"
+#include "util/time.h"
 
 static const struct config *cfg;
 static const char *version;

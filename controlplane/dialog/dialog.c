@@ -1,11 +1,11 @@
-#include "controlplane/dialog.h"
+#include "controlplane/dialog/dialog.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/sip.h"
+#include "controlplane/sip/sip.h"
 
 static int uri_addr(const osip_uri_t *u, struct sockaddr_in *out)
 {

@@ -1,5 +1,5 @@
 /* json: writer and recursive-descent parser for the control API (see json.h). */
-#include "shared/json.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <inttypes.h>

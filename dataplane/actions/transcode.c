@@ -1,6 +1,6 @@
 #include <stdbool.h>
 
-#include "dataplane/transcode.h"
+#include "dataplane/actions/transcode.h"
 
 #define ULAW_BIAS 0x84	  /* G.711 mu-law: 33 in 14-bit units, << 2 */
 #define ULAW_CLIP 32635	  /* largest magnitude whose biased value fits in 15 bits */

@@ -1,17 +1,17 @@
 /* b2bua: call set-up (routing to destinations, failover, redirects, early media), the
  * media plan of both legs, and teardown with call records. In-dialog traffic is in
  * b2bua_dlg.c. */
-#include "controlplane/b2bua_int.h"
+#include "controlplane/apps/b2bua_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/cdr.h"
+#include "controlplane/ops/cdr.h"
 #include "dataplane/rtp.h"
-#include "shared/log.h"
-#include "shared/time.h"
+#include "util/log.h"
+#include "util/time.h"
 
 #define B2B_BUCKETS 4096
 
