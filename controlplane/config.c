@@ -26,7 +26,7 @@ enum config_kind {
 	CK_TAPADDR, /* dp_tap_addr + dp_tap_prefix from "a.b.c.d/len" */
 	CK_STRLIST, /* char[max_n][size] with an unsigned count at n_off */
 	CK_LOGLEVEL,
-	CK_LATCH,
+	CK_ENUM,    /* int, the index of the string in names */
 };
 
 struct config_key {
@@ -39,19 +39,29 @@ struct config_key {
 	const char *msg;     /* CK_UINT: range message, NULL = generic */
 	bool nonempty;       /* CK_STR: "" is an error when given in the file */
 	size_t n_off, max_n; /* CK_STRLIST */
+	const char *const *names; /* CK_ENUM: the accepted strings, NULL-terminated */
 };
 
 #define CFG_OFF(field) offsetof(struct config, field)
-#define CFG_UINT(g, n, f, lo, hi, m) {g, n, CK_UINT, CFG_OFF(f), 0, lo, hi, m, false, 0, 0}
-#define CFG_BOOL(g, n, f) {g, n, CK_BOOL, CFG_OFF(f), 0, 0, 0, NULL, false, 0, 0}
+#define CFG_UINT(g, n, f, lo, hi, m)                                                         \
+	{.group = g, .name = n, .kind = CK_UINT, .off = CFG_OFF(f), .min = lo, .max = hi, .msg = m}
+#define CFG_BOOL(g, n, f) {.group = g, .name = n, .kind = CK_BOOL, .off = CFG_OFF(f)}
 #define CFG_STR(g, n, f, ne)                                                                 \
-	{g, n, CK_STR, CFG_OFF(f), sizeof(((struct config *)0)->f), 0, 0, NULL, ne, 0, 0}
-#define CFG_IPV4(g, n, f) {g, n, CK_IPV4, CFG_OFF(f), 0, 0, 0, NULL, false, 0, 0}
+	{.group = g, .name = n, .kind = CK_STR, .off = CFG_OFF(f),                           \
+	 .size = sizeof(((struct config *)0)->f), .nonempty = ne}
+#define CFG_IPV4(g, n, f) {.group = g, .name = n, .kind = CK_IPV4, .off = CFG_OFF(f)}
 #define CFG_LIST(g, n, f, cnt)                                                               \
-	{g, n, CK_STRLIST, CFG_OFF(f), sizeof(((struct config *)0)->f[0]), 0, 0, NULL, false,  \
-	 CFG_OFF(cnt), sizeof(((struct config *)0)->f) / sizeof(((struct config *)0)->f[0])}
+	{.group = g, .name = n, .kind = CK_STRLIST, .off = CFG_OFF(f),                       \
+	 .size = sizeof(((struct config *)0)->f[0]), .n_off = CFG_OFF(cnt),                  \
+	 .max_n = sizeof(((struct config *)0)->f) / sizeof(((struct config *)0)->f[0])}
+#define CFG_ENUM(g, n, f, names_)                                                            \
+	{.group = g, .name = n, .kind = CK_ENUM, .off = CFG_OFF(f), .names = names_}
+#define CFG_SPECIAL(g, n, k) {.group = g, .name = n, .kind = k}
 
 #define PORT_MSG "must be an even number between 1024 and 65534"
+
+static const char *const latch_names[] = {"any", "ip", "strict", NULL}; /* enum stream_latch */
+static const char *const idle_names[] = {"adaptive", "poll", NULL};    /* enum dp_idle */
 
 static const struct config_key config_keys[] = {
 	CFG_STR("eal", "lcores", eal_lcores, true),
@@ -66,18 +76,19 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("dataplane", "tx_desc", dp_tx_desc, 64, 32768, NULL),
 	CFG_STR("dataplane", "vdev", dp_vdev, false),
 	CFG_STR("dataplane", "tap_iface", dp_tap_iface, false),
-	{"dataplane", "tap_address", CK_TAPADDR, 0, 0, 0, 0, NULL, false, 0, 0},
+	CFG_SPECIAL("dataplane", "tap_address", CK_TAPADDR),
 	CFG_IPV4("dataplane", "media_ip", dp_media_ip),
 	CFG_UINT("dataplane", "media_ip_count", dp_media_ip_count, 1, 64, NULL),
 	CFG_UINT("dataplane", "media_prefix", dp_media_prefix, 8, 30, NULL),
 	CFG_IPV4("dataplane", "gateway", dp_gateway),
+	CFG_ENUM("dataplane", "idle", dp_idle, idle_names),
 	CFG_UINT("media", "port_min", media_port_min, 1024, 65534, PORT_MSG),
 	CFG_UINT("media", "port_max", media_port_max, 1024, 65534, NULL),
 	CFG_LIST("media", "codecs", media_codecs, media_n_codecs),
 	CFG_UINT("media", "ptime", media_ptime, 10, 200, NULL),
 	CFG_UINT("media", "timeout_s", media_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
-	{"media", "latch", CK_LATCH, 0, 0, 0, 0, NULL, false, 0, 0},
+	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
@@ -86,7 +97,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("sip", "answer_delay_ms", sip_answer_delay_ms, 0, 600000, NULL),
 	CFG_STR("control", "socket", control_socket, true),
 	CFG_UINT("limits", "max_calls", limits_max_calls, 1, 10000000, NULL),
-	{"log", "level", CK_LOGLEVEL, 0, 0, 0, 0, NULL, false, 0, 0},
+	CFG_SPECIAL("log", "level", CK_LOGLEVEL),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -467,7 +478,7 @@ static int set_key(struct config *cfg, const struct config_key *k, const config_
 		[CK_UINT] = CONFIG_TYPE_INT, [CK_BOOL] = CONFIG_TYPE_BOOL,
 		[CK_STR] = CONFIG_TYPE_STRING, [CK_IPV4] = CONFIG_TYPE_STRING,
 		[CK_TAPADDR] = CONFIG_TYPE_STRING, [CK_LOGLEVEL] = CONFIG_TYPE_STRING,
-		[CK_LATCH] = CONFIG_TYPE_STRING,
+		[CK_ENUM] = CONFIG_TYPE_STRING,
 	};
 	if (k->kind == CK_STRLIST)
 		return set_strlist(cfg, k, s, msg, len);
@@ -504,14 +515,18 @@ static int set_key(struct config *cfg, const struct config_key *k, const config_
 		cfg->log_level = level;
 		return 0;
 	}
-	case CK_LATCH: {
-		static const char *const modes[] = {"any", "ip", "strict"};
-		for (int i = 0; i < 3; i++)
-			if (strcmp(config_setting_get_string(s), modes[i]) == 0) {
-				cfg->media_latch = i; /* enum stream_latch order */
+	case CK_ENUM: {
+		const char *v = config_setting_get_string(s);
+		int n = snprintf(msg, len, "must be one of");
+		for (int i = 0; k->names[i]; i++) {
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)dst = i;
 				return 0;
 			}
-		snprintf(msg, len, "must be one of any, ip, strict");
+			if (n >= 0 && (size_t)n < len)
+				n += snprintf(msg + n, len - (size_t)n, "%s %s", i ? "," : "",
+					      k->names[i]);
+		}
 		return -1;
 	}
 	case CK_STRLIST:

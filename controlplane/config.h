@@ -41,6 +41,7 @@ struct config {
 	unsigned dp_media_prefix;           /* on-link prefix length of the media addresses,
 					      default 24 */
 	struct in_addr dp_gateway;          /* next hop for off-link peers, default 0 = none */
+	int dp_idle;                        /* enum dp_idle: "adaptive" (default) or "poll" */
 
 	/* media { } */
 	unsigned media_port_min, media_port_max; /* default 10000-20000, RTP ports are even */

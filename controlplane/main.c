@@ -29,10 +29,12 @@
 #include "dataplane/dp.h"
 #include "dataplane/actions/transcode.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #define MGW_VERSION "0.1.0"
 #define EXIT_CONFIG 2
 #define LOOP_MAX_WAIT_MS 5
+#define LINK_POLL_MS 200
 
 static void usage(FILE *f)
 {
@@ -139,6 +141,7 @@ static int dataplane_start(const struct config *cfg)
 	uint32_t mask = cfg->dp_media_prefix ? htonl(~0u << (32 - cfg->dp_media_prefix)) : 0;
 	struct dp_config dc = {
 		.n_workers = cfg->dp_workers,
+		.idle = (unsigned)cfg->dp_idle,
 		.n_mbufs = cfg->dp_mbufs,
 		.rx_desc = cfg->dp_rx_desc,
 		.tx_desc = cfg->dp_tx_desc,
@@ -237,11 +240,12 @@ static void control_loop(struct api *api, int sig_fd)
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
 	bool running = true;
+	uint64_t next_link_poll = 0;
 	while (running) {
 		int timeout = call_timers(LOOP_MAX_WAIT_MS);
 		sip_run(); /* what the timers answered goes out before the wait */
 		struct epoll_event evs[8];
-		rcu_thread_offline();
+		stream_rcu_offline();
 		int n = epoll_wait(ep, evs, 8, timeout);
 		rcu_thread_online();
 		for (int i = 0; i < n; i++) {
@@ -265,7 +269,13 @@ static void control_loop(struct api *api, int sig_fd)
 		}
 		sip_run();
 		dp_poll_events(on_event, NULL, 1024);
-		rcu_quiescent_state();
+		media_poll();
+		uint64_t now = time_now_ms();
+		if (now >= next_link_poll) {
+			dp_poll_links();
+			next_link_poll = now + LINK_POLL_MS;
+		}
+		stream_rcu_quiescent();
 	}
 	close(ep);
 }

@@ -174,6 +174,6 @@ void arp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 	arp->arp_data.arp_sip = tip;
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
-	w->stats.arp_replies++;
+	ctr_inc(&w->stats.arp_replies);
 	dp_tx(w, pi, m);
 }

@@ -3,22 +3,35 @@
  * dp_init() sets up ports (one RX and one TX queue per worker on every port), the mbuf pool,
  * and the rings between the planes; dp_start() launches one poll-mode worker per worker lcore;
  * dp_stop() tells them to leave through their command rings and joins them. Statistics are read
- * straight from the per-worker blocks (single writer, word-sized counters). */
+ * straight from the per-worker blocks: each counter has one writer, its worker, and is an
+ * atomic word (util/counter.h); the control plane sums them. dp_poll_links() (control plane,
+ * a few times a second) publishes each port's link state, which the workers follow: a port
+ * whose link is down is not polled, and what would leave through it is dropped and counted. */
 #ifndef MGW_DP_H
 #define MGW_DP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "shared/msg.h"
 #include "shared/stream.h"
+#include "util/counter.h"
 
 #define DP_MAX_PORTS 4
 #define DP_MAX_WORKERS 16
 #define DP_BURST 32
 
+/* What a worker does when its queues stay empty. */
+enum dp_idle {
+	DP_IDLE_ADAPTIVE = 0, /* back off after an idle spell: pause, then sleep (RX interrupts
+			       * where the PMD has them, short sleeps otherwise) */
+	DP_IDLE_POLL = 1,     /* poll without pause: for cores dedicated to mgw */
+};
+
 struct dp_config {
 	unsigned n_workers;
+	unsigned idle;         /* enum dp_idle */
 	unsigned n_mbufs;
 	unsigned rx_desc, tx_desc;
 	uint32_t media_ip;     /* network order */
@@ -45,24 +58,33 @@ enum dp_drop {
 	DP_DROP_ARP,        /* ARP not for us, or malformed */
 	DP_DROP_NO_NEIGH,   /* next hop not resolved yet (an ARP request was sent) */
 	DP_DROP_TX_FULL,    /* the TX queue did not take the packet */
+	DP_DROP_LINK_DOWN,  /* the port it would leave through has no link */
+	DP_DROP_HANDOFF,    /* the owner worker's hand-off ring was full */
 	DP_DROP_MAX
 };
 
+/* One worker's counters: written by that worker only, read by the control plane. */
 struct dp_worker_stats {
-	uint64_t rx, tx;          /* packets received from / given to the ports */
-	uint64_t loops;           /* poll loop iterations */
-	uint64_t busy, idle;      /* polls that returned packets / none */
-	uint64_t rtcp;            /* RTCP packets consumed */
-	uint64_t arp_replies;     /* ARP requests answered */
-	uint64_t icmp_replies;    /* ICMP echo replies sent */
-	uint64_t events_lost;     /* event ring full */
-	uint64_t loop_gap_max;    /* worst tsc ticks between two poll loops since the last reset */
-	uint64_t drop[DP_DROP_MAX];
+	ctr_t rx, tx;             /* packets received from / given to the ports */
+	ctr_t loops;              /* poll loop iterations */
+	ctr_t busy, idle;         /* polls that returned packets / none */
+	ctr_t rtcp;               /* RTCP packets consumed */
+	ctr_t arp_replies;        /* ARP requests answered */
+	ctr_t icmp_replies;       /* ICMP echo replies sent */
+	ctr_t events_lost;        /* event ring full */
+	ctr_t handoff_out;        /* packets handed to the stream's owner worker */
+	ctr_t handoff_in;         /* packets handed to this worker by another */
+	ctr_t sleeps;             /* idle back-offs that slept (adaptive idle) */
+	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
+				   * reset, time asleep excluded */
+	ctr_t drop[DP_DROP_MAX];
 } __attribute__((aligned(64)));
 
 struct dp_port_info {
 	char name[64];
 	uint8_t mac[6];
+	bool link_up;
+	uint32_t speed_mbps;
 	uint64_t rx, tx, drop;    /* from the port: packets in, out, missed/errors */
 };
 
@@ -72,6 +94,9 @@ int dp_start(char *err, size_t err_len);
 void dp_stop(void);
 /** Stop and close the ports (a net_tap port removes its kernel interface). */
 void dp_close(void);
+/** Read every port's link state and publish it to the workers; logs changes. Returns the
+ *  number of ports whose state changed. Control plane, a few times a second. */
+unsigned dp_poll_links(void);
 
 unsigned dp_n_ports(void);
 int dp_port_info(unsigned port, struct dp_port_info *out);

@@ -1,62 +1,192 @@
 #include "dataplane/net.h"
 
+#include <string.h>
+
 #include <rte_byteorder.h>
 #include <rte_icmp.h>
-#include <rte_ip.h>
-#include <rte_udp.h>
 
 #include "dataplane/actions/echo.h"
 #include "dataplane/actions/relay.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 
-
-/* Symmetric RTP: is this packet from the stream's peer? The first acceptable packet latches
- * the peer's real address (one word, read whole by the worker relaying towards it). */
-static inline int stream_accept(struct dp_worker *w, struct stream *s,
-				const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
-				int rtcp)
+void net_post_first_rx(struct dp_worker *w, const struct stream_cfg *c, uint32_t ip,
+		       uint16_t port)
 {
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)ip - 1;
-	uint64_t *slot = rtcp ? &s->rt.rtcp_peer : &s->rt.peer;
-	uint64_t src = (uint64_t)ip->src_addr << 32 | (uint64_t)udp->src_port << 16 | 1;
-	uint64_t cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	struct msg_event ev = {
+		.type = MSG_EV_STREAM_FIRST_RX,
+		.worker = (uint16_t)w->id,
+		.local_port = c->local_port,
+		.peer_port = port,
+		.local_ip = c->local_ip,
+		.peer_ip = ip,
+		.stream_id = c->id,
+	};
+	dp_event(w, &ev);
+}
+
+int net_accept(struct dp_worker *w, struct pkt *p)
+{
+	const struct stream_cfg *c = p->cfg;
+	_Atomic uint64_t *slot = p->rtcp ? &p->st->rtcp_peer : &p->st->peer;
+	uint64_t src = stream_peer_word(p->ip->src_addr, p->udp->src_port, c->latch_gen);
+	uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
 	if (likely(cur == src))
 		return 1;
-	if (cur)
+	if (stream_peer_valid(cur, c->latch_gen))
+		return 0; /* latched to another source in this generation */
+	uint16_t want_port = p->rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(c->peer_port) + 1)
+				     : c->peer_port;
+	if ((c->latch == STREAM_LATCH_IP && c->peer_ip && p->ip->src_addr != c->peer_ip) ||
+	    (c->latch == STREAM_LATCH_OFF &&
+	     (p->ip->src_addr != c->peer_ip || p->udp->src_port != want_port)))
 		return 0;
-	uint16_t want_port = rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(s->peer_port) + 1)
-				  : s->peer_port;
-	if ((s->latch == STREAM_LATCH_IP && s->peer_ip && ip->src_addr != s->peer_ip) ||
-	    (s->latch == STREAM_LATCH_OFF &&
-	     (ip->src_addr != s->peer_ip || udp->src_port != want_port)))
-		return 0;
-	__atomic_store_n(slot, src, __ATOMIC_RELAXED);
-	arp_glean(w, ip->src_addr, &eth->src_addr);
-	if (!rtcp)
-		net_post_first_rx(w, s, ip->src_addr, udp->src_port);
+	atomic_store_explicit(slot, src, memory_order_relaxed);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(p->m, const struct rte_ether_hdr *);
+	arp_glean(w, p->ip->src_addr, &eth->src_addr);
+	if (!p->rtcp)
+		net_post_first_rx(w, c, p->ip->src_addr, p->udp->src_port);
 	return 1;
 }
 
-/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise. The worker's
- * rtcp counter is for RTCP consumed, so that every packet is counted once: transmitted,
- * consumed or dropped. */
-static void rtcp_input(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
-		       struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp)
+void net_count_rtp(struct dp_worker *w, struct pkt *p)
 {
-	if (s->action != STREAM_RELAY) {
-		s->rt.rtcp_pkts++;
-		w->stats.rtcp++;
-		rte_pktmbuf_free(m);
+	struct stream_state *st = p->st;
+	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(p->udp + 1);
+	seqlock_write_begin(&st->stats_seq);
+	rtp_stats_update(&st->rtp, rte_be_to_cpu_16(rtp->seq), rte_be_to_cpu_32(rtp->ts),
+			 rtp_arrival(w->now, p->cfg->ts_mult));
+	ctr_inc(&st->rx_pkts);
+	ctr_add(&st->rx_bytes, p->m->pkt_len);
+	ctr_set(&st->last_rx_tsc, w->now);
+	ctr32_set(&st->rtp_received, st->rtp.received);
+	ctr32_set(&st->rtp_expected, rtp_stats_expected(&st->rtp));
+	ctr32_set(&st->rtp_jitter, rtp_stats_jitter(&st->rtp));
+	seqlock_write_end(&st->stats_seq);
+}
+
+static void stream_drop(struct dp_worker *w, struct pkt *p, enum dp_drop why)
+{
+	ctr_inc(why == DP_DROP_WRONG_SOURCE ? &p->st->wrong_source : &p->st->drops);
+	dp_drop(w, p->m, why);
+}
+
+/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise, from the
+ * stream's (latched) RTCP peer only. The worker's rtcp counter is for RTCP consumed, so that
+ * every packet is counted once: transmitted, consumed or dropped. */
+static void rtcp_input(struct dp_worker *w, struct pkt *p)
+{
+	if (p->cfg->action == STREAM_DROP) {
+		stream_drop(w, p, DP_DROP_STREAM);
 		return;
 	}
-	if (unlikely(!stream_accept(w, s, ip, udp, 1))) {
-		s->rt.wrong_source++;
-		dp_drop(w, m, DP_DROP_WRONG_SOURCE);
+	if (unlikely(!net_accept(w, p))) {
+		stream_drop(w, p, DP_DROP_WRONG_SOURCE);
 		return;
 	}
-	s->rt.rtcp_pkts++;
-	relay_packet(w, m, s, ip, udp, 1);
+	ctr_inc(&p->st->rtcp_pkts);
+	if (p->cfg->action == STREAM_RELAY) {
+		relay_packet(w, p);
+		return;
+	}
+	ctr_inc(&w->stats.rtcp);
+	rte_pktmbuf_free(p->m);
+}
+
+static void rtp_input(struct dp_worker *w, struct pkt *p)
+{
+	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(p->udp + 1);
+	uint32_t ulen = rte_be_to_cpu_16(p->udp->dgram_len);
+	if (ulen - sizeof(*p->udp) < RTP_HDR_LEN || (rtp->vpxcc >> 6) != 2) {
+		stream_drop(w, p, DP_DROP_BAD_RTP);
+		return;
+	}
+	const struct stream_cfg *c = p->cfg;
+	if (unlikely(c->action == STREAM_DROP || !(c->dir & STREAM_DIR_RECV))) {
+		stream_drop(w, p, DP_DROP_STREAM);
+		return;
+	}
+	if (unlikely(!net_accept(w, p))) {
+		stream_drop(w, p, DP_DROP_WRONG_SOURCE);
+		return;
+	}
+	net_count_rtp(w, p);
+	if (c->action == STREAM_ECHO)
+		echo_rtp(w, p);
+	else
+		relay_packet(w, p);
+}
+
+/* The state of @p's stream is this worker's: claim it when it still belongs to an older
+ * stream id (reset first), or say which worker owns it. Returns -1 when it is ours, else the
+ * owner's index. */
+static int stream_owner(struct dp_worker *w, struct pkt *p)
+{
+	struct stream_state *st = p->st;
+	uint64_t id = p->cfg->id;
+	uint64_t mine = id << 16 | (w->id + 1);
+	uint64_t cur = atomic_load_explicit(&st->owner, memory_order_acquire);
+	while (unlikely(cur != mine)) {
+		if ((cur >> 16) == id)
+			return (int)((cur & ~(uint64_t)STREAM_OWNER_RESETTING & 0xffff) - 1);
+		/* an older stream's state (ids only grow on a slot): take it over */
+		if (!atomic_compare_exchange_weak_explicit(&st->owner, &cur,
+							   mine | STREAM_OWNER_RESETTING,
+							   memory_order_acq_rel,
+							   memory_order_acquire))
+			continue;
+		seqlock_write_begin(&st->stats_seq);
+		ctr32_set(&st->rtp_received, 0);
+		ctr32_set(&st->rtp_expected, 0);
+		ctr32_set(&st->rtp_jitter, 0);
+		ctr_set(&st->rx_pkts, 0);
+		ctr_set(&st->rx_bytes, 0);
+		ctr_set(&st->last_rx_tsc, 0);
+		seqlock_write_end(&st->stats_seq);
+		atomic_store_explicit(&st->peer, 0, memory_order_relaxed);
+		atomic_store_explicit(&st->rtcp_peer, 0, memory_order_relaxed);
+		ctr_set(&st->tx_pkts, 0);
+		ctr_set(&st->rtcp_pkts, 0);
+		ctr_set(&st->wrong_source, 0);
+		ctr_set(&st->drops, 0);
+		memset(&st->rtp, 0, sizeof(st->rtp));
+		memset(&st->src, 0, sizeof(st->src));
+		atomic_store_explicit(&st->owner, mine, memory_order_release);
+		break;
+	}
+	return -1;
+}
+
+/* A validated UDP datagram for one of our addresses: its stream, its owner, its action. */
+static void stream_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+			 struct rte_udp_hdr *udp, int addr_idx, bool handed)
+{
+	uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
+	struct pkt p = {
+		.m = m,
+		.ip = ip,
+		.udp = udp,
+		.cfg = stream_table_lookup(dp.table, addr_idx, dport),
+		.st = stream_table_state(dp.table, addr_idx, dport),
+		.pi = m->hash.usr, /* set by net_input: the port index it arrived on */
+		.rtcp = dport & 1,
+	};
+	if (!p.cfg) {
+		dp_drop(w, m, DP_DROP_NO_STREAM);
+		return;
+	}
+	int owner = stream_owner(w, &p);
+	if (unlikely(owner >= 0)) {
+		if (handed || (unsigned)owner >= dp.n_workers)
+			dp_drop(w, m, DP_DROP_HANDOFF); /* one hop at most */
+		else
+			dp_handoff(w, (unsigned)owner, m);
+		return;
+	}
+	if (p.rtcp)
+		rtcp_input(w, &p);
+	else
+		rtp_input(w, &p);
 }
 
 static inline int udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
@@ -65,7 +195,7 @@ static inline int udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_u
 	return net_cksum_sum(udp, l4_len, rte_ipv4_phdr_cksum(ip, 0)) == 0xffff;
 }
 
-static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+static void udp_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 		      int addr_idx, uint32_t l4_len)
 {
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + rte_ipv4_hdr_len(ip));
@@ -73,7 +203,6 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 		dp_drop(w, m, DP_DROP_BAD_UDP);
 		return;
 	}
-	uint16_t ulen = (uint16_t)l4_len;
 	uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 	    (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD && udp->dgram_cksum != 0 &&
@@ -81,50 +210,7 @@ static void udp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, stru
 		dp_drop(w, m, DP_DROP_BAD_UDP);
 		return;
 	}
-	uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
-	struct stream *s = stream_table_lookup(dp.table, addr_idx, dport);
-	if (!s) {
-		dp_drop(w, m, DP_DROP_NO_STREAM);
-		return;
-	}
-	if (dport & 1) {
-		rtcp_input(w, m, s, ip, udp);
-		return;
-	}
-	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(udp + 1);
-	if (ulen - sizeof(*udp) < RTP_HDR_LEN || (rtp->vpxcc >> 6) != 2) {
-		s->rt.drops++;
-		dp_drop(w, m, DP_DROP_BAD_RTP);
-		return;
-	}
-	switch (s->action) {
-	case STREAM_ECHO:
-		echo_rtp(w, pi, m, s, ip, udp);
-		break;
-	case STREAM_RELAY:
-		if (unlikely(!(s->dir & STREAM_DIR_RECV))) {
-			s->rt.drops++;
-			dp_drop(w, m, DP_DROP_STREAM);
-			break;
-		}
-		if (unlikely(!stream_accept(w, s, ip, udp, 0))) {
-			s->rt.wrong_source++;
-			dp_drop(w, m, DP_DROP_WRONG_SOURCE);
-			break;
-		}
-		s->rt.rx_pkts++;
-		s->rt.rx_bytes += m->pkt_len;
-		if (unlikely((s->rt.rx_pkts & 63) == 1))
-			s->rt.last_rx_tsc = w->now;
-		rtp_stats_update(&s->rt.rtp, rte_be_to_cpu_16(rtp->seq), rte_be_to_cpu_32(rtp->ts),
-				 rtp_arrival(w->now, s->ts_mult));
-		relay_packet(w, m, s, ip, udp, 0);
-		break;
-	default:
-		s->rt.drops++;
-		dp_drop(w, m, DP_DROP_STREAM);
-		break;
-	}
+	stream_input(w, m, ip, udp, addr_idx, false);
 }
 
 static void icmp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
@@ -150,7 +236,7 @@ static void icmp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
 	m->ol_flags = 0;
-	w->stats.icmp_replies++;
+	ctr_inc(&w->stats.icmp_replies);
 	dp_tx(w, pi, m);
 }
 
@@ -186,9 +272,11 @@ static void ipv4_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
 	/* Trim Ethernet padding so that lengths below are the datagram's own. */
 	if (len > tot)
 		rte_pktmbuf_trim(m, (uint16_t)(len - tot));
+	m->l2_len = sizeof(*eth);
+	m->l3_len = hlen;
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
-		udp_input(w, pi, m, ip, ai, tot - hlen);
+		udp_input(w, m, ip, ai, tot - hlen);
 		break;
 	case IPPROTO_ICMP:
 		icmp_input(w, pi, m, eth, ip, tot - hlen);
@@ -199,20 +287,6 @@ static void ipv4_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m,
 	}
 }
 
-void net_post_first_rx(struct dp_worker *w, const struct stream *s, uint32_t ip, uint16_t port)
-{
-	struct msg_event ev = {
-		.type = MSG_EV_STREAM_FIRST_RX,
-		.worker = (uint16_t)w->id,
-		.local_port = s->local_port,
-		.peer_port = port,
-		.local_ip = s->local_ip,
-		.peer_ip = ip,
-		.stream_id = s->id,
-	};
-	dp_event(w, &ev);
-}
-
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -220,6 +294,7 @@ void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 		dp_drop(w, m, DP_DROP_BAD_L2);
 		return;
 	}
+	m->hash.usr = pi; /* the port index, for the actions (and a hand-off) */
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	len -= sizeof(*eth);
 	switch (eth->ether_type) {
@@ -233,4 +308,12 @@ void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 		dp_drop(w, m, DP_DROP_NOT_IPV4);
 		break;
 	}
+}
+
+void net_input_handoff(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + m->l3_len);
+	int ai = stream_table_addr_index(dp.table, ip->dst_addr);
+	stream_input(w, m, ip, udp, ai, true);
 }

@@ -1,22 +1,47 @@
 /* net: Ethernet, IPv4, UDP and ICMP for the worker. net_input() takes one received frame,
  * validates it layer by layer (each failure dropped and counted under one reason), answers
- * ARP and ICMP echo for our addresses, and hands RTP/RTCP to the stream's action. */
+ * ARP and ICMP echo for our addresses, finds the stream, hands the packet to the stream's
+ * owner worker when that is another one, and passes RTP/RTCP to the stream's action. */
 #ifndef MGW_NET_H
 #define MGW_NET_H
 
 #include <stdint.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "shared/stream.h"
 
 struct dp_worker;
 
-struct stream;
+/* A validated UDP packet of a stream, as the actions see it. */
+struct pkt {
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	const struct stream_cfg *cfg; /* the stream's config (this worker's QSBR read side) */
+	struct stream_state *st;      /* its state, owned by this worker */
+	uint16_t pi;                  /* index of the port it arrived on */
+	uint8_t rtcp;                 /* port + 1 of the stream */
+};
 
 /** Tell the control plane where a stream's media really comes from (its first packet). */
-void net_post_first_rx(struct dp_worker *w, const struct stream *s, uint32_t ip, uint16_t port);
+void net_post_first_rx(struct dp_worker *w, const struct stream_cfg *c, uint32_t ip,
+		       uint16_t port);
+
+/** Symmetric RTP: is @p from its stream's (latched) peer? The first acceptable packet latches
+ *  the peer. Every action calls it before it acts on a packet. */
+int net_accept(struct dp_worker *w, struct pkt *p);
+
+/** Count a received RTP packet into its stream's statistics (RFC 3550, counters). */
+void net_count_rtp(struct dp_worker *w, struct pkt *p);
 
 /** Process one frame received on port index @pi. Always consumes @m. */
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
+
+/** Process a packet another worker handed over (validated, l2_len/l3_len set). */
+void net_input_handoff(struct dp_worker *w, struct rte_mbuf *m);
 
 /**
  * One's complement sum of @len bytes at @buf, eight bytes at a time (RFC 1071: the sum does

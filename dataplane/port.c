@@ -11,12 +11,14 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/worker.h"
+#include "util/log.h"
+#include "util/tsan.h"
 
 struct dp_ctx dp;
 
-static struct dp_worker *workers[DP_MAX_WORKERS];
 static unsigned n_workers;
 static bool launched;
+static bool link_known[DP_MAX_PORTS];
 
 static const char *const drop_names[DP_DROP_MAX] = {
 	[DP_DROP_NOT_IPV4] = "not_ipv4",   [DP_DROP_BAD_L2] = "bad_l2",
@@ -27,6 +29,7 @@ static const char *const drop_names[DP_DROP_MAX] = {
 	[DP_DROP_STREAM] = "stream_drop",  [DP_DROP_ARP] = "arp",
 	[DP_DROP_WRONG_SOURCE] = "wrong_source",
 	[DP_DROP_NO_NEIGH] = "no_neighbour", [DP_DROP_TX_FULL] = "tx_full",
+	[DP_DROP_LINK_DOWN] = "link_down",   [DP_DROP_HANDOFF] = "handoff_full",
 };
 
 const char *dp_drop_name(enum dp_drop d)
@@ -61,7 +64,15 @@ static int port_setup(uint16_t port_id, uint16_t pi, char *err, size_t err_len)
 	}
 	uint64_t want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	conf.rxmode.offloads = info.rx_offload_capa & want;
+	/* RX interrupts, for workers that sleep when idle (not every PMD has them: a worker
+	 * falls back to short sleeps then) */
+	conf.intr_conf.rxq = dp.cfg.idle == DP_IDLE_ADAPTIVE;
 	rc = rte_eth_dev_configure(port_id, (uint16_t)n_workers, (uint16_t)n_workers, &conf);
+	if (rc != 0 && conf.intr_conf.rxq) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(port_id, (uint16_t)n_workers, (uint16_t)n_workers,
+					   &conf);
+	}
 	if (rc != 0) {
 		snprintf(err, err_len, "port %u: configure: %s", port_id, rte_strerror(-rc));
 		return -1;
@@ -100,16 +111,23 @@ static int dp_rings_create(char *err, size_t err_len)
 	for (unsigned i = 0; i < n_workers; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "mgw_cmd_%u", i);
-		workers[i] = rte_zmalloc("mgw_worker", sizeof(struct dp_worker), 64);
-		if (!workers[i]) {
+		dp.workers[i] = rte_zmalloc("mgw_worker", sizeof(struct dp_worker), 64);
+		if (!dp.workers[i]) {
 			snprintf(err, err_len, "worker %u: out of memory", i);
 			return -1;
 		}
-		workers[i]->cmd_ring = rte_ring_create_elem(name, sizeof(struct msg_cmd),
+		dp.workers[i]->cmd_ring = rte_ring_create_elem(name, sizeof(struct msg_cmd),
 							    MSG_CMD_RING_SIZE, (int)rte_socket_id(),
 							    RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!workers[i]->cmd_ring) {
+		if (!dp.workers[i]->cmd_ring) {
 			snprintf(err, err_len, "command ring %u: %s", i, rte_strerror(rte_errno));
+			return -1;
+		}
+		snprintf(name, sizeof(name), "mgw_handoff_%u", i);
+		dp.workers[i]->handoff = rte_ring_create(name, DP_HANDOFF_RING_SIZE,
+						      (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (!dp.workers[i]->handoff) {
+			snprintf(err, err_len, "hand-off ring %u: %s", i, rte_strerror(rte_errno));
 			return -1;
 		}
 	}
@@ -123,6 +141,7 @@ int dp_init(const struct dp_config *cfg, struct stream_table *table, char *err, 
 	dp.table = table;
 	dp.tsc_hz = rte_get_tsc_hz();
 	n_workers = cfg->n_workers;
+	dp.n_workers = (uint16_t)n_workers;
 	if (n_workers == 0 || n_workers > DP_MAX_WORKERS || n_workers > rte_lcore_count() - 1) {
 		snprintf(err, err_len,
 			 "%u workers need as many worker lcores; EAL has %u (give eal.lcores)",
@@ -155,7 +174,30 @@ int dp_init(const struct dp_config *cfg, struct stream_table *table, char *err, 
 			return -1;
 		dp.n_ports++;
 	}
+	dp_poll_links();
 	return 0;
+}
+
+unsigned dp_poll_links(void)
+{
+	unsigned changed = 0;
+	for (uint16_t pi = 0; pi < dp.n_ports; pi++) {
+		struct rte_eth_link link;
+		if (rte_eth_link_get_nowait(dp.port_ids[pi], &link) != 0)
+			continue;
+		uint8_t up = link.link_status == RTE_ETH_LINK_UP;
+		if (link_known[pi] && atomic_load_explicit(&dp.link_up[pi], memory_order_relaxed) == up)
+			continue;
+		if (link_known[pi] || !up) {
+			char name[RTE_ETH_NAME_MAX_LEN] = "";
+			rte_eth_dev_get_name_by_port(dp.port_ids[pi], name);
+			LOG_I("dp", "port %u (%s): link %s", pi, name, up ? "up" : "down");
+		}
+		link_known[pi] = true;
+		atomic_store_explicit(&dp.link_up[pi], up, memory_order_relaxed);
+		changed++;
+	}
+	return changed;
 }
 
 int dp_start(char *err, size_t err_len)
@@ -165,8 +207,8 @@ int dp_start(char *err, size_t err_len)
 	{
 		if (i == n_workers)
 			break;
-		dp_worker_init(workers[i], i, lcore, (uint16_t)i);
-		int rc = rte_eal_remote_launch(dp_worker_main, workers[i], lcore);
+		dp_worker_init(dp.workers[i], i, lcore, (uint16_t)i);
+		int rc = rte_eal_remote_launch(dp_worker_main, dp.workers[i], lcore);
 		if (rc != 0) {
 			snprintf(err, err_len, "launch worker %u on lcore %u: %s", i, lcore,
 				 rte_strerror(-rc));
@@ -184,7 +226,8 @@ int dp_send_cmd(int worker, const struct msg_cmd *cmd)
 	for (unsigned i = 0; i < n_workers; i++) {
 		if (worker >= 0 && (unsigned)worker != i)
 			continue;
-		if (rte_ring_sp_enqueue_elem(workers[i]->cmd_ring, (void *)(uintptr_t)cmd,
+		TSAN_RELEASE(dp.workers[i]->cmd_ring);
+		if (rte_ring_sp_enqueue_elem(dp.workers[i]->cmd_ring, (void *)(uintptr_t)cmd,
 					     sizeof(*cmd)) != 0)
 			rc = -ENOBUFS;
 	}
@@ -219,11 +262,15 @@ void dp_close(void)
 	}
 	dp.n_ports = 0;
 	for (unsigned i = 0; i < n_workers; i++) {
-		if (!workers[i])
+		if (!dp.workers[i])
 			continue;
-		rte_ring_free(workers[i]->cmd_ring);
-		rte_free(workers[i]);
-		workers[i] = NULL;
+		rte_ring_free(dp.workers[i]->cmd_ring);
+		struct rte_mbuf *m;
+		while (dp.workers[i]->handoff && rte_ring_dequeue(dp.workers[i]->handoff, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dp.workers[i]->handoff);
+		rte_free(dp.workers[i]);
+		dp.workers[i] = NULL;
 	}
 	rte_ring_free(dp.ev_ring);
 	dp.ev_ring = NULL;
@@ -241,6 +288,10 @@ int dp_port_info(unsigned pi, struct dp_port_info *out)
 	uint16_t port_id = dp.port_ids[pi];
 	rte_eth_dev_get_name_by_port(port_id, out->name);
 	memcpy(out->mac, dp.port_mac[pi].addr_bytes, 6);
+	out->link_up = atomic_load_explicit(&dp.link_up[pi], memory_order_relaxed);
+	struct rte_eth_link link;
+	if (rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+		out->speed_mbps = link.link_speed;
 	struct rte_eth_stats st;
 	if (rte_eth_stats_get(port_id, &st) == 0) {
 		out->rx = st.ipackets;
@@ -252,11 +303,11 @@ int dp_port_info(unsigned pi, struct dp_port_info *out)
 
 unsigned dp_n_workers(void) { return n_workers; }
 
-unsigned dp_worker_lcore(unsigned w) { return w < n_workers ? workers[w]->lcore : 0; }
+unsigned dp_worker_lcore(unsigned w) { return w < n_workers ? dp.workers[w]->lcore : 0; }
 
 const struct dp_worker_stats *dp_worker_stats(unsigned w)
 {
-	return w < n_workers && workers[w] ? &workers[w]->stats : NULL;
+	return w < n_workers && dp.workers[w] ? &dp.workers[w]->stats : NULL;
 }
 
 unsigned dp_poll_events(void (*fn)(const struct msg_event *ev, void *ctx), void *ctx,
@@ -266,6 +317,7 @@ unsigned dp_poll_events(void (*fn)(const struct msg_event *ev, void *ctx), void 
 	struct msg_event ev;
 	while (n < max && dp.ev_ring &&
 	       rte_ring_sc_dequeue_elem(dp.ev_ring, &ev, sizeof(ev)) == 0) {
+		TSAN_ACQUIRE(dp.ev_ring);
 		fn(&ev, ctx);
 		n++;
 	}

@@ -1,8 +1,9 @@
 /* worker: the poll-mode worker and the data plane's internal state. Not for the control plane
- * (which uses dp.h); shared by the packet modules (net, arp, echo) of the data plane. */
+ * (which uses dp.h); shared by the packet modules (net, arp, actions) of the data plane. */
 #ifndef MGW_WORKER_H
 #define MGW_WORKER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,17 +15,22 @@
 #include "dataplane/dp.h"
 
 #define DP_TX_BUF 64
+#define DP_HANDOFF_RING_SIZE 2048
 
-/* Data plane state set up by dp_init() and read-only once the workers run. */
+/* Data plane state set up by dp_init() and read-only once the workers run, but for link_up. */
 struct dp_ctx {
 	struct dp_config cfg;
 	struct stream_table *table;
 	uint16_t n_ports;
+	uint16_t n_workers;
 	uint16_t port_ids[DP_MAX_PORTS];
 	struct rte_ether_addr port_mac[DP_MAX_PORTS];
 	struct rte_mempool *pool;
 	struct rte_ring *ev_ring; /* MPSC, worker -> control */
 	uint64_t tsc_hz;
+	struct dp_worker *workers[DP_MAX_WORKERS];
+	/* written by the control plane (dp_poll_links), read by the workers every loop */
+	_Atomic uint8_t link_up[DP_MAX_PORTS];
 };
 
 extern struct dp_ctx dp;
@@ -34,6 +40,8 @@ struct dp_txq {
 	struct rte_mbuf *pkts[DP_TX_BUF];
 };
 
+/* A worker. Everything here is private to its thread but stats (read by the control plane,
+ * atomic words) and the rings, which other threads enqueue to. */
 struct dp_worker {
 	unsigned id;
 	unsigned lcore;
@@ -41,12 +49,20 @@ struct dp_worker {
 	bool running;
 	uint64_t now;                /* rte_rdtsc() at the start of the current burst */
 	struct rte_ring *cmd_ring;   /* SPSC, control -> this worker */
+	struct rte_ring *handoff;    /* MPSC, other workers -> this worker: packets of streams
+				      * this worker owns */
 	struct dp_worker_stats stats;
 	struct dp_txq txq[DP_MAX_PORTS];
 	struct arp_cache arp;
+	/* adaptive idle */
+	uint32_t idle_polls;         /* consecutive loops without a packet */
+	uint64_t idle_since;         /* tsc of the first of them */
+	uint32_t sleep_us;           /* current back-off */
+	bool intr_ok;                /* every port's queue has an RX interrupt for this thread */
+	bool intr_armed;
 };
 
-/** Send everything buffered for port index @pi. */
+/** Send everything buffered for port index @pi (or drop it when the link is down). */
 void dp_tx_flush(struct dp_worker *w, uint16_t pi);
 
 /** Buffer @m for transmission on port index @pi (flushed once per loop, or when full). */
@@ -60,15 +76,27 @@ static inline void dp_tx(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 
 static inline void dp_drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop why)
 {
-	w->stats.drop[why]++;
+	ctr_inc(&w->stats.drop[why]);
 	rte_pktmbuf_free(m);
+}
+
+static inline bool dp_link_up(uint16_t pi)
+{
+	return atomic_load_explicit(&dp.link_up[pi], memory_order_relaxed) != 0;
 }
 
 /** Post an event to the control plane; counted as lost when the ring is full. */
 void dp_event(struct dp_worker *w, const struct msg_event *ev);
 
+/** Hand @m (a validated packet of a stream owned by worker @owner) to that worker. */
+void dp_handoff(struct dp_worker *w, unsigned owner, struct rte_mbuf *m);
+
 /** Initialise a worker's private state (also used by unit tests that drive net_input()). */
 void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t queue);
+
+/** One pass of the poll loop over every port and the hand-off ring; returns the packets it
+ *  handled (the stress test drives workers with it). */
+unsigned dp_worker_poll(struct dp_worker *w);
 
 /** The poll loop, launched on a worker lcore with a struct dp_worker * argument. */
 int dp_worker_main(void *arg);

@@ -1,33 +1,47 @@
-/* stream: the unit of the data plane, and the session table that publishes streams to workers.
+/* stream: the unit of the data plane, and the table that publishes streams to the workers.
+ * This header is the contract between the planes: it says who writes every field.
  *
  * A stream is one local media endpoint: (local media IPv4, even UDP port). RTP arrives on the
- * port, RTCP on port+1; both map to the same stream. The table is a flat array of RCU-published
- * pointers indexed by (media address index, port / 2): one dependent load per lookup, easy to
- * prefetch for a burst. The key space is dense and small (addresses x 32768 slots), which is
- * what makes the flat array beat a hash here.
+ * port, RTCP on port+1; both map to the same stream. A stream has two parts with two owners:
  *
- * Concurrency (liburcu QSBR):
- *   - The control plane is the only writer of the table and of every field marked [cp]. Those
- *     fields are written before the stream is published and never change afterwards; a change
- *     means publishing a new stream and retiring the old one with call_rcu.
- *   - Fields marked [w] are written only by the worker that receives the stream's packets
- *     (RSS keeps one peer's flow on one queue) and read, word by word, by the control plane
- *     for statistics. Word-sized, so a reader never sees a torn value.
- *   - Workers read under QSBR: no rcu_read_lock cost, a quiescent state once per poll loop.
+ *   - struct stream_cfg, its configuration: written by the control plane before it is
+ *     published and never changed afterwards. A change (re-INVITE, hold, 183 -> 200)
+ *     publishes a new config for the same stream id; the old one is retired after a grace
+ *     period (liburcu QSBR). Workers read configs without locks.
+ *   - struct stream_state, what the stream learns and counts at run time (latched peer,
+ *     RTP statistics, our RTP source's sequence and timestamp, counters): written by exactly
+ *     one worker, the stream's owner, and kept when a new config is published, since it
+ *     belongs to the stream id, not to a config.
+ *
+ * Ownership: the first worker to handle a packet of a stream id claims its state (one
+ * compare-and-swap per stream). A worker that receives a packet of a stream owned by another
+ * worker (RSS spreads flows by their 4-tuple, so RTP and RTCP of one stream may land on two
+ * queues) hands the packet to the owner through the owner's hand-off ring. So every field of
+ * a state has one writer, whatever the NIC does.
+ *
+ * The table: per media address an array of config pointers and an array of states, both
+ * indexed by port / 2. A lookup is one subtraction and one load; the state's address needs
+ * no load at all, so a burst can prefetch both before it touches a packet.
+ *
+ * Lifetime: a port whose stream is removed goes back to the control plane's pool only after a
+ * grace period, so no worker can still hold a config of the previous stream on a slot when a
+ * new stream id is published there: a state's id only grows while a worker looks at it.
  */
 #ifndef MGW_STREAM_H
 #define MGW_STREAM_H
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <urcu-qsbr.h>
 
-#include "dataplane/actions/transcode.h"
+#include "util/counter.h"
+#include "util/seqlock.h"
 
 enum stream_action {
 	STREAM_DROP = 0,  /* count and drop (media not yet wanted, or inactive) */
-	STREAM_ECHO = 1,  /* send RTP back to its sender as a proper RTP source */
+	STREAM_ECHO = 1,  /* send RTP back to its (latched) sender as a proper RTP source */
 	STREAM_RELAY = 2, /* send to the other leg's peer, from the other leg's address */
 };
 
@@ -42,89 +56,141 @@ enum stream_latch {
 #define STREAM_DIR_RECV 0x1 /* accept media from the peer */
 #define STREAM_DIR_SEND 0x2 /* send media to the peer */
 
-/* RFC 3550 receiver statistics (appendix A.1, A.8), kept by the receiving worker. [w] */
+/* G.711 conversion of a relayed payload. */
+enum stream_g711 {
+	STREAM_G711_NONE = 0,
+	STREAM_G711_U2A = 1, /* mu-law in, A-law out */
+	STREAM_G711_A2U = 2,
+};
+
+/* Payload types of one direction of a relay: audio_in becomes audio_out (payload converted
+ * as g711), te_in (telephone-event, RFC 4733) becomes te_out, since the legs may have
+ * negotiated different dynamic numbers (e.g. 101 vs 96). */
+struct stream_pt_map {
+	uint8_t audio_in, audio_out, te_in, te_out;
+	uint8_t g711; /* enum stream_g711 */
+};
+
+/* A latched peer, one word so that the worker relaying towards it reads it whole:
+ * ip << 32 | port << 16 | gen << 1 | 1, ip and port in network order, gen the config's
+ * latch_gen (15 bits) at the time of latching. 0 = nothing latched. */
+#define STREAM_PEER_GEN_MASK 0x7fff
+static inline uint64_t stream_peer_word(uint32_t ip, uint16_t port, uint16_t gen)
+{
+	return (uint64_t)ip << 32 | (uint64_t)port << 16 |
+	       (uint64_t)(gen & STREAM_PEER_GEN_MASK) << 1 | 1;
+}
+static inline uint32_t stream_peer_ip(uint64_t w) { return (uint32_t)(w >> 32); }
+static inline uint16_t stream_peer_port(uint64_t w) { return (uint16_t)(w >> 16); }
+/** The word names a peer latched under latch generation @gen. */
+static inline int stream_peer_valid(uint64_t w, uint16_t gen)
+{
+	return (w & 0xffff) == ((uint64_t)(gen & STREAM_PEER_GEN_MASK) << 1 | 1);
+}
+
+/* RFC 3550 receiver statistics working state (appendix A.1, A.8). Owner only. */
 struct rtp_stats {
-	uint32_t received;   /* packets counted (after probation) */
-	uint32_t cycles;     /* sequence number wraps, << 16 */
-	uint32_t base_seq;   /* first sequence number */
-	uint32_t bad_seq;    /* RTP_SEQ_MOD + 1 when no jump is suspected */
-	uint16_t max_seq;    /* highest sequence number seen */
-	uint16_t probation;  /* sequential packets still needed to validate a new source */
-	uint32_t transit;    /* relative transit time of the last packet */
-	uint32_t jitter;     /* interarrival jitter in timestamp units, scaled by 16 */
-	uint8_t init;        /* a first packet has been seen */
+	uint32_t received;  /* packets counted (after probation) */
+	uint32_t cycles;    /* sequence number wraps, << 16 */
+	uint32_t base_seq;  /* first sequence number */
+	uint32_t bad_seq;   /* RTP_SEQ_MOD + 1 when no jump is suspected */
+	uint16_t max_seq;   /* highest sequence number seen */
+	uint16_t probation; /* sequential packets still needed to validate a new source */
+	uint32_t transit;   /* relative transit time of the last packet */
+	uint32_t jitter;    /* interarrival jitter in timestamp units, scaled by 16 */
+	uint8_t init;       /* a first packet has been seen */
 };
 
-/* Worker-written receive/transmit state and counters. [w] The first cache line holds all
- * that a relayed packet writes; the second what echo, translation, RTCP and drops add. */
-struct stream_rt {
-	/* the latched RTP peer, one word so that the other leg's worker reads it whole:
-	 * ip << 32 | port << 16 | 1, network order fields, 0 = none yet */
-	uint64_t peer;
-	uint64_t rx_pkts, rx_bytes;     /* RTP received */
-	uint64_t tx_pkts;               /* RTP sent: ECHO back to the sender; RELAY: received
-					 * here and sent on from the other leg (so that every
-					 * counter a worker writes lives in the stream it
-					 * received on) */
+/* Our own RTP source towards a peer (ECHO back to the sender, RELAY with translation):
+ * continuous sequence numbers and timestamps across changes of the sender's SSRC. Owner only. */
+struct stream_src {
+	uint32_t in_ssrc;     /* SSRC of the sender we follow */
+	uint32_t ts_offset;   /* added to the sender's timestamp */
+	uint32_t last_out_ts; /* last timestamp we sent */
+	uint16_t out_seq;     /* next sequence number we send */
+	uint8_t started;      /* a packet has been sent */
+};
+
+#define STREAM_OWNER_RESETTING 0x8000u
+
+/* The run-time state of a stream. [o] = written only by the owner worker; read by the other
+ * leg's worker ([x]) or the control plane ([cp]) as noted. */
+struct stream_state {
+	/* claimed by a worker with one CAS: stream id << 16 | (worker + 1), with
+	 * STREAM_OWNER_RESETTING while the new owner clears what an older stream id left;
+	 * 0 = never. Whoever reads the state checks that it belongs to the stream id of the
+	 * config in hand first. */
+	_Atomic uint64_t owner;
+	/* [o] latched peers (stream_peer_word); [x] read by the worker relaying towards it, [cp] */
+	_Atomic uint64_t peer, rtcp_peer;
+	/* [o] under stats_seq: what a received RTP packet updates; [cp] reads a snapshot */
+	seqlock_t stats_seq;
+	ctr32_t rtp_received;  /* RFC 3550 received, expected and jitter (timestamp units) */
+	ctr32_t rtp_expected;
+	ctr_t rx_pkts, rx_bytes;
+	ctr_t last_rx_tsc;     /* rte_rdtsc() of the last RTP packet's burst, 0 = none */
+	ctr32_t rtp_jitter;
+	/* second cache line: [o] counters outside the seqlock, [cp] reads them word by word */
+	ctr_t tx_pkts;         /* RTP sent: ECHO back to the sender; RELAY: received here and
+				* sent on from the other leg (every counter a worker writes
+				* lives in the stream it received on) */
+	ctr_t rtcp_pkts;       /* RTCP accepted (consumed, or relayed on RELAY) */
+	ctr_t wrong_source;    /* packets dropped: not from the latched peer */
+	ctr_t drops;           /* malformed RTP, media direction, no destination */
+	/* [o] only */
 	struct rtp_stats rtp;
-	/* second cache line */
-	uint64_t rtcp_peer;             /* the latched RTCP peer, same encoding */
-	uint64_t last_rx_tsc;           /* rte_rdtsc() at the first RTP packet and every 64th
-					 * after it (media timeouts need no finer grain), 0 = none */
-	uint64_t wrong_source;          /* packets dropped: not from the latched peer */
-	uint64_t rtcp_pkts;             /* RTCP accepted (consumed, or relayed on RELAY) */
-	uint64_t drops;                 /* malformed RTP, media direction */
-	/* our own RTP source: ECHO back, or RELAY with translation towards the other leg */
-	uint32_t in_ssrc;               /* SSRC of the sender we are reflecting */
-	uint32_t ts_offset;             /* added to the sender's timestamp */
-	uint32_t last_out_ts;           /* last timestamp we sent */
-	uint16_t out_seq;               /* next sequence number we send */
-	uint8_t started;                /* a packet has been sent */
-	uint32_t src_ip;                /* first sender seen (network order), 0 = none */
-	uint16_t src_port;              /* its port (network order) */
-};
+	struct stream_src src;
+} __attribute__((aligned(64)));
 
-struct stream {
-	/* [cp] identity and action, immutable once published */
-	uint32_t local_ip;      /* network order */
-	uint16_t local_port;    /* host order, even */
-	uint8_t action;         /* enum stream_action */
-	uint8_t addr_idx;       /* index of local_ip in the table's address list */
-	uint32_t peer_ip;       /* from SDP, network order, 0 = unknown */
-	uint16_t peer_port;     /* from SDP, network order */
-	uint16_t pad0;
-	uint32_t ssrc;          /* our SSRC when we are the RTP source */
-	uint32_t ts_base;       /* our first timestamp */
-	uint16_t seq_base;      /* our first sequence number */
-	uint8_t latch;          /* enum stream_latch */
-	uint8_t dir;            /* STREAM_DIR_* */
-	uint64_t id;            /* control-plane id, for events */
+/* The configuration of a stream. [cp], immutable once published. */
+struct stream_cfg {
+	uint64_t id;          /* the stream id: the same for every config of one endpoint, and
+			       * never reused (the state belongs to it) */
+	uint32_t local_ip;    /* network order */
+	uint16_t local_port;  /* host order, even */
+	uint8_t addr_idx;     /* index of local_ip in the table's address list */
+	uint8_t port_idx;     /* index of the DPDK port this address lives on */
+	uint8_t action;       /* enum stream_action */
+	uint8_t dir;          /* STREAM_DIR_* */
+	uint8_t latch;        /* enum stream_latch */
+	uint8_t translate;    /* RELAY: send with the other leg's own SSRC/seq/ts */
+	uint16_t latch_gen;   /* a new value voids the latched peers (the SDP peer moved) */
+	uint8_t remap;        /* RELAY: xmap differs from the identity */
+	uint8_t pad;
+	uint32_t peer_ip;     /* from SDP, network order, 0 = unknown */
+	uint16_t peer_port;   /* from SDP, network order */
+	uint16_t seq_base;    /* our first sequence number */
+	uint32_t ssrc;        /* our SSRC when we are the RTP source */
+	uint32_t ts_base;     /* our first timestamp */
+	uint32_t ts_mult;     /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
+	struct stream_pt_map xmap; /* RELAY: payload types renumbered / G.711 converted on the
+				    * way to the other leg */
 	/* RELAY: the other leg. The two legs of a pair point at each other and are published,
 	 * replaced and retired together, so a worker holding one may use the other until its
-	 * next quiescent state. */
-	struct stream *other;
-	uint8_t port_idx;       /* index of the DPDK port this stream's address lives on */
-	uint8_t translate;      /* RELAY: send with the other leg's own SSRC/seq/ts */
-	uint16_t pad2;
-	uint32_t ts_mult;       /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
-	/* RELAY: payload types renumbered / G.711 converted on the way to the other leg */
-	uint8_t remap;          /* xmap differs from the identity */
-	struct transcode_pt_map xmap;
-	/* [w], from the second cache line on */
-	struct stream_rt rt __attribute__((aligned(64)));
+	 * next quiescent state. other_st is the other leg's state (its latched peers). */
+	const struct stream_cfg *other;
+	struct stream_state *other_st;
 	/* [cp] reclamation */
 	struct rcu_head rcu;
-};
+	void (*retired)(struct stream_cfg *cfg); /* called after the grace period on liburcu's
+						  * call_rcu thread, and then owns @cfg; NULL:
+						  * the config is freed */
+	void *retired_ctx;
+} __attribute__((aligned(64)));
 
 #define STREAM_TABLE_MAX_ADDRS 64
 #define STREAM_SLOTS_PER_ADDR 32768 /* one per even port */
+#define STREAM_ID_MAX ((UINT64_C(1) << 48) - 1)
 
 struct stream_table {
 	unsigned n_addrs;                                /* [cp] set before workers start */
 	uint32_t base_h;                                 /* first address, host order */
 	uint8_t contiguous;                              /* addrs[i] == base + i */
 	uint32_t addrs[STREAM_TABLE_MAX_ADDRS];          /* network order */
-	struct stream **slots[STREAM_TABLE_MAX_ADDRS];   /* [cp] RCU pointers, per address */
+	/* [cp] published config pointers, per address, indexed by port / 2 */
+	struct stream_cfg *_Atomic *cfg[STREAM_TABLE_MAX_ADDRS];
+	/* per address, indexed by port / 2: [o] for each state's owner */
+	struct stream_state *state[STREAM_TABLE_MAX_ADDRS];
 	unsigned n_streams;                              /* [cp] */
 };
 
@@ -146,24 +212,59 @@ static inline int stream_table_addr_index(const struct stream_table *t, uint32_t
 	return -1;
 }
 
-/** Worker lookup: the stream on (@addr_idx, @port host order, RTP or RTCP), or NULL. */
-static inline struct stream *stream_table_lookup(const struct stream_table *t, int addr_idx,
-						 uint16_t port)
+/** The slot of (@addr_idx, @port host order, RTP or RTCP), for prefetching. */
+static inline struct stream_cfg *_Atomic *stream_table_slot(const struct stream_table *t,
+							    int addr_idx, uint16_t port)
 {
-	return rcu_dereference(t->slots[addr_idx][port >> 1]);
+	return &t->cfg[addr_idx][port >> 1];
 }
 
-/** Allocate a stream (zeroed, cache-aligned) for the control plane to fill in. */
-struct stream *stream_alloc(void);
-/** Publish @s at its (local_ip, local_port). Returns 0, -EEXIST if the slot is taken, -EINVAL
- *  if local_ip is not a table address. Control plane only. */
-int stream_table_add(struct stream_table *t, struct stream *s);
-/** Replace the published stream at @s's slot by @s (e.g. a new action); the old one is retired
- *  with call_rcu. Returns 0 or -ENOENT. */
-int stream_table_replace(struct stream_table *t, struct stream *s);
-/** Unpublish the stream at (@ip, @port) and free it after a grace period. Returns 0 or -ENOENT. */
+/** Worker lookup: the published config on (@addr_idx, @port), or NULL. */
+static inline const struct stream_cfg *stream_table_lookup(const struct stream_table *t,
+							   int addr_idx, uint16_t port)
+{
+	return atomic_load_explicit(stream_table_slot(t, addr_idx, port), memory_order_acquire);
+}
+
+/** The state of (@addr_idx, @port): no load, so a burst can prefetch it with the slot. */
+static inline struct stream_state *stream_table_state(const struct stream_table *t, int addr_idx,
+						      uint16_t port)
+{
+	return &t->state[addr_idx][port >> 1];
+}
+
+/** Allocate a config (zeroed, cache-aligned) for the control plane to fill in. */
+struct stream_cfg *stream_cfg_alloc(void);
+void stream_cfg_free(struct stream_cfg *cfg);
+
+/** Publish @c at its (local_ip, local_port), replacing what is there (retired after a grace
+ *  period). Returns 0, or -EINVAL if local_ip is not a table address. Control plane only. */
+int stream_table_publish(struct stream_table *t, struct stream_cfg *c);
+/** Unpublish the config at (@ip, @port) and retire it after a grace period. Returns 0 or
+ *  -ENOENT. Control plane only. */
 int stream_table_del(struct stream_table *t, uint32_t ip, uint16_t port);
-/** The published stream for the control plane's own reads (statistics), or NULL. */
-struct stream *stream_table_get(const struct stream_table *t, uint32_t ip, uint16_t port);
+/** The published config, for the control plane's own reads, or NULL. */
+const struct stream_cfg *stream_table_get(const struct stream_table *t, uint32_t ip,
+					  uint16_t port);
+
+/** A reader's quiescent state (workers once per poll loop, the control thread once per
+ *  loop): rcu_quiescent_state(), made visible to ThreadSanitizer builds. */
+void stream_rcu_quiescent(void);
+/** rcu_thread_offline(), likewise (before a reader waits). */
+void stream_rcu_offline(void);
+
+/* Statistics of one stream as the control plane sees them: a consistent snapshot. */
+struct stream_stats {
+	uint64_t peer, rtcp_peer;      /* latched, stream_peer_word, 0 = none */
+	uint64_t rx_pkts, rx_bytes, tx_pkts, rtcp_pkts, wrong_source, drops;
+	uint64_t last_rx_tsc;
+	uint32_t rtp_received, rtp_expected, rtp_jitter;
+	int64_t rtp_lost;              /* expected - received (negative with duplicates) */
+};
+
+/** Snapshot the state of stream @c (control plane). All zero while no worker has handled a
+ *  packet of @c's stream id. */
+void stream_stats_read(const struct stream_table *t, const struct stream_cfg *c,
+		       struct stream_stats *out);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/tsan.h"
+
 struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs)
 {
 	if (n_addrs == 0 || n_addrs > STREAM_TABLE_MAX_ADDRS)
@@ -13,11 +15,18 @@ struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs
 	if (!t)
 		return NULL;
 	for (unsigned i = 0; i < n_addrs; i++) {
-		t->slots[i] = calloc(STREAM_SLOTS_PER_ADDR, sizeof(struct stream *));
-		if (!t->slots[i]) {
+		/* calloc of these sizes maps zero pages: memory is used as streams touch it */
+		t->cfg[i] = calloc(STREAM_SLOTS_PER_ADDR, sizeof(t->cfg[i][0]));
+		t->state[i] = aligned_alloc(64, STREAM_SLOTS_PER_ADDR * sizeof(struct stream_state));
+		if (!t->cfg[i] || !t->state[i]) {
+			free(t->cfg[i]);
+			free(t->state[i]);
+			t->cfg[i] = NULL;
+			t->state[i] = NULL;
 			stream_table_destroy(t);
 			return NULL;
 		}
+		memset(t->state[i], 0, STREAM_SLOTS_PER_ADDR * sizeof(struct stream_state));
 		t->addrs[i] = addrs[i];
 		t->n_addrs = i + 1;
 	}
@@ -33,73 +42,133 @@ void stream_table_destroy(struct stream_table *t)
 {
 	if (!t)
 		return;
-	for (unsigned i = 0; i < t->n_addrs; i++)
-		free(t->slots[i]);
+	for (unsigned i = 0; i < t->n_addrs; i++) {
+		free(t->cfg[i]);
+		free(t->state[i]);
+	}
 	free(t);
 }
 
-struct stream *stream_alloc(void)
+struct stream_cfg *stream_cfg_alloc(void)
 {
-	struct stream *s = aligned_alloc(64, (sizeof(struct stream) + 63) & ~(size_t)63);
-	if (s)
-		memset(s, 0, sizeof(*s));
-	return s;
+	struct stream_cfg *c = aligned_alloc(64, sizeof(struct stream_cfg));
+	if (c)
+		memset(c, 0, sizeof(*c));
+	return c;
 }
 
-static void stream_free_rcu(struct rcu_head *head)
+void stream_cfg_free(struct stream_cfg *c)
 {
-	free(caa_container_of(head, struct stream, rcu));
+	free(c);
 }
 
-static struct stream **stream_slot(struct stream_table *t, uint32_t ip, uint16_t port, int *idx)
+/* Released by every reader at each quiescent state, acquired before reclaiming: the
+ * happens-before edge that liburcu's grace period provides, made visible to ThreadSanitizer. */
+static char stream_rcu_token;
+
+void stream_rcu_quiescent(void)
+{
+	TSAN_RELEASE(&stream_rcu_token);
+	rcu_quiescent_state();
+}
+
+void stream_rcu_offline(void)
+{
+	TSAN_RELEASE(&stream_rcu_token);
+	rcu_thread_offline();
+}
+
+/* The grace period has passed: no worker holds @head's config any more. */
+static void stream_cfg_reclaim(struct rcu_head *head)
+{
+	struct stream_cfg *c = caa_container_of(head, struct stream_cfg, rcu);
+	/* every worker released this token at a quiescent state after its last read */
+	TSAN_ACQUIRE(&stream_rcu_token);
+	if (c->retired)
+		c->retired(c); /* it takes the config over */
+	else
+		stream_cfg_free(c);
+}
+
+static void stream_cfg_retire(struct stream_cfg *c)
+{
+	call_rcu(&c->rcu, stream_cfg_reclaim);
+}
+
+static struct stream_cfg *_Atomic *stream_slot(const struct stream_table *t, uint32_t ip,
+					       uint16_t port, int *idx)
 {
 	int ai = stream_table_addr_index(t, ip);
 	if (ai < 0)
 		return NULL;
 	if (idx)
 		*idx = ai;
-	return &t->slots[ai][port >> 1];
+	return stream_table_slot(t, ai, port);
 }
 
-int stream_table_add(struct stream_table *t, struct stream *s)
+int stream_table_publish(struct stream_table *t, struct stream_cfg *c)
 {
 	int ai;
-	struct stream **slot = stream_slot(t, s->local_ip, s->local_port, &ai);
+	struct stream_cfg *_Atomic *slot = stream_slot(t, c->local_ip, c->local_port, &ai);
 	if (!slot)
 		return -EINVAL;
-	if (*slot)
-		return -EEXIST;
-	s->addr_idx = (uint8_t)ai;
-	rcu_assign_pointer(*slot, s);
-	t->n_streams++;
-	return 0;
-}
-
-int stream_table_replace(struct stream_table *t, struct stream *s)
-{
-	int ai;
-	struct stream **slot = stream_slot(t, s->local_ip, s->local_port, &ai);
-	if (!slot || !*slot)
-		return -ENOENT;
-	s->addr_idx = (uint8_t)ai;
-	struct stream *old = rcu_xchg_pointer(slot, s);
-	call_rcu(&old->rcu, stream_free_rcu);
+	c->addr_idx = (uint8_t)ai;
+	struct stream_cfg *old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
+	if (old)
+		stream_cfg_retire(old);
+	else
+		t->n_streams++;
 	return 0;
 }
 
 int stream_table_del(struct stream_table *t, uint32_t ip, uint16_t port)
 {
-	struct stream **slot = stream_slot(t, ip, port, NULL);
-	if (!slot || !*slot)
+	struct stream_cfg *_Atomic *slot = stream_slot(t, ip, port, NULL);
+	if (!slot)
 		return -ENOENT;
-	struct stream *old = rcu_xchg_pointer(slot, NULL);
+	struct stream_cfg *old = atomic_exchange_explicit(slot, NULL, memory_order_acq_rel);
+	if (!old)
+		return -ENOENT;
 	t->n_streams--;
-	call_rcu(&old->rcu, stream_free_rcu);
+	stream_cfg_retire(old);
 	return 0;
 }
 
-struct stream *stream_table_get(const struct stream_table *t, uint32_t ip, uint16_t port)
+const struct stream_cfg *stream_table_get(const struct stream_table *t, uint32_t ip,
+					  uint16_t port)
 {
-	int ai = stream_table_addr_index(t, ip);
-	return ai < 0 ? NULL : t->slots[ai][port >> 1];
+	struct stream_cfg *_Atomic *slot = stream_slot(t, ip, port, NULL);
+	return slot ? atomic_load_explicit(slot, memory_order_relaxed) : NULL;
+}
+
+void stream_stats_read(const struct stream_table *t, const struct stream_cfg *c,
+		       struct stream_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct stream_state *st = stream_table_state(t, c->addr_idx, c->local_port);
+	uint64_t owner = atomic_load_explicit((_Atomic uint64_t *)&st->owner, memory_order_acquire);
+	if ((owner >> 16) != c->id || (owner & STREAM_OWNER_RESETTING))
+		return; /* no packet of this stream yet: the state is a previous stream's */
+	uint32_t seq;
+	do {
+		seq = seqlock_read_begin(&st->stats_seq);
+		out->rtp_received = ctr32_get(&st->rtp_received);
+		out->rtp_expected = ctr32_get(&st->rtp_expected);
+		out->rx_pkts = ctr_get(&st->rx_pkts);
+		out->rx_bytes = ctr_get(&st->rx_bytes);
+		out->last_rx_tsc = ctr_get(&st->last_rx_tsc);
+		out->rtp_jitter = ctr32_get(&st->rtp_jitter);
+	} while (seqlock_read_retry(&st->stats_seq, seq));
+	out->rtp_lost = (int64_t)out->rtp_expected - (int64_t)out->rtp_received;
+	out->peer = atomic_load_explicit((_Atomic uint64_t *)&st->peer, memory_order_relaxed);
+	out->rtcp_peer =
+		atomic_load_explicit((_Atomic uint64_t *)&st->rtcp_peer, memory_order_relaxed);
+	out->tx_pkts = ctr_get(&st->tx_pkts);
+	out->rtcp_pkts = ctr_get(&st->rtcp_pkts);
+	out->wrong_source = ctr_get(&st->wrong_source);
+	out->drops = ctr_get(&st->drops);
+	/* the owner may have claimed the state for a newer stream id while we read */
+	if ((atomic_load_explicit((_Atomic uint64_t *)&st->owner, memory_order_acquire) >> 16) !=
+	    c->id)
+		memset(out, 0, sizeof(*out));
 }

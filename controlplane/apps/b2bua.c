@@ -120,16 +120,6 @@ osip_message_t *b2b_reply(const osip_message_t *req, int code, const char *reaso
 
 /* ---- media ---- */
 
-static void leg_carry_counters(struct leg *l)
-{
-	const struct stream *s = media_ep_stream(&l->ep);
-	if (!s)
-		return;
-	l->rx_base += s->rt.rx_pkts;
-	l->relayed_base += s->rt.tx_pkts;
-	l->lost_base += rtp_stats_lost(&s->rt.rtp);
-}
-
 static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
@@ -145,9 +135,8 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 			o.map.te_out = (uint8_t)c->plan.te_pt[other];
 		}
 		if (c->plan.transcode)
-			o.map.dir = c->plan.codec[side].pt == TRANSCODE_PT_PCMU
-					    ? TRANSCODE_ULAW_TO_ALAW
-					    : TRANSCODE_ALAW_TO_ULAW;
+			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A
+								 : STREAM_G711_A2U;
 	}
 	return o;
 }
@@ -164,10 +153,9 @@ int b2b_apply_media(struct bcall *c)
 			p[s].port = l->sdp.port;
 		}
 		o[s] = leg_opts(c, s);
-		leg_carry_counters(l);
 	}
-	int rc = media_ep_relay_opts(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
-				     (uint8_t)b2b_cfg->media_latch, false, &o[LEG_A], &o[LEG_B]);
+	int rc = media_ep_relay(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
+				(uint8_t)b2b_cfg->media_latch, false, &o[LEG_A], &o[LEG_B]);
 	if (rc != 0)
 		LOG_E("b2bua", "%s: cannot publish media: %d", c->leg[LEG_A].dlg.call_id, rc);
 	return rc;
@@ -214,16 +202,16 @@ int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool 
 static void leg_json(struct jw *w, const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
-	const struct stream *s = media_ep_stream(&l->ep);
-	uint64_t rx = l->rx_base + (s ? s->rt.rx_pkts : 0);
-	uint64_t relayed = l->relayed_base + (s ? s->rt.tx_pkts : 0);
-	int64_t lost = l->lost_base + (s ? rtp_stats_lost(&s->rt.rtp) : 0);
+	struct stream_stats st;
+	media_ep_stats(&l->ep, &st);
+	uint64_t rx = st.rx_pkts, relayed = st.tx_pkts;
+	int64_t lost = st.rtp_lost;
 	jw_obj_begin(w);
 	jw_kv_str(w, "call_id", l->dlg_up ? l->dlg.call_id : "-");
 	jw_kv_u64(w, "rtp_in", rx);
 	jw_kv_u64(w, "rtp_relayed", relayed);
 	jw_kv_i64(w, "rtp_lost", lost);
-	jw_kv_u64(w, "jitter", s ? rtp_stats_jitter(&s->rt.rtp) : 0);
+	jw_kv_u64(w, "jitter", st.rtp_jitter);
 	jw_obj_end(w);
 }
 

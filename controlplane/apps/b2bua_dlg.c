@@ -391,8 +391,9 @@ void b2bua_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port)
  * timeout of a few seconds. */
 static uint64_t leg_last_rx_ms(struct leg *l, uint64_t now_ms)
 {
-	const struct stream *s = media_ep_stream(&l->ep);
-	uint64_t n = l->rx_base + (s ? s->rt.rx_pkts : 0);
+	struct stream_stats st;
+	media_ep_stats(&l->ep, &st);
+	uint64_t n = st.rx_pkts;
 	if (n != l->rx_seen) {
 		l->rx_seen = n;
 		l->rx_seen_ms = now_ms;
@@ -480,7 +481,8 @@ static void jw_addr(struct jw *w, const char *key, struct in_addr a, uint16_t po
 static void leg_list_json(struct jw *w, const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
-	const struct stream *s = media_ep_stream(&l->ep);
+	struct stream_stats st;
+	media_ep_stats(&l->ep, &st);
 	jw_obj_begin(w);
 	jw_kv_str(w, "leg", side == LEG_A ? "a" : "b");
 	jw_kv_str(w, "call_id", l->dlg_up ? l->dlg.call_id : "-");
@@ -492,11 +494,11 @@ static void leg_list_json(struct jw *w, const struct bcall *c, int side)
 	else
 		jw_kv_str(w, "remote", "-");
 	jw_kv_str(w, "codec", c->have_plan ? c->plan.codec[side].name : "-");
-	jw_kv_u64(w, "pkts_in", l->rx_base + (s ? s->rt.rx_pkts : 0));
-	jw_kv_u64(w, "pkts_relayed", l->relayed_base + (s ? s->rt.tx_pkts : 0));
-	jw_kv_u64(w, "wrong_source", s ? s->rt.wrong_source : 0);
-	jw_kv_i64(w, "lost", l->lost_base + (s ? rtp_stats_lost(&s->rt.rtp) : 0));
-	jw_kv_u64(w, "jitter", s ? rtp_stats_jitter(&s->rt.rtp) : 0);
+	jw_kv_u64(w, "pkts_in", st.rx_pkts);
+	jw_kv_u64(w, "pkts_relayed", st.tx_pkts);
+	jw_kv_u64(w, "wrong_source", st.wrong_source);
+	jw_kv_i64(w, "lost", st.rtp_lost);
+	jw_kv_u64(w, "jitter", st.rtp_jitter);
 	jw_obj_end(w);
 }
 
@@ -506,7 +508,9 @@ void b2bua_list_json(struct jw *w)
 	uint64_t now = time_now_ms();
 	for (const struct bcall *c = b2b_first(); c; c = c->next) {
 		const struct leg *a = &c->leg[LEG_A], *b = &c->leg[LEG_B];
-		const struct stream *sa = media_ep_stream(&a->ep), *sb = media_ep_stream(&b->ep);
+		struct stream_stats sa, sb;
+		media_ep_stats(&a->ep, &sa);
+		media_ep_stats(&b->ep, &sb);
 		jw_obj_begin(w);
 		jw_kv_str(w, "call_id", a->dlg.call_id);
 		jw_kv_str(w, "state", states[c->state]);
@@ -520,8 +524,8 @@ void b2bua_list_json(struct jw *w)
 			jw_kv_str(w, "remote", "-");
 		jw_kv_str(w, "codec", c->have_plan ? c->plan.codec[LEG_A].name : "-");
 		jw_kv_str(w, "action", c->plan.transcode ? "relay+transcode" : "relay");
-		jw_kv_u64(w, "pkts_in", a->rx_base + (sa ? sa->rt.rx_pkts : 0));
-		jw_kv_u64(w, "pkts_out", b->relayed_base + (sb ? sb->rt.tx_pkts : 0));
+		jw_kv_u64(w, "pkts_in", sa.rx_pkts);
+		jw_kv_u64(w, "pkts_out", sb.tx_pkts);
 		jw_kv_u64(w, "age_s", (now - c->created_ms) / 1000);
 		jw_key(w, "legs");
 		jw_arr_begin(w);

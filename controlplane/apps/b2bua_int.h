@@ -60,8 +60,6 @@ struct leg {
 	uint32_t ok_cseq;
 	uint64_t rtx_at_ms, rtx_iv_ms, ack_deadline_ms;
 	osip_message_t *ack;        /* our ACK for this leg's 2xx, for its retransmissions */
-	uint64_t rx_base, relayed_base; /* counters of streams retired by republication */
-	int64_t lost_base;
 	uint64_t rx_seen, rx_seen_ms;   /* packets in, and when the media check saw them move */
 	struct in_addr seen_ip;
 	uint16_t seen_port;

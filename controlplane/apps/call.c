@@ -124,7 +124,7 @@ static void timers_del(struct call *c)
 		c->tnext->tprev = c->tprev;
 }
 
-static void call_cdr(const struct call *c, const char *reason, const struct stream_rt *rt)
+static void call_cdr(const struct call *c, const char *reason, const struct stream_stats *rt)
 {
 	struct jw w;
 	jw_init(&w);
@@ -137,15 +137,14 @@ static void call_cdr(const struct call *c, const char *reason, const struct stre
 	jw_kv_str(&w, "end_reason", reason);
 	jw_kv_u64(&w, "rtp_in", rt->rx_pkts);
 	jw_kv_u64(&w, "rtp_out", rt->tx_pkts);
-	jw_kv_i64(&w, "rtp_lost", rtp_stats_lost(&rt->rtp));
+	jw_kv_i64(&w, "rtp_lost", rt->rtp_lost);
 	cdr_emit(&w);
 	jw_free(&w);
 }
 
 static void call_end(struct call *c, const char *reason)
 {
-	struct stream_rt rt;
-	memset(&rt, 0, sizeof(rt));
+	struct stream_stats rt;
 	media_ep_stats(&c->ep, &rt);
 	LOG_I("call", "ended %s (%s) after %llu ms: %s, rtp in %llu out %llu", c->call_id,
 	      state_names[c->state], (unsigned long long)(time_now_ms() - c->created_ms), reason,
@@ -257,7 +256,7 @@ static int call_negotiate(struct call *c, const osip_message_t *req)
 			return 0;
 		c->delayed_offer = true;
 		c->sdp_len = sdp_write_offer(c->sdp, sizeof(c->sdp), codecs, cfg->media_n_codecs,
-					     media_ip(), c->ep.port, cfg->media_ptime,
+					     media_ep_addr(&c->ep), c->ep.port, cfg->media_ptime,
 					     c->sdp_sess_id, c->sdp_ver);
 		return c->sdp_len < 0 ? 500 : 0;
 	}
@@ -279,7 +278,7 @@ static int call_negotiate(struct call *c, const osip_message_t *req)
 	}
 	if (nego.ptime == 0)
 		nego.ptime = cfg->media_ptime;
-	int n = sdp_write_answer(c->sdp, sizeof(c->sdp), &offer, &nego, media_ip(), c->ep.port,
+	int n = sdp_write_answer(c->sdp, sizeof(c->sdp), &offer, &nego, media_ep_addr(&c->ep), c->ep.port,
 				 c->sdp_sess_id, c->sdp_ver);
 	if (n < 0)
 		return 500;
@@ -294,7 +293,8 @@ static void call_answer(struct call *c)
 {
 	struct in_addr peer = c->have_nego ? c->remote.addr : (struct in_addr){0};
 	uint16_t pport = c->have_nego ? c->remote.port : 0;
-	int rc = media_ep_echo(&c->ep, peer, pport);
+	struct media_peer mp = {.ip = peer, .port = pport};
+	int rc = media_ep_echo(&c->ep, &mp, (uint8_t)cfg->media_latch);
 	osip_message_t *ok = NULL;
 	if (rc == 0 && c->ist)
 		ok = sip_response(c->ist->orig_request, 200, c->to_tag, c->sdp, (size_t)c->sdp_len);
@@ -401,7 +401,7 @@ void call_on_invite(osip_transaction_t *tr, osip_message_t *req)
 		return;
 	}
 	LOG_I("call", "new %s from %s to %s, media %s:%u codec %s", c->call_id, c->from_uri,
-	      c->to_uri, inet_ntoa(media_ip()), c->ep.port,
+	      c->to_uri, inet_ntoa(media_ep_addr(&c->ep)), c->ep.port,
 	      c->have_nego ? c->nego.codec.name : "(offer in 200)");
 	sip_txn_reply(tr, 100, NULL);
 	sip_txn_reply(tr, 180, c->to_tag);
@@ -590,15 +590,14 @@ void call_list_json(struct jw *w)
 	uint64_t now = time_now_ms();
 	jw_arr_begin(w);
 	for (struct call *c = all_calls; c; c = c->next) {
-		struct stream_rt rt;
-		memset(&rt, 0, sizeof(rt));
+		struct stream_stats rt;
 		media_ep_stats(&c->ep, &rt);
 		jw_obj_begin(w);
 		jw_kv_str(w, "call_id", c->call_id);
 		jw_kv_str(w, "state", state_names[c->state]);
 		jw_kv_str(w, "from", c->from_uri);
 		jw_kv_str(w, "to", c->to_uri);
-		jw_addr(w, "local", media_ip(), c->ep.port);
+		jw_addr(w, "local", media_ep_addr(&c->ep), c->ep.port);
 		if (c->seen_port)
 			jw_addr(w, "remote", c->seen_ip, c->seen_port);
 		else if (c->have_nego)

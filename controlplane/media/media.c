@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@ static struct stream_table *table;
 static uint32_t addrs[STREAM_TABLE_MAX_ADDRS]; /* network order */
 static uint64_t next_stream_id = 1;
 static uint32_t ts_mult;
+static uint64_t tsc_hz;
+
+/* Configs whose grace period has passed and whose port goes back to the pool: pushed by the
+ * liburcu call_rcu thread, taken whole by the control plane (media_poll). */
+static struct stream_cfg *_Atomic cooled;
+static unsigned n_cooling;
 
 int media_init(const struct config *cfg, char *err, size_t err_len)
 {
@@ -33,16 +40,17 @@ int media_init(const struct config *cfg, char *err, size_t err_len)
 	}
 	table = stream_table_create(addrs, n_addrs);
 	if (!table) {
-		snprintf(err, err_len, "media: cannot allocate the session table");
+		snprintf(err, err_len, "media: cannot allocate the stream table");
 		return -1;
 	}
-	uint64_t hz = rte_get_tsc_hz(); /* 0 without EAL (unit tests): no jitter then */
-	ts_mult = hz ? (uint32_t)(((uint64_t)MEDIA_CLOCK_RATE << 32) / hz) : 0;
+	tsc_hz = rte_get_tsc_hz(); /* 0 without EAL (unit tests): no jitter then */
+	ts_mult = tsc_hz ? (uint32_t)(((uint64_t)MEDIA_CLOCK_RATE << 32) / tsc_hz) : 0;
 	return 0;
 }
 
 void media_shutdown(void)
 {
+	media_poll();
 	stream_table_destroy(table);
 	table = NULL;
 	for (unsigned i = 0; i < n_addrs; i++) {
@@ -53,15 +61,28 @@ void media_shutdown(void)
 }
 
 struct stream_table *media_table(void) { return table; }
-struct in_addr media_ip(void) { return (struct in_addr){.s_addr = addrs[0]}; }
 unsigned media_n_addrs(void) { return n_addrs; }
 struct in_addr media_addr(unsigned i) { return (struct in_addr){.s_addr = addrs[i]}; }
 unsigned media_streams(void) { return table ? table->n_streams : 0; }
-size_t media_stream_bytes(void) { return (sizeof(struct stream) + 63) & ~(size_t)63; }
+unsigned media_ports_cooling(void) { return n_cooling; }
+
+size_t media_stream_bytes(void)
+{
+	return sizeof(struct stream_cfg) + sizeof(struct stream_state);
+}
 
 size_t media_table_bytes(void)
 {
-	return (size_t)n_addrs * STREAM_SLOTS_PER_ADDR * sizeof(struct stream *);
+	return (size_t)n_addrs * STREAM_SLOTS_PER_ADDR *
+	       (sizeof(struct stream_cfg *) + sizeof(struct stream_state));
+}
+
+uint64_t media_tsc_age_us(uint64_t tsc)
+{
+	if (!tsc || !tsc_hz)
+		return 0;
+	uint64_t now = rte_rdtsc();
+	return now > tsc ? (now - tsc) * 1000000 / tsc_hz : 0;
 }
 
 unsigned media_ports_free(void)
@@ -90,136 +111,204 @@ int media_ep_alloc_at(struct media_ep *ep, unsigned addr_idx)
 	return ep->port ? 0 : -1;
 }
 
-int media_ep_alloc(struct media_ep *ep) { return media_ep_alloc_at(ep, 0); }
+int media_ep_alloc(struct media_ep *ep)
+{
+	unsigned best = 0, best_free = 0;
+	for (unsigned i = 0; i < n_addrs; i++) {
+		unsigned f = ports_free(pools[i]);
+		if (f > best_free) {
+			best = i;
+			best_free = f;
+		}
+	}
+	if (best_free == 0) {
+		memset(ep, 0, sizeof(*ep));
+		return -1;
+	}
+	return media_ep_alloc_at(ep, best);
+}
 
 static uint32_t media_random32(void)
 {
 	return ((uint32_t)random() << 16) ^ (uint32_t)random();
 }
 
-static struct stream *media_stream_new(const struct media_ep *ep, uint8_t action)
+/* A new config for @ep, with the endpoint's stream id (given at its first publication). */
+static struct stream_cfg *media_cfg_new(struct media_ep *ep, uint8_t action,
+					const struct media_peer *peer, uint8_t latch)
 {
-	struct stream *s = stream_alloc();
-	if (!s)
+	struct stream_cfg *c = stream_cfg_alloc();
+	if (!c)
 		return NULL;
-	s->local_ip = addrs[ep->addr_idx];
-	s->local_port = ep->port;
-	s->action = action;
-	s->dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
-	s->ssrc = media_random32();
-	s->ts_base = media_random32();
-	s->seq_base = (uint16_t)random();
-	s->ts_mult = ts_mult;
-	s->id = next_stream_id++;
-	return s;
+	if (!ep->stream_id)
+		ep->stream_id = next_stream_id++;
+	c->id = ep->stream_id;
+	c->local_ip = addrs[ep->addr_idx];
+	c->local_port = ep->port;
+	c->addr_idx = ep->addr_idx;
+	c->action = action;
+	c->dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
+	c->ssrc = media_random32();
+	c->ts_base = media_random32();
+	c->seq_base = (uint16_t)random();
+	c->ts_mult = ts_mult;
+	c->peer_ip = peer ? peer->ip.s_addr : 0;
+	c->peer_port = peer ? htons(peer->port) : 0;
+	/* a leg whose peer is unknown can only learn it by latching */
+	c->latch = c->peer_ip ? latch : STREAM_LATCH_ANY;
+	/* the latch holds across republication unless the SDP peer moved */
+	if (c->peer_ip && ep->sdp_ip && (c->peer_ip != ep->sdp_ip || c->peer_port != ep->sdp_port))
+		ep->latch_gen = (ep->latch_gen + 1) & STREAM_PEER_GEN_MASK;
+	if (c->peer_ip) {
+		ep->sdp_ip = c->peer_ip;
+		ep->sdp_port = c->peer_port;
+	}
+	c->latch_gen = ep->latch_gen;
+	return c;
 }
 
-static int media_publish(struct media_ep *ep, struct stream *s)
+/* Keep the source identity across republication: a re-INVITE must not make mgw a new RTP
+ * source towards a peer (new SSRC, jumping sequence numbers). */
+static void media_cfg_keep_source(struct stream_cfg *c, const struct media_ep *ep)
 {
-	int rc = ep->stream_id ? stream_table_replace(table, s) : stream_table_add(table, s);
+	const struct stream_cfg *old = media_ep_cfg(ep);
+	if (!old)
+		return;
+	c->ssrc = old->ssrc;
+	c->ts_base = old->ts_base;
+	c->seq_base = old->seq_base;
+}
+
+static int media_publish(struct media_ep *ep, struct stream_cfg *c)
+{
+	int rc = stream_table_publish(table, c);
 	if (rc == 0)
-		ep->stream_id = s->id;
+		ep->published = true;
 	return rc;
 }
 
-int media_ep_echo(struct media_ep *ep, struct in_addr peer, uint16_t peer_port)
+int media_ep_echo(struct media_ep *ep, const struct media_peer *peer, uint8_t latch)
 {
-	struct stream *s = media_stream_new(ep, STREAM_ECHO);
-	if (!s)
+	struct stream_cfg *c = media_cfg_new(ep, STREAM_ECHO, peer, latch);
+	if (!c)
 		return -ENOMEM;
-	s->peer_ip = peer.s_addr;
-	s->peer_port = htons(peer_port);
-	int rc = media_publish(ep, s);
+	media_cfg_keep_source(c, ep);
+	int rc = media_publish(ep, c);
 	if (rc != 0)
-		free(s);
+		stream_cfg_free(c);
 	return rc;
 }
 
-int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-		   const struct media_peer *pb, uint8_t latch, bool translate)
-{
-	return media_ep_relay_opts(a, b, pa, pb, latch, translate, NULL, NULL);
-}
-
-static void media_leg_apply(struct stream *s, const struct media_leg_opts *o)
+static void media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o)
 {
 	if (!o)
 		return;
-	s->dir = o->dir;
-	s->xmap = o->map;
-	s->remap = o->map.dir != TRANSCODE_NONE || o->map.audio_in != o->map.audio_out ||
+	c->dir = o->dir;
+	c->xmap = o->map;
+	c->remap = o->map.g711 != STREAM_G711_NONE || o->map.audio_in != o->map.audio_out ||
 		   o->map.te_in != o->map.te_out;
 }
 
-int media_ep_relay_opts(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
-			const struct media_peer *pb, uint8_t latch, bool translate,
-			const struct media_leg_opts *oa, const struct media_leg_opts *ob)
+int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
+		   const struct media_peer *pb, uint8_t latch, bool translate,
+		   const struct media_leg_opts *oa, const struct media_leg_opts *ob)
 {
-	struct stream *sa = media_stream_new(a, STREAM_RELAY);
-	struct stream *sb = media_stream_new(b, STREAM_RELAY);
+	struct media_ep na = *a, nb = *b; /* committed only once both are published */
+	struct stream_cfg *sa = media_cfg_new(&na, STREAM_RELAY, pa, latch);
+	struct stream_cfg *sb = media_cfg_new(&nb, STREAM_RELAY, pb, latch);
 	if (!sa || !sb) {
-		free(sa);
-		free(sb);
+		stream_cfg_free(sa);
+		stream_cfg_free(sb);
 		return -ENOMEM;
 	}
-	sa->peer_ip = pa->ip.s_addr;
-	sa->peer_port = htons(pa->port);
-	sb->peer_ip = pb->ip.s_addr;
-	sb->peer_port = htons(pb->port);
-	sa->latch = pa->ip.s_addr ? latch : STREAM_LATCH_ANY;
-	sb->latch = pb->ip.s_addr ? latch : STREAM_LATCH_ANY;
+	media_cfg_keep_source(sa, a);
+	media_cfg_keep_source(sb, b);
 	sa->translate = sb->translate = translate;
 	sa->other = sb;
 	sb->other = sa;
+	sa->other_st = stream_table_state(table, sb->addr_idx, sb->local_port);
+	sb->other_st = stream_table_state(table, sa->addr_idx, sa->local_port);
 	media_leg_apply(sa, oa);
 	media_leg_apply(sb, ob);
 	/* Publish b, then a. A worker that finds either finds its other leg valid until its
-	 * next quiescent state: on republication the old legs are retired by call_rcu, and no
-	 * grace period can end between the two steps because this (registered, online)
-	 * thread passes no quiescent state in between. */
-	int rc = media_publish(b, sb);
+	 * next quiescent state: on republication the old configs are retired after a grace
+	 * period, and no grace period can end between the two steps because this (registered,
+	 * online) thread passes no quiescent state in between. */
+	int rc = media_publish(&nb, sb);
 	if (rc != 0) {
-		free(sa);
-		free(sb);
+		stream_cfg_free(sa);
+		stream_cfg_free(sb);
 		return rc;
 	}
-	rc = media_publish(a, sa);
+	*b = nb;
+	rc = media_publish(&na, sa);
 	if (rc != 0) {
-		free(sa);
+		stream_cfg_free(sa);
 		media_ep_release(b);
 		return rc;
 	}
+	*a = na;
 	return 0;
+}
+
+/* call_rcu thread: @c's grace period has passed; its port may be handed out again. */
+static void media_cfg_cooled(struct stream_cfg *c)
+{
+	struct stream_cfg *head = atomic_load_explicit(&cooled, memory_order_relaxed);
+	do
+		c->retired_ctx = head;
+	while (!atomic_compare_exchange_weak_explicit(&cooled, &head, c, memory_order_release,
+						      memory_order_relaxed));
+}
+
+void media_poll(void)
+{
+	struct stream_cfg *c = atomic_exchange_explicit(&cooled, NULL, memory_order_acquire);
+	while (c) {
+		struct stream_cfg *next = c->retired_ctx;
+		ports_release(pools[c->addr_idx], c->local_port);
+		n_cooling--;
+		stream_cfg_free(c);
+		c = next;
+	}
 }
 
 void media_ep_release(struct media_ep *ep)
 {
-	if (ep->stream_id)
+	struct stream_cfg *c = ep->published ? (struct stream_cfg *)media_ep_cfg(ep) : NULL;
+	if (c) {
+		/* the port returns once no worker can hold this config any more; retired and
+		 * retired_ctx are control-plane bookkeeping that no worker reads */
+		c->retired = media_cfg_cooled;
+		n_cooling++;
 		stream_table_del(table, addrs[ep->addr_idx], ep->port);
-	if (ep->port)
+	} else if (ep->port) {
 		ports_release(pools[ep->addr_idx], ep->port);
+	}
 	memset(ep, 0, sizeof(*ep));
 }
 
-const struct stream *media_ep_stream(const struct media_ep *ep)
+const struct stream_cfg *media_ep_cfg(const struct media_ep *ep)
 {
-	if (!ep->stream_id)
+	if (!ep->published)
 		return NULL;
 	return stream_table_get(table, addrs[ep->addr_idx], ep->port);
 }
 
-int media_ep_stats(const struct media_ep *ep, struct stream_rt *out)
+int media_ep_stats(const struct media_ep *ep, struct stream_stats *out)
 {
-	const struct stream *s = media_ep_stream(ep);
-	if (!s)
+	const struct stream_cfg *c = media_ep_cfg(ep);
+	if (!c) {
+		memset(out, 0, sizeof(*out));
 		return -1;
-	*out = s->rt;
+	}
+	stream_stats_read(table, c, out);
 	return 0;
 }
 
 void media_sync(void)
 {
-	rcu_thread_offline();
+	stream_rcu_offline();
 	synchronize_rcu();
 	rcu_thread_online();
 }

@@ -182,7 +182,7 @@ static int cmd_create(const struct json *req, struct jw *w, char *err, size_t le
 			break;
 		}
 		struct media_peer pa = peer_at(&c.pa, n, c.step), pb = peer_at(&c.pb, n, c.step);
-		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.latch, c.translate);
+		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.latch, c.translate, NULL, NULL);
 		if (rc != 0) {
 			media_ep_release(&p->a);
 			media_ep_release(&p->b);
@@ -269,22 +269,22 @@ static void jw_peer(struct jw *w, const char *key, uint64_t word)
 
 static void jw_leg(struct jw *w, const char *key, const struct media_ep *ep)
 {
-	const struct stream *s = media_ep_stream(ep);
+	const struct stream_cfg *s = media_ep_cfg(ep);
 	jw_key(w, key);
 	jw_obj_begin(w);
 	jw_ep(w, "local", ep);
 	if (s) {
-		uint64_t sdp = s->peer_ip ? (uint64_t)s->peer_ip << 32 | (uint64_t)s->peer_port << 16 | 1
-					  : 0;
-		jw_peer(w, "peer", sdp);
-		jw_peer(w, "latched", s->rt.peer);
-		jw_kv_u64(w, "rx", s->rt.rx_pkts);
-		jw_kv_u64(w, "relayed", s->rt.tx_pkts);
-		jw_kv_u64(w, "rtcp", s->rt.rtcp_pkts);
-		jw_kv_u64(w, "drops", s->rt.drops);
-		jw_kv_u64(w, "wrong_source", s->rt.wrong_source);
-		jw_kv_i64(w, "lost", rtp_stats_lost(&s->rt.rtp));
-		jw_kv_u64(w, "jitter", rtp_stats_jitter(&s->rt.rtp));
+		struct stream_stats st;
+		media_ep_stats(ep, &st);
+		jw_peer(w, "peer", s->peer_ip ? stream_peer_word(s->peer_ip, s->peer_port, 0) : 0);
+		jw_peer(w, "latched", stream_peer_valid(st.peer, s->latch_gen) ? st.peer : 0);
+		jw_kv_u64(w, "rx", st.rx_pkts);
+		jw_kv_u64(w, "relayed", st.tx_pkts);
+		jw_kv_u64(w, "rtcp", st.rtcp_pkts);
+		jw_kv_u64(w, "drops", st.drops);
+		jw_kv_u64(w, "wrong_source", st.wrong_source);
+		jw_kv_i64(w, "lost", st.rtp_lost);
+		jw_kv_u64(w, "jitter", st.rtp_jitter);
 	}
 	jw_obj_end(w);
 }
@@ -314,16 +314,17 @@ static int cmd_stats(const struct json *req, struct jw *w, char *err, size_t len
 		if (tag && strcmp(p->tag, tag) != 0)
 			continue;
 		pairs++;
-		const struct stream *legs[2] = {media_ep_stream(&p->a), media_ep_stream(&p->b)};
+		const struct media_ep *legs[2] = {&p->a, &p->b};
 		for (int i = 0; i < 2; i++) {
-			if (!legs[i])
+			struct stream_stats st;
+			if (media_ep_stats(legs[i], &st) != 0)
 				continue;
-			rx += legs[i]->rt.rx_pkts;
-			relayed += legs[i]->rt.tx_pkts;
-			drops += legs[i]->rt.drops;
-			wrong += legs[i]->rt.wrong_source;
-			rtcp += legs[i]->rt.rtcp_pkts;
-			lost += rtp_stats_lost(&legs[i]->rt.rtp);
+			rx += st.rx_pkts;
+			relayed += st.tx_pkts;
+			drops += st.drops;
+			wrong += st.wrong_source;
+			rtcp += st.rtcp_pkts;
+			lost += st.rtp_lost;
 		}
 	}
 	jw_obj_begin(w);

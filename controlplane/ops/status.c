@@ -30,11 +30,14 @@ static void status_ports(struct jw *w)
 		uint64_t dropped = pi.drop;
 		for (unsigned i = 0; i < dp_n_workers(); i++)
 			for (unsigned d = 0; d < DP_DROP_MAX; d++)
-				dropped += dp_worker_stats(i)->drop[d];
+				dropped += ctr_get(&dp_worker_stats(i)->drop[d]);
 		jw_obj_begin(w);
 		jw_kv_u64(w, "id", p);
 		jw_kv_str(w, "name", pi.name);
 		jw_kv_str(w, "mac", mac);
+		jw_kv_str(w, "link", pi.link_up ? "up" : "down");
+		if (pi.speed_mbps)
+			jw_kv_u64(w, "speed_mbps", pi.speed_mbps);
 		jw_kv_u64(w, "rx", pi.rx);
 		jw_kv_u64(w, "tx", pi.tx);
 		jw_kv_u64(w, "drop", dropped);
@@ -52,21 +55,26 @@ static void status_workers(struct jw *w)
 		jw_obj_begin(w);
 		jw_kv_u64(w, "id", i);
 		jw_kv_u64(w, "lcore", dp_worker_lcore(i));
-		jw_kv_u64(w, "rx", s->rx);
-		jw_kv_u64(w, "tx", s->tx);
-		jw_kv_u64(w, "loops", s->loops);
-		jw_kv_u64(w, "busy", s->busy);
-		jw_kv_u64(w, "idle", s->idle);
-		jw_kv_u64(w, "rtcp", s->rtcp);
-		jw_kv_u64(w, "arp_replies", s->arp_replies);
-		jw_kv_u64(w, "icmp_replies", s->icmp_replies);
-		jw_kv_u64(w, "events_lost", s->events_lost);
+		jw_kv_u64(w, "rx", ctr_get(&s->rx));
+		jw_kv_u64(w, "tx", ctr_get(&s->tx));
+		jw_kv_u64(w, "loops", ctr_get(&s->loops));
+		jw_kv_u64(w, "busy", ctr_get(&s->busy));
+		jw_kv_u64(w, "idle", ctr_get(&s->idle));
+		jw_kv_u64(w, "sleeps", ctr_get(&s->sleeps));
+		jw_kv_u64(w, "handoff_out", ctr_get(&s->handoff_out));
+		jw_kv_u64(w, "handoff_in", ctr_get(&s->handoff_in));
+		jw_kv_u64(w, "rtcp", ctr_get(&s->rtcp));
+		jw_kv_u64(w, "arp_replies", ctr_get(&s->arp_replies));
+		jw_kv_u64(w, "icmp_replies", ctr_get(&s->icmp_replies));
+		jw_kv_u64(w, "events_lost", ctr_get(&s->events_lost));
 		jw_kv_u64(w, "loop_gap_max_ns",
-			  tsc_hz ? (uint64_t)((double)s->loop_gap_max * 1e9 / (double)tsc_hz) : 0);
+			  tsc_hz ? (uint64_t)((double)ctr_get(&s->loop_gap_max) * 1e9 /
+					      (double)tsc_hz)
+				 : 0);
 		jw_key(w, "drops");
 		jw_obj_begin(w);
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)
-			jw_kv_u64(w, dp_drop_name(d), s->drop[d]);
+			jw_kv_u64(w, dp_drop_name(d), ctr_get(&s->drop[d]));
 		jw_obj_end(w);
 		jw_obj_end(w);
 	}
@@ -94,6 +102,7 @@ static int cmd_status(const struct json *req, struct jw *w, char *err, size_t er
 	jw_kv_u64(w, "media_addresses", media_n_addrs());
 	jw_kv_u64(w, "ports_free", media_ports_free());
 	jw_kv_u64(w, "ports_total", media_ports_total());
+	jw_kv_u64(w, "ports_cooling", media_ports_cooling());
 	jw_kv_str(w, "media_ip", ip);
 	jw_key(w, "sip");
 	jw_obj_begin(w);

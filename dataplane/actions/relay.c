@@ -1,106 +1,90 @@
 #include "dataplane/actions/relay.h"
 
+#include <stdbool.h>
+
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dataplane/actions/src.h"
+#include "dataplane/actions/transcode.h"
 #include "dataplane/net.h"
 #include "dataplane/rtp.h"
-#include "dataplane/actions/transcode.h"
 #include "dataplane/worker.h"
 
-/* The peer to send to: latched if known, else from SDP. Returns 0 when there is none. */
-static inline uint64_t relay_dest(const struct stream *o, int rtcp)
+/* The peer to send to: the other leg's latched peer if it latched in its current
+ * generation, else from its SDP. Returns 0 when there is none. */
+static inline uint64_t relay_dest(const struct stream_cfg *o, const struct stream_state *ost,
+				  int rtcp)
 {
-	uint64_t latched = __atomic_load_n(rtcp ? &o->rt.rtcp_peer : &o->rt.peer,
-					   __ATOMIC_RELAXED);
-	if (latched)
+	/* the other leg's state tells only once its owner has claimed it for this stream id
+	 * (before that it may hold what an earlier stream on the same port learnt) */
+	uint64_t owner = atomic_load_explicit(&ost->owner, memory_order_acquire);
+	bool mine = owner >> 16 == o->id && !(owner & STREAM_OWNER_RESETTING);
+	uint64_t latched = mine ? atomic_load_explicit(rtcp ? &ost->rtcp_peer : &ost->peer,
+						       memory_order_relaxed)
+				: 0;
+	if (stream_peer_valid(latched, o->latch_gen))
 		return latched;
-	if (rtcp) { /* RTCP not latched yet: next to where RTP comes from */
-		uint64_t rtp = __atomic_load_n(&o->rt.peer, __ATOMIC_RELAXED);
-		if (rtp) {
-			uint16_t p = rte_cpu_to_be_16(rte_be_to_cpu_16((uint16_t)(rtp >> 16)) + 1);
-			return (rtp & 0xffffffff00000000ull) | (uint64_t)p << 16 | 1;
+	if (rtcp && mine) { /* RTCP not latched yet: next to where RTP comes from */
+		uint64_t rtp = atomic_load_explicit(&ost->peer, memory_order_relaxed);
+		if (stream_peer_valid(rtp, o->latch_gen)) {
+			uint16_t port = rte_be_to_cpu_16(stream_peer_port(rtp));
+			return stream_peer_word(stream_peer_ip(rtp), rte_cpu_to_be_16(port + 1),
+						o->latch_gen);
 		}
 	}
 	if (!o->peer_ip || !o->peer_port)
 		return 0;
 	uint16_t port = rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(o->peer_port) + 1)
 			     : o->peer_port;
-	return (uint64_t)o->peer_ip << 32 | (uint64_t)port << 16 | 1;
+	return stream_peer_word(o->peer_ip, port, o->latch_gen);
 }
 
-/* RTP as the other leg's own source (its SSRC, sequence and timestamp bases), with the
- * translation state kept in the ingress leg @s, the only stream this worker writes. */
-static inline uint16_t relay_translate(struct stream *s, const struct stream *o,
-				       struct rtp_hdr *rtp, uint16_t csum)
+void relay_packet(struct dp_worker *w, struct pkt *p)
 {
-	struct stream_rt *rt = &s->rt;
-	uint32_t in_ts = rte_be_to_cpu_32(rtp->ts);
-	if (unlikely(!rt->started)) {
-		rt->started = 1;
-		rt->in_ssrc = rtp->ssrc;
-		rt->out_seq = o->seq_base;
-		rt->ts_offset = o->ts_base - in_ts;
-	} else if (unlikely(rtp->ssrc != rt->in_ssrc)) {
-		rt->in_ssrc = rtp->ssrc;
-		rt->ts_offset = rt->last_out_ts + 160 - in_ts;
-	}
-	uint32_t out_ts = in_ts + rt->ts_offset;
-	rt->last_out_ts = out_ts;
-	uint16_t seq = rte_cpu_to_be_16(rt->out_seq++);
-	uint32_t ts = rte_cpu_to_be_32(out_ts), ssrc = rte_cpu_to_be_32(o->ssrc);
-	/* Unconditionally: 0 is a valid partial sum here, not "no checksum" (the caller knows). */
-	csum = net_csum_update16(csum, rtp->seq, seq);
-	csum = net_csum_update32(csum, rtp->ts, ts);
-	csum = net_csum_update32(csum, rtp->ssrc, ssrc);
-	rtp->seq = seq;
-	rtp->ts = ts;
-	rtp->ssrc = ssrc;
-	return csum;
-}
-
-void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
-		  struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp, int rtcp)
-{
-	struct stream *o = s->other;
-	uint64_t dest = relay_dest(o, rtcp);
+	const struct stream_cfg *s = p->cfg, *o = s->other;
+	struct rte_ipv4_hdr *ip = p->ip;
+	struct rte_udp_hdr *udp = p->udp;
+	int rtcp = p->rtcp;
+	uint64_t dest = relay_dest(o, s->other_st, rtcp);
 	/* RTCP keeps flowing on hold (RFC 3264 5.1): only media obeys the direction */
 	if (unlikely(!dest || (!rtcp && !(o->dir & STREAM_DIR_SEND)))) {
-		s->rt.drops++;
-		dp_drop(w, m, DP_DROP_STREAM);
+		ctr_inc(&p->st->drops);
+		dp_drop(w, p->m, DP_DROP_STREAM);
 		return;
 	}
-	uint32_t dst_ip = (uint32_t)(dest >> 32);
-	uint16_t dst_port = (uint16_t)(dest >> 16);
+	uint32_t dst_ip = stream_peer_ip(dest);
+	uint16_t dst_port = stream_peer_port(dest);
 	uint16_t pi = o->port_idx;
 	uint32_t hop = (dst_ip & dp.cfg.netmask) == dp.cfg.subnet || !dp.cfg.gateway
 			       ? dst_ip : dp.cfg.gateway;
 	const struct rte_ether_addr *mac = arp_resolve(w, pi, hop);
 	uint16_t src_port = rtcp ? rte_cpu_to_be_16(o->local_port + 1)
 				 : rte_cpu_to_be_16(o->local_port);
-	uint16_t c = udp->dgram_cksum;
-	if (c) {
-		c = net_csum_update32(c, ip->src_addr, o->local_ip);
-		c = net_csum_update32(c, ip->dst_addr, dst_ip);
-		c = net_csum_update16(c, udp->src_port, src_port);
-		c = net_csum_update16(c, udp->dst_port, dst_port);
-	}
 	int full_csum = 0;
 	if (!rtcp && s->remap) {
 		/* transcoding or renumbering: the payload changes, so the checksum is redone */
 		int r = transcode_rtp((uint8_t *)(udp + 1),
 				      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp), &s->xmap);
 		if (unlikely(r < 0)) {
-			s->rt.drops++;
-			dp_drop(w, m, DP_DROP_BAD_RTP);
+			ctr_inc(&p->st->drops);
+			dp_drop(w, p->m, DP_DROP_BAD_RTP);
 			return;
 		}
 		full_csum = r;
 	}
+	uint16_t c = udp->dgram_cksum;
+	if (c && !full_csum) {
+		c = net_csum_update32(c, ip->src_addr, o->local_ip);
+		c = net_csum_update32(c, ip->dst_addr, dst_ip);
+		c = net_csum_update16(c, udp->src_port, src_port);
+		c = net_csum_update16(c, udp->dst_port, dst_port);
+	}
 	if (!rtcp && o->translate)
-		c = relay_translate(s, o, (struct rtp_hdr *)(udp + 1), c);
-	if (udp->dgram_cksum)
+		c = src_rewrite(&p->st->src, o->ssrc, o->seq_base, o->ts_base,
+				(struct rtp_hdr *)(udp + 1), c);
+	if (udp->dgram_cksum && !full_csum)
 		udp->dgram_cksum = c ? c : 0xffff;
 	udp->src_port = src_port;
 	udp->dst_port = dst_port;
@@ -114,16 +98,19 @@ void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
 		uint16_t sum = rte_ipv4_udptcp_cksum(ip, udp);
 		udp->dgram_cksum = sum ? sum : 0xffff;
 	}
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(p->m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
-	m->ol_flags = 0;
+	p->m->ol_flags = 0;
 	if (unlikely(!mac)) {
 		/* an ARP request is out: the packet waits for the answer (a few at most) */
-		if (arp_hold(w, pi, hop, m) != 0)
-			dp_drop(w, m, DP_DROP_NO_NEIGH);
+		if (arp_hold(w, pi, hop, p->m) != 0) {
+			dp_drop(w, p->m, DP_DROP_NO_NEIGH);
+			return;
+		}
+		ctr_inc(&p->st->tx_pkts);
 		return;
 	}
 	rte_ether_addr_copy(mac, &eth->dst_addr);
-	s->rt.tx_pkts++;
-	dp_tx(w, pi, m);
+	ctr_inc(&p->st->tx_pkts);
+	dp_tx(w, pi, p->m);
 }

@@ -5,19 +5,10 @@
 #ifndef MGW_RELAY_H
 #define MGW_RELAY_H
 
-#include <stdint.h>
-
-#include <rte_mbuf.h>
-
-#include "shared/stream.h"
-
 struct dp_worker;
-struct rte_ipv4_hdr;
-struct rte_udp_hdr;
+struct pkt;
 
-/** Relay @m, received on stream @s (RTP when @rtcp is 0), already validated and accepted
- *  from @s's peer. Always consumes @m. */
-void relay_packet(struct dp_worker *w, struct rte_mbuf *m, struct stream *s,
-		  struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp, int rtcp);
+/** Relay @p, already accepted from its stream's peer. Always consumes it. */
+void relay_packet(struct dp_worker *w, struct pkt *p);
 
 #endif

@@ -82,13 +82,13 @@ void transcode_init(void)
 	transcode_ready = true;
 }
 
-void transcode_g711(uint8_t *payload, size_t n, enum transcode_dir dir)
+void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir)
 {
 	const uint8_t *tab;
 
-	if (dir == TRANSCODE_ULAW_TO_ALAW)
+	if (dir == STREAM_G711_U2A)
 		tab = transcode_u2a;
-	else if (dir == TRANSCODE_ALAW_TO_ULAW)
+	else if (dir == STREAM_G711_A2U)
 		tab = transcode_a2u;
 	else
 		return;
@@ -123,7 +123,7 @@ static int transcode_rtp_payload(const uint8_t *rtp, size_t len, size_t *off, si
 	return 0;
 }
 
-int transcode_rtp(uint8_t *rtp, size_t len, const struct transcode_pt_map *map)
+int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map)
 {
 	size_t off, end;
 	uint8_t pt;
@@ -139,9 +139,8 @@ int transcode_rtp(uint8_t *rtp, size_t len, const struct transcode_pt_map *map)
 		int changed = map->audio_out != pt;
 
 		rtp[1] = (uint8_t)((rtp[1] & 0x80) | (map->audio_out & 0x7f));
-		if ((map->dir == TRANSCODE_ULAW_TO_ALAW || map->dir == TRANSCODE_ALAW_TO_ULAW) &&
-		    end > off) {
-			transcode_g711(rtp + off, end - off, (enum transcode_dir)map->dir);
+		if ((map->g711 == STREAM_G711_U2A || map->g711 == STREAM_G711_A2U) && end > off) {
+			transcode_g711(rtp + off, end - off, (enum stream_g711)map->g711);
 			changed = 1;
 		}
 		return changed;

@@ -13,22 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/stream.h"
+
 #define TRANSCODE_PT_PCMU 0
 #define TRANSCODE_PT_PCMA 8
-
-enum transcode_dir {
-	TRANSCODE_NONE = 0,
-	TRANSCODE_ULAW_TO_ALAW = 1,
-	TRANSCODE_ALAW_TO_ULAW = 2,
-};
-
-/** Payload types of one direction of a call: audio_in becomes audio_out (payload converted
- *  as @dir, an enum transcode_dir), te_in (telephone-event, RFC 4733) becomes te_out, since
- *  the legs may have negotiated different dynamic numbers (e.g. 101 vs 96). */
-struct transcode_pt_map {
-	uint8_t audio_in, audio_out, te_in, te_out;
-	uint8_t dir;
-};
 
 /** Build the conversion tables. Idempotent; mgwd calls it once before the workers start,
  *  since the tables are then read without synchronisation. */
@@ -43,9 +31,9 @@ uint8_t transcode_linear_to_ulaw(int16_t x);
 /** Encode 16-bit linear PCM to A-law; magnitudes beyond the top level saturate. */
 uint8_t transcode_linear_to_alaw(int16_t x);
 
-/** Convert @n G.711 bytes at @payload in place as @dir; TRANSCODE_NONE (or an unknown value)
+/** Convert @n G.711 bytes at @payload in place as @dir; STREAM_G711_NONE (or an unknown value)
  *  leaves them as they are. Needs transcode_init(). */
-void transcode_g711(uint8_t *payload, size_t n, enum transcode_dir dir);
+void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir);
 
 /**
  * Rewrite the RTP packet of @len bytes at @rtp (the fixed header first) following @map: the
@@ -57,6 +45,6 @@ void transcode_g711(uint8_t *payload, size_t n, enum transcode_dir dir);
  * @return 1 when the packet changed (the caller updates the UDP checksum), 0 when it did not,
  *         -1 when its lengths are inconsistent (the caller drops it); nothing is written then.
  */
-int transcode_rtp(uint8_t *rtp, size_t len, const struct transcode_pt_map *map);
+int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map);
 
 #endif

@@ -175,28 +175,49 @@ static unsigned ev_take(struct msg_event *ev)
 	return rte_ring_sc_dequeue_elem(dp.ev_ring, ev, sizeof(*ev)) == 0 ? 1 : 0;
 }
 
+/* The next event that is not a neighbour learnt (a latching stream also learns its peer's
+ * MAC). */
+static unsigned ev_take_stream(struct msg_event *ev)
+{
+	while (ev_take(ev))
+		if (ev->type != MSG_EV_ARP_LEARNT)
+			return 1;
+	return 0;
+}
+
 static uint64_t drops_total(void)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < DP_DROP_MAX; i++)
-		n += w.stats.drop[i];
+		n += ctr_get(&w.stats.drop[i]);
 	return n;
 }
 
-static struct stream *stream_publish(uint16_t port, uint8_t action, uint16_t seq_base,
-				     uint32_t ts_base)
+/* Every test's stream is a new stream id (ids are never reused: a state belongs to its id). */
+static uint64_t next_id = 77;
+
+static const struct stream_cfg *stream_publish(uint16_t port, uint8_t action, uint16_t seq_base,
+					       uint32_t ts_base)
 {
-	struct stream *s = stream_alloc();
+	struct stream_cfg *s = stream_cfg_alloc();
 	assert_non_null(s);
 	s->local_ip = rte_cpu_to_be_32(MEDIA_IP);
 	s->local_port = port;
 	s->action = action;
+	s->dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
 	s->ssrc = 0x11223344;
 	s->seq_base = seq_base;
 	s->ts_base = ts_base;
-	s->id = 77;
-	assert_int_equal(stream_table_add(dp.table, s), 0);
+	s->id = next_id++;
+	assert_int_equal(stream_table_publish(dp.table, s), 0);
 	return s;
+}
+
+static struct stream_stats stats_of(const struct stream_cfg *s)
+{
+	struct stream_stats st;
+	stream_stats_read(dp.table, s, &st);
+	return st;
 }
 
 static void stream_unpublish(uint16_t port)
@@ -247,7 +268,7 @@ static void arp_request_for_the_media_ip_is_answered_and_the_sender_learnt(void 
 	assert_int_equal(get32(a + 14), MEDIA_IP);
 	assert_memory_equal(a + 18, peer_mac, 6);
 	assert_int_equal(get32(a + 24), PEER_IP);
-	assert_int_equal(w.stats.arp_replies, 1);
+	assert_int_equal(ctr_get(&w.stats.arp_replies), 1);
 	assert_int_equal(drops_total(), 0);
 
 	assert_int_equal(ev_take(&ev), 1);
@@ -276,7 +297,7 @@ static void arp_for_another_address_is_dropped(void **state)
 	arp_build(&f, 1, PEER_IP, OTHER_IP);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 0);
-	assert_int_equal(w.stats.drop[DP_DROP_ARP], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_ARP]), 1);
 	assert_int_equal(drops_total(), 1);
 	assert_int_equal(ev_take(&ev), 0);
 	assert_null(arp_resolve(&w, 0, rte_cpu_to_be_32(PEER_IP))); /* not learnt */
@@ -358,7 +379,7 @@ static void icmp_echo_request_gets_a_valid_echo_reply(void **state)
 	memcpy(fresh, ricmp, l4);
 	put16(fresh + 2, 0);
 	assert_int_equal(get16(ricmp + 2), (uint16_t)~sum16(fresh, l4, 0));
-	assert_int_equal(w.stats.icmp_replies, 1);
+	assert_int_equal(ctr_get(&w.stats.icmp_replies), 1);
 	assert_int_equal(drops_total(), 0);
 }
 
@@ -375,16 +396,16 @@ static void icmp_with_a_bad_checksum_or_not_a_request_is_dropped(void **state)
 	put16(icmp + 2, 0);
 	put16(icmp + 2, (uint16_t)(~sum16(icmp, 16, 0) + 1)); /* off by one */
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_ICMP], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_ICMP]), 1);
 
 	icmp[0] = 13; /* timestamp request, correctly summed */
 	put16(icmp + 2, 0);
 	put16(icmp + 2, (uint16_t)~sum16(icmp, 16, 0));
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_ICMP], 2);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_ICMP]), 2);
 	assert_int_equal(drops_total(), 2);
 	assert_int_equal(w.txq[0].n, 0);
-	assert_int_equal(w.stats.icmp_replies, 0);
+	assert_int_equal(ctr_get(&w.stats.icmp_replies), 0);
 }
 
 /* Headers of echo reply @i: back to the peer, from our stream, TTL 64, checksums valid. */
@@ -427,7 +448,7 @@ static void rtp_on_an_echo_stream_goes_back_as_our_own_source(void **state)
 {
 	struct frame f[3];
 	struct msg_event ev;
-	struct stream *s = stream_publish(STREAM_PORT, STREAM_ECHO, 1000, 50000);
+	const struct stream_cfg *s = stream_publish(STREAM_PORT, STREAM_ECHO, 1000, 50000);
 	const uint32_t ts0 = 0xffffff60; /* the sender's timestamp wraps on the second packet */
 
 	(void)state;
@@ -440,22 +461,23 @@ static void rtp_on_an_echo_stream_goes_back_as_our_own_source(void **state)
 		assert_echo_reply_headers(i, &f[i]);
 		assert_rtp_out(i, (uint16_t)(1000 + i), 50000 + 160 * i);
 	}
-	assert_int_equal(s->rt.rx_pkts, 3);
-	assert_int_equal(s->rt.tx_pkts, 3);
-	assert_int_equal(s->rt.rx_bytes, 3 * f[0].len);
-	assert_int_equal(s->rt.src_ip, rte_cpu_to_be_32(PEER_IP));
-	assert_int_equal(s->rt.src_port, rte_cpu_to_be_16(PEER_PORT));
+	struct stream_stats st = stats_of(s);
+	assert_int_equal(st.rx_pkts, 3);
+	assert_int_equal(st.tx_pkts, 3);
+	assert_int_equal(st.rx_bytes, 3 * f[0].len);
+	assert_int_equal(stream_peer_ip(st.peer), rte_cpu_to_be_32(PEER_IP));
+	assert_int_equal(stream_peer_port(st.peer), rte_cpu_to_be_16(PEER_PORT));
 	assert_int_equal(drops_total(), 0);
 
-	assert_int_equal(ev_take(&ev), 1);
+	assert_int_equal(ev_take_stream(&ev), 1);
 	assert_int_equal(ev.type, MSG_EV_STREAM_FIRST_RX);
 	assert_int_equal(ev.worker, 0);
 	assert_int_equal(ev.local_port, STREAM_PORT);
 	assert_int_equal(ev.local_ip, rte_cpu_to_be_32(MEDIA_IP));
 	assert_int_equal(ev.peer_ip, rte_cpu_to_be_32(PEER_IP));
 	assert_int_equal(ev.peer_port, rte_cpu_to_be_16(PEER_PORT));
-	assert_int_equal(ev.stream_id, 77);
-	assert_int_equal(ev_take(&ev), 0); /* only the first packet is news */
+	assert_int_equal(ev.stream_id, s->id);
+	assert_int_equal(ev_take_stream(&ev), 0); /* only the first packet is news */
 	stream_unpublish(STREAM_PORT);
 }
 
@@ -517,14 +539,14 @@ static void rtcp_on_the_odd_port_is_consumed(void **state)
 {
 	struct frame f;
 	uint8_t rr[8] = {0x80, 201, 0x00, 0x01, 0xaa, 0xbb, 0xcc, 0xdd};
-	struct stream *s = stream_publish(STREAM_PORT, STREAM_ECHO, 0, 0);
+	const struct stream_cfg *s = stream_publish(STREAM_PORT, STREAM_ECHO, 0, 0);
 
 	(void)state;
 	udp_build(&f, STREAM_PORT + 1, rr, sizeof(rr), true);
 	input(&f);
-	assert_int_equal(w.stats.rtcp, 1);
-	assert_int_equal(s->rt.rtcp_pkts, 1);
-	assert_int_equal(s->rt.rx_pkts, 0);
+	assert_int_equal(ctr_get(&w.stats.rtcp), 1);
+	assert_int_equal(stats_of(s).rtcp_pkts, 1);
+	assert_int_equal(stats_of(s).rx_pkts, 0);
 	assert_int_equal(w.txq[0].n, 0);
 	assert_int_equal(drops_total(), 0);
 	stream_unpublish(STREAM_PORT);
@@ -533,13 +555,13 @@ static void rtcp_on_the_odd_port_is_consumed(void **state)
 static void media_on_a_drop_stream_is_counted(void **state)
 {
 	struct frame f;
-	struct stream *s = stream_publish(STREAM_PORT, STREAM_DROP, 0, 0);
+	const struct stream_cfg *s = stream_publish(STREAM_PORT, STREAM_DROP, 0, 0);
 
 	(void)state;
 	rtp_build(&f, STREAM_PORT, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_STREAM], 1);
-	assert_int_equal(s->rt.drops, 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_STREAM]), 1);
+	assert_int_equal(stats_of(s).drops, 1);
 	assert_int_equal(w.txq[0].n, 0);
 	stream_unpublish(STREAM_PORT);
 }
@@ -651,21 +673,22 @@ static void each_bad_frame_is_dropped_under_its_own_reason(void **state)
 {
 	struct frame f;
 	struct msg_event ev;
-	struct stream *s = stream_publish(STREAM_PORT, STREAM_ECHO, 0, 0);
+	const struct stream_cfg *s = stream_publish(STREAM_PORT, STREAM_ECHO, 0, 0);
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(drop_cases) / sizeof(drop_cases[0]); i++) {
 		const struct drop_case *c = &drop_cases[i];
-		memset(w.stats.drop, 0, sizeof(w.stats.drop));
+		for (unsigned d = 0; d < DP_DROP_MAX; d++)
+			ctr_set(&w.stats.drop[d], 0);
 		rtp_build(&f, STREAM_PORT, 1, 1, 1, true);
 		c->mutate(&f);
 		input(&f);
-		if (w.stats.drop[c->why] != 1 || drops_total() != 1 || w.txq[0].n != 0)
+		if (ctr_get(&w.stats.drop[c->why]) != 1 || drops_total() != 1 || w.txq[0].n != 0)
 			fail_msg("%s: not dropped as %s (%u transmitted)", c->name,
 				 dp_drop_name(c->why), w.txq[0].n);
 	}
-	assert_int_equal(s->rt.rx_pkts, 0);
-	assert_int_equal(s->rt.drops, 2); /* the two RTP cases */
+	assert_int_equal(stats_of(s).rx_pkts, 0);
+	assert_int_equal(stats_of(s).drops, 2); /* the two RTP cases */
 	assert_int_equal(ev_take(&ev), 0);
 
 	/* The unmutated frame does get through: the cases above fail for their mutation only. */
@@ -683,9 +706,9 @@ static void nic_checksum_verdicts_are_trusted(void **state)
 	stream_publish(STREAM_PORT, STREAM_ECHO, 0, 0);
 	rtp_build(&f, STREAM_PORT, 1, 1, 1, true);
 	input_flags(&f, RTE_MBUF_F_RX_IP_CKSUM_BAD);
-	assert_int_equal(w.stats.drop[DP_DROP_BAD_IP], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_BAD_IP]), 1);
 	input_flags(&f, RTE_MBUF_F_RX_L4_CKSUM_BAD);
-	assert_int_equal(w.stats.drop[DP_DROP_BAD_UDP], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_BAD_UDP]), 1);
 	assert_int_equal(w.txq[0].n, 0);
 	/* Checked by the NIC: no software check (the corrupted sums pass), no stale flags on TX. */
 	mut_ip_csum(&f);
@@ -714,6 +737,8 @@ static int eal_setup(void)
 	dp.cfg.netmask = rte_cpu_to_be_32(0xffffff00);
 	dp.table = stream_table_create(&media, 1);
 	dp.n_ports = 1;
+	dp.n_workers = 1;
+	dp.link_up[0] = 1;
 	memcpy(dp.port_mac[0].addr_bytes, port_mac, 6);
 	dp.pool = rte_pktmbuf_pool_create("test_net_mbufs", N_MBUFS, 0, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());

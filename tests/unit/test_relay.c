@@ -58,7 +58,8 @@ static const uint8_t mac_gw[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static struct dp_worker w;
-static struct stream *leg_a, *leg_b;
+static struct stream_cfg *leg_a, *leg_b;
+static uint64_t next_id = 1;
 
 /* Folded sum of the UDP pseudo-header and datagram with a zero checksum field. */
 static uint32_t udp_sum(const uint8_t *f)
@@ -164,21 +165,29 @@ static uint64_t drops_total(void)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < DP_DROP_MAX; i++)
-		n += w.stats.drop[i];
+		n += ctr_get(&w.stats.drop[i]);
 	return n;
 }
 
-/* The latched-peer word for @ip:@port (host order in, network order fields out). */
+/* The latched-peer word for @ip:@port (host order in, network order fields out), latched in
+ * generation 0. */
 static uint64_t peer_word(uint32_t ip, uint16_t port)
 {
-	return (uint64_t)rte_cpu_to_be_32(ip) << 32 | (uint64_t)rte_cpu_to_be_16(port) << 16 | 1;
+	return stream_peer_word(rte_cpu_to_be_32(ip), rte_cpu_to_be_16(port), 0);
+}
+
+static struct stream_stats st_of(const struct stream_cfg *s)
+{
+	struct stream_stats st;
+	stream_stats_read(dp.table, s, &st);
+	return st;
 }
 
 /* One leg as media_ep_relay() builds it: RELAY, both directions, SDP peer, IP latching. */
-static struct stream *leg_new(uint32_t ip, uint16_t port, uint32_t peer_ip, uint16_t peer_port,
-			      uint64_t id)
+static struct stream_cfg *leg_new(uint32_t ip, uint16_t port, uint32_t peer_ip,
+				  uint16_t peer_port, uint64_t id)
 {
-	struct stream *s = stream_alloc();
+	struct stream_cfg *s = stream_cfg_alloc();
 	assert_non_null(s);
 	s->local_ip = rte_cpu_to_be_32(ip);
 	s->local_port = port;
@@ -198,25 +207,25 @@ static struct stream *leg_new(uint32_t ip, uint16_t port, uint32_t peer_ip, uint
 
 static void legs_new(void)
 {
-	leg_a = leg_new(MEDIA_A, PORT_A, PEER_A, PEER_A_PORT, 1);
-	leg_b = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, 2);
+	leg_a = leg_new(MEDIA_A, PORT_A, PEER_A, PEER_A_PORT, next_id++);
+	leg_b = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, next_id++);
 	leg_b->ssrc = SSRC_B;
 }
 
-/* Link the legs and publish them, b then a, with add or (a new version) replace. */
-static void legs_publish(struct stream *a, struct stream *b, bool replace)
+/* Link the legs and publish them, b then a (a new version replaces the old one). */
+static void legs_publish(struct stream_cfg *a, struct stream_cfg *b)
 {
 	a->other = b;
 	b->other = a;
-	int (*op)(struct stream_table *, struct stream *) =
-		replace ? stream_table_replace : stream_table_add;
-	assert_int_equal(op(dp.table, b), 0);
-	assert_int_equal(op(dp.table, a), 0);
+	a->other_st = stream_table_state(dp.table, b->addr_idx, b->local_port);
+	b->other_st = stream_table_state(dp.table, a->addr_idx, a->local_port);
+	assert_int_equal(stream_table_publish(dp.table, b), 0);
+	assert_int_equal(stream_table_publish(dp.table, a), 0);
 	leg_a = a;
 	leg_b = b;
 }
 
-static void pair_publish(void) { legs_new(); legs_publish(leg_a, leg_b, false); }
+static void pair_publish(void) { legs_new(); legs_publish(leg_a, leg_b); }
 
 static int test_setup(void **state)
 {
@@ -320,14 +329,14 @@ static void rtp_leaves_from_the_other_leg_to_its_peer_in_both_directions(void **
 	for (unsigned i = 0; i < 2; i++)
 		assert_relayed(3 + i, &fb[i], &to_peer_a, true);
 	/* Counters live on the stream the packet came in on. */
-	assert_int_equal(leg_a->rt.rx_pkts, 3);
-	assert_int_equal(leg_a->rt.tx_pkts, 3);
-	assert_int_equal(leg_a->rt.rx_bytes, 3 * fa[0].len);
-	assert_int_equal(leg_b->rt.rx_pkts, 2);
-	assert_int_equal(leg_b->rt.tx_pkts, 2);
-	assert_int_equal(leg_a->rt.drops + leg_b->rt.drops, 0);
-	assert_int_equal(leg_a->rt.rtp.received, 2); /* the first packet is on probation */
-	assert_int_equal(w.stats.rtcp, 0);
+	assert_int_equal(st_of(leg_a).rx_pkts, 3);
+	assert_int_equal(st_of(leg_a).tx_pkts, 3);
+	assert_int_equal(st_of(leg_a).rx_bytes, 3 * fa[0].len);
+	assert_int_equal(st_of(leg_b).rx_pkts, 2);
+	assert_int_equal(st_of(leg_b).tx_pkts, 2);
+	assert_int_equal(st_of(leg_a).drops + st_of(leg_b).drops, 0);
+	assert_int_equal(st_of(leg_a).rtp_received, 2); /* the first packet is on probation */
+	assert_int_equal(ctr_get(&w.stats.rtcp), 0);
 }
 
 static void udp_checksum_zero_stays_zero_in_the_relay(void **state)
@@ -356,7 +365,7 @@ static void translation_sends_as_the_other_legs_own_source(void **state)
 	leg_a->translate = leg_b->translate = 1;
 	leg_b->seq_base = 65534; /* our sequence wraps on the way */
 	leg_b->ts_base = 0xfffffe00;
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	rtp_a(&f[0], 10, 4000, 0x11111111, true);
 	rtp_a(&f[1], 11, 4160, 0x11111111, true);
 	rtp_a(&f[2], 12, 4320, 0x11111111, true);
@@ -385,7 +394,7 @@ static void translation_keeps_the_checksum_right_when_a_partial_sum_is_zero(void
 	(void)state;
 	legs_new();
 	leg_a->translate = leg_b->translate = 1;
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	rtp_a(&f, 10, 4000, 0x11111111, false);
 	/* What the relay makes of the headers before translating, with payload word 0 */
 	mid = f;
@@ -415,25 +424,25 @@ static void rtcp_goes_to_the_other_peers_odd_port_untranslated(void **state)
 	(void)state;
 	legs_new();
 	leg_a->translate = leg_b->translate = 1;
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	udp_frame(&f, mac_a, PEER_A, PEER_A_PORT + 1, MEDIA_A, PORT_A + 1, rr, sizeof(rr), true);
 	input(&f);
 	assert_int_equal(drops_total(), 0);
 	assert_int_equal(w.txq[0].n, 1);
 	assert_relayed(0, &f, &rtcp_to_b, true);
-	assert_int_equal(leg_a->rt.rtcp_pkts, 1);
-	assert_int_equal(leg_a->rt.rx_pkts, 0);
-	assert_int_equal(leg_a->rt.rtcp_peer, peer_word(PEER_A, PEER_A_PORT + 1));
-	assert_int_equal(leg_a->rt.peer, 0); /* RTP latches on its own */
+	assert_int_equal(st_of(leg_a).rtcp_pkts, 1);
+	assert_int_equal(st_of(leg_a).rx_pkts, 0);
+	assert_int_equal(st_of(leg_a).rtcp_peer, peer_word(PEER_A, PEER_A_PORT + 1));
+	assert_int_equal(st_of(leg_a).peer, 0); /* RTP latches on its own */
 	/* Relayed, not consumed: the worker's RTCP counter is for what it consumed. */
-	assert_int_equal(w.stats.rtcp, 0);
+	assert_int_equal(ctr_get(&w.stats.rtcp), 0);
 
 	/* RTCP from another port of the latched IP is not from the peer. */
 	udp_frame(&g, mac_a, PEER_A, PEER_A_PORT + 3, MEDIA_A, PORT_A + 1, rr, sizeof(rr), true);
 	input(&g);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 1);
-	assert_int_equal(leg_a->rt.wrong_source, 1);
-	assert_int_equal(leg_a->rt.rtcp_pkts, 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
+	assert_int_equal(st_of(leg_a).wrong_source, 1);
+	assert_int_equal(st_of(leg_a).rtcp_pkts, 1);
 	assert_int_equal(w.txq[0].n, 1);
 }
 
@@ -447,9 +456,9 @@ static void ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it(vo
 	/* Before latching: another IP is not the peer. */
 	rtp_frame(&f, mac_a, STRANGER, PEER_A_PORT, MEDIA_A, PORT_A, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 1);
-	assert_int_equal(leg_a->rt.wrong_source, 1);
-	assert_int_equal(leg_a->rt.peer, 0);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
+	assert_int_equal(st_of(leg_a).wrong_source, 1);
+	assert_int_equal(st_of(leg_a).peer, 0);
 	assert_int_equal(ev_take(&ev), 0);
 
 	/* The SDP peer's IP from another port (a NAT): latched. */
@@ -457,11 +466,11 @@ static void ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it(vo
 	input(&f);
 	assert_int_equal(w.txq[0].n, 1);
 	assert_relayed(0, &f, &to_peer_b, true);
-	assert_int_equal(leg_a->rt.peer, peer_word(PEER_A, 40010));
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, 40010));
 	assert_int_equal(ev_take(&ev), 1);
 	assert_int_equal(ev.type, MSG_EV_STREAM_FIRST_RX);
 	assert_int_equal(ev.worker, 0);
-	assert_int_equal(ev.stream_id, 1);
+	assert_int_equal(ev.stream_id, leg_a->id);
 	assert_int_equal(ev.local_ip, rte_cpu_to_be_32(MEDIA_A));
 	assert_int_equal(ev.local_port, PORT_A);
 	assert_int_equal(ev.peer_ip, rte_cpu_to_be_32(PEER_A));
@@ -470,15 +479,15 @@ static void ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it(vo
 	/* Now even the SDP port is a wrong source. */
 	rtp_frame(&f, mac_a, PEER_A, PEER_A_PORT, MEDIA_A, PORT_A, 3, 3, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 2);
-	assert_int_equal(leg_a->rt.wrong_source, 2);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 2);
+	assert_int_equal(st_of(leg_a).wrong_source, 2);
 	assert_int_equal(w.txq[0].n, 1);
 
 	/* The latched port again: relayed, no second event. */
 	rtp_frame(&f, mac_a, PEER_A, 40010, MEDIA_A, PORT_A, 4, 4, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 2);
-	assert_int_equal(leg_a->rt.rx_pkts, 2);
+	assert_int_equal(st_of(leg_a).rx_pkts, 2);
 	assert_int_equal(ev_take(&ev), 0);
 
 	/* Symmetric RTP: media for A goes where A's media really comes from. */
@@ -500,30 +509,30 @@ static void any_latching_takes_the_first_sender_from_anywhere(void **state)
 	leg_a->peer_ip = 0; /* no SDP address: STREAM_LATCH_ANY */
 	leg_a->peer_port = 0;
 	leg_a->latch = STREAM_LATCH_ANY;
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	arp_learn(&w, rte_cpu_to_be_32(STRANGER), (const struct rte_ether_addr *)mac_a2);
 
 	/* Towards A before anyone spoke on A: nowhere to send, dropped (not to 0.0.0.0). */
 	rtp_b(&f, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_STREAM], 1);
-	assert_int_equal(leg_b->rt.drops, 1);
-	assert_int_equal(leg_b->rt.tx_pkts, 0);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_STREAM]), 1);
+	assert_int_equal(st_of(leg_b).drops, 1);
+	assert_int_equal(st_of(leg_b).tx_pkts, 0);
 	assert_int_equal(w.txq[0].n, 0);
 	assert_int_equal(ev_take(&ev), 1); /* B's peer latched on B */
-	assert_int_equal(ev.stream_id, 2);
+	assert_int_equal(ev.stream_id, leg_b->id);
 
 	rtp_frame(&f, mac_a2, STRANGER, 1234, MEDIA_A, PORT_A, 1, 1, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 1);
-	assert_int_equal(leg_a->rt.peer, peer_word(STRANGER, 1234));
+	assert_int_equal(st_of(leg_a).peer, peer_word(STRANGER, 1234));
 	assert_int_equal(ev_take(&ev), 1);
-	assert_int_equal(ev.stream_id, 1);
+	assert_int_equal(ev.stream_id, leg_a->id);
 	assert_int_equal(ev.peer_ip, rte_cpu_to_be_32(STRANGER));
 
 	rtp_frame(&f, mac_a, PEER_A, PEER_A_PORT, MEDIA_A, PORT_A, 2, 2, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
 
 	rtp_b(&f, 2, 2, 1, true);
 	input(&f);
@@ -539,19 +548,19 @@ static void strict_latching_accepts_only_the_sdp_address_and_port(void **state)
 	(void)state;
 	legs_new();
 	leg_a->latch = STREAM_LATCH_OFF;
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	rtp_frame(&f, mac_a, PEER_A, 40010, MEDIA_A, PORT_A, 1, 1, 1, true);
 	input(&f);
 	rtp_frame(&f, mac_a, STRANGER, PEER_A_PORT, MEDIA_A, PORT_A, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 2);
-	assert_int_equal(leg_a->rt.peer, 0);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 2);
+	assert_int_equal(st_of(leg_a).peer, 0);
 	assert_int_equal(w.txq[0].n, 0);
 	rtp_a(&f, 2, 2, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 1);
 	assert_relayed(0, &f, &to_peer_b, true);
-	assert_int_equal(leg_a->rt.peer, peer_word(PEER_A, PEER_A_PORT));
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, PEER_A_PORT));
 	assert_int_equal(drops_total(), 2);
 }
 
@@ -567,32 +576,98 @@ static void a_new_version_of_the_pair_latches_the_new_peer(void **state)
 	assert_int_equal(w.txq[0].n, 1);
 	assert_int_equal(ev_take(&ev), 1);
 
-	/* re-INVITE: A's peer moved. The control plane publishes a new version of both legs. */
-	struct stream *a2 = leg_new(MEDIA_A, PORT_A, PEER_A2, 42000, 3);
-	struct stream *b2 = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, 4);
-	legs_publish(a2, b2, true);
+	/* re-INVITE: A's peer moved. The control plane publishes a new version of both legs,
+	 * same stream ids, and a new latch generation for the leg whose SDP peer moved. */
+	struct stream_cfg *a2 = leg_new(MEDIA_A, PORT_A, PEER_A2, 42000, leg_a->id);
+	struct stream_cfg *b2 = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, leg_b->id);
+	a2->latch_gen = 1;
+	legs_publish(a2, b2);
 	rcu_quiescent_state(); /* the old legs may go now */
 
 	rtp_frame(&f, mac_a2, PEER_A2, 42000, MEDIA_A, PORT_A, 2, 2, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 2);
 	assert_relayed(1, &f, &to_peer_b, true);
-	assert_int_equal(a2->rt.peer, peer_word(PEER_A2, 42000));
+	assert_int_equal(st_of(a2).peer,
+			 stream_peer_word(rte_cpu_to_be_32(PEER_A2), rte_cpu_to_be_16(42000), 1));
 	assert_int_equal(ev_take(&ev), 1);
-	assert_int_equal(ev.stream_id, 3);
+	assert_int_equal(ev.stream_id, a2->id);
 	assert_int_equal(ev.peer_ip, rte_cpu_to_be_32(PEER_A2));
 
 	/* The old peer is now a stranger. */
 	rtp_a(&f, 3, 3, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 1);
-	assert_int_equal(a2->rt.wrong_source, 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
+	assert_int_equal(st_of(a2).wrong_source, 1);
 
 	rtp_b(&f, 1, 1, 1, true);
 	input(&f);
 	const struct expect to_new = {mac_a2, MEDIA_A, PEER_A2, PORT_A, 42000};
 	assert_int_equal(w.txq[0].n, 3);
 	assert_relayed(2, &f, &to_new, true);
+}
+
+/* Hold, 183 -> 200, a session refresh: a new version of the pair with the same SDP peers
+ * keeps what the streams learnt: the latched peer (no window in which a stranger can take
+ * over), the RTP statistics and counters, and our RTP source's sequence. */
+static void republication_keeps_latch_statistics_and_sequence(void **state)
+{
+	struct frame f;
+	struct msg_event ev;
+
+	(void)state;
+	legs_new();
+	leg_a->latch = STREAM_LATCH_ANY;
+	leg_b->translate = 1; /* what A sends leaves as B's own source */
+	legs_publish(leg_a, leg_b);
+	for (uint16_t i = 1; i <= 3; i++) {
+		rtp_a(&f, i, 160u * i, 1, true);
+		input(&f);
+	}
+	assert_int_equal(w.txq[0].n, 3);
+	assert_rtp_out(2, (uint16_t)(leg_b->seq_base + 2), leg_b->ts_base + 320, SSRC_B);
+	assert_int_equal(ev_take(&ev), 1);
+
+	struct stream_cfg *a2 = leg_new(MEDIA_A, PORT_A, PEER_A, PEER_A_PORT, leg_a->id);
+	struct stream_cfg *b2 = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, leg_b->id);
+	a2->latch = STREAM_LATCH_ANY;
+	b2->translate = 1;
+	b2->ssrc = SSRC_B; /* the control plane keeps our source identity */
+	b2->seq_base = leg_b->seq_base;
+	b2->ts_base = leg_b->ts_base;
+	b2->dir = STREAM_DIR_RECV; /* B put on hold: what A sends is still counted */
+	uint16_t seq_base = leg_b->seq_base;
+	uint32_t ts_base = leg_b->ts_base;
+	legs_publish(a2, b2);
+	rcu_quiescent_state();
+
+	/* a stranger cannot take the stream over after the republication (latch "any") */
+	rtp_frame(&f, mac_a2, STRANGER, 1234, MEDIA_A, PORT_A, 4, 640, 1, true);
+	input(&f);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
+	assert_int_equal(ev_take(&ev), 0); /* nothing latched anew */
+
+	/* B off hold, same peers: the sequence we send continues where it was */
+	struct stream_cfg *a3 = leg_new(MEDIA_A, PORT_A, PEER_A, PEER_A_PORT, a2->id);
+	struct stream_cfg *b3 = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, b2->id);
+	a3->latch = STREAM_LATCH_ANY;
+	b3->translate = 1;
+	b3->ssrc = SSRC_B;
+	b3->seq_base = seq_base;
+	b3->ts_base = ts_base;
+	legs_publish(a3, b3);
+	rcu_quiescent_state();
+	rtp_a(&f, 5, 800, 1, true);
+	input(&f);
+	assert_int_equal(w.txq[0].n, 4);
+	assert_rtp_out(3, (uint16_t)(seq_base + 3), ts_base + 800 - 160, SSRC_B);
+	struct stream_stats st = st_of(a3);
+	assert_int_equal(st.rx_pkts, 4);
+	assert_int_equal(st.tx_pkts, 4);
+	assert_int_equal(st.wrong_source, 1);
+	assert_int_equal(st.rtp_expected, 4);  /* probation over at seq 2; 2..5 expected */
+	assert_int_equal(st.rtp_lost, 1);      /* seq 4 came from the stranger: lost */
+	assert_int_equal(st.peer, peer_word(PEER_A, PEER_A_PORT));
 }
 
 static void media_direction_is_enforced_on_both_legs(void **state)
@@ -603,12 +678,12 @@ static void media_direction_is_enforced_on_both_legs(void **state)
 	legs_new();
 	leg_b->dir = STREAM_DIR_RECV; /* B does not send to its peer (e.g. recvonly) */
 	leg_a->dir = STREAM_DIR_SEND; /* A does not accept from its peer */
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	rtp_a(&f, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_STREAM], 1);
-	assert_int_equal(leg_a->rt.drops, 1);
-	assert_int_equal(leg_a->rt.rx_pkts, 0);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_STREAM]), 1);
+	assert_int_equal(st_of(leg_a).drops, 1);
+	assert_int_equal(st_of(leg_a).rx_pkts, 0);
 	rtp_b(&f, 1, 1, 1, true); /* B receives, A sends: this way works */
 	input(&f);
 	assert_int_equal(w.txq[0].n, 1);
@@ -618,9 +693,9 @@ static void media_direction_is_enforced_on_both_legs(void **state)
 	leg_a->dir = STREAM_DIR_RECV | STREAM_DIR_SEND; /* only B's missing SEND is left */
 	rtp_a(&f, 2, 2, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_STREAM], 2);
-	assert_int_equal(leg_a->rt.drops, 2);
-	assert_int_equal(leg_a->rt.tx_pkts, 0);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_STREAM]), 2);
+	assert_int_equal(st_of(leg_a).drops, 2);
+	assert_int_equal(st_of(leg_a).tx_pkts, 0);
 	assert_int_equal(w.txq[0].n, 0);
 	assert_int_equal(drops_total(), 2);
 }
@@ -650,9 +725,9 @@ static void unresolved_next_hop_holds_a_few_packets_and_asks_once(void **state)
 		rtp_a(&f, (uint16_t)i, i, 1, true);
 		input(&f);
 	}
-	assert_int_equal(w.stats.drop[DP_DROP_NO_NEIGH], 1); /* the one beyond the queue */
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_NO_NEIGH]), 1); /* the one beyond the queue */
 	assert_int_equal(drops_total(), 1);
-	assert_int_equal(leg_a->rt.tx_pkts, 0);
+	assert_int_equal(st_of(leg_a).tx_pkts, ARP_HOLD); /* held for ARP counts as sent on */
 	assert_int_equal(w.txq[0].n, 1); /* one request, rate-limited */
 	assert_arp_request(0, PEER_B);
 	tx_reset();
@@ -683,10 +758,10 @@ static void held_packets_are_dropped_when_the_request_goes_unanswered(void **sta
 	w.arp.req_interval = 0;
 	rtp_a(&f, 2, 2, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_NO_NEIGH], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_NO_NEIGH]), 1);
 	tx_reset();
 	arp_cache_flush(&w.arp); /* and a flush drops the rest */
-	assert_int_equal(w.stats.drop[DP_DROP_NO_NEIGH], 2);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_NO_NEIGH]), 2);
 	arp_cache_init(&w.arp, rte_get_tsc_hz());
 }
 
@@ -699,7 +774,7 @@ static void off_link_peer_is_reached_through_the_gateway(void **state)
 	dp.cfg.gateway = rte_cpu_to_be_32(GATEWAY);
 	legs_new();
 	leg_b->peer_ip = rte_cpu_to_be_32(OFF_LINK);
-	legs_publish(leg_a, leg_b, false);
+	legs_publish(leg_a, leg_b);
 	rtp_a(&f, 1, 1, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 1);
@@ -719,7 +794,7 @@ static void off_link_peer_is_reached_through_the_gateway(void **state)
 	 * for the on-link A peer goes to it directly. */
 	rtp_b(&f, 1, 1, 1, true);
 	input(&f);
-	assert_int_equal(w.stats.drop[DP_DROP_WRONG_SOURCE], 1);
+	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 1);
 	rtp_frame(&f, mac_gw, OFF_LINK, PEER_B_PORT, MEDIA_B, PORT_B, 2, 2, 1, true);
 	input(&f);
 	assert_int_equal(w.txq[0].n, 2);
@@ -744,6 +819,8 @@ static int eal_setup(void)
 	dp.cfg.netmask = rte_cpu_to_be_32(0xffffff00);
 	dp.table = stream_table_create(media, 2);
 	dp.n_ports = 1;
+	dp.n_workers = 1;
+	dp.link_up[0] = 1;
 	memcpy(dp.port_mac[0].addr_bytes, port_mac, 6);
 	dp.pool = rte_pktmbuf_pool_create("test_relay_mbufs", N_MBUFS, 0, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -766,6 +843,7 @@ int main(void)
 		T(any_latching_takes_the_first_sender_from_anywhere),
 		T(strict_latching_accepts_only_the_sdp_address_and_port),
 		T(a_new_version_of_the_pair_latches_the_new_peer),
+		T(republication_keeps_latch_statistics_and_sequence),
 		T(media_direction_is_enforced_on_both_legs),
 		T(unresolved_next_hop_holds_a_few_packets_and_asks_once),
 		T(held_packets_are_dropped_when_the_request_goes_unanswered),

@@ -20,12 +20,12 @@
 #define PT_CN 13
 #define PKT_MAX 512
 
-static const struct transcode_pt_map u2a_map = {
+static const struct stream_pt_map u2a_map = {
 	.audio_in = TRANSCODE_PT_PCMU,
 	.audio_out = TRANSCODE_PT_PCMA,
 	.te_in = PT_TE_IN,
 	.te_out = PT_TE_OUT,
-	.dir = TRANSCODE_ULAW_TO_ALAW,
+	.g711 = STREAM_G711_U2A,
 };
 
 static int setup(void **state)
@@ -155,15 +155,15 @@ static void ulaw_through_alaw_and_back_stays_within_a_step(void **state)
 		uint8_t buf = (uint8_t)c;
 		int d;
 
-		transcode_g711(&buf, 1, TRANSCODE_ULAW_TO_ALAW);
-		transcode_g711(&buf, 1, TRANSCODE_ALAW_TO_ULAW);
+		transcode_g711(&buf, 1, STREAM_G711_U2A);
+		transcode_g711(&buf, 1, STREAM_G711_A2U);
 		d = abs(transcode_ulaw_to_linear(buf) - transcode_ulaw_to_linear((uint8_t)c));
 		if (d > ulaw_step((uint8_t)c))
 			fail_msg("0x%02x came back as 0x%02x, %d apart", c, buf, d);
 	}
 	/* where A-law is coarser (segment 0), levels move by one mu-law step, not more */
 	uint8_t zero = 0xff;
-	transcode_g711(&zero, 1, TRANSCODE_ULAW_TO_ALAW);
+	transcode_g711(&zero, 1, STREAM_G711_U2A);
 	assert_int_equal(zero, 0xd5);
 }
 
@@ -184,11 +184,11 @@ static void g711_buffer_matches_per_sample_conversion(void **state)
 	transcode_init(); /* idempotent: the tables stay as they are */
 
 	memcpy(buf, orig, sizeof(buf));
-	transcode_g711(buf, sizeof(buf), TRANSCODE_ULAW_TO_ALAW);
+	transcode_g711(buf, sizeof(buf), STREAM_G711_U2A);
 	assert_converted(buf, orig, sizeof(buf));
 
 	memcpy(buf, orig, sizeof(buf));
-	transcode_g711(buf, sizeof(buf), TRANSCODE_ALAW_TO_ULAW);
+	transcode_g711(buf, sizeof(buf), STREAM_G711_A2U);
 	for (unsigned i = 0; i < 256; i++) {
 		uint8_t u = transcode_linear_to_ulaw(transcode_alaw_to_linear(orig[i]));
 
@@ -196,7 +196,7 @@ static void g711_buffer_matches_per_sample_conversion(void **state)
 	}
 
 	memcpy(buf, orig, sizeof(buf));
-	transcode_g711(buf, sizeof(buf), TRANSCODE_NONE);
+	transcode_g711(buf, sizeof(buf), STREAM_G711_NONE);
 	assert_memory_equal(buf, orig, sizeof(buf));
 }
 
@@ -215,7 +215,7 @@ static size_t rtp_build(uint8_t *pkt, uint8_t b0, uint8_t mpt, const uint8_t *bo
 }
 
 /* Run transcode_rtp on a heap copy of exactly @len bytes; the result is copied back. */
-static int rtp_run(uint8_t *pkt, size_t len, const struct transcode_pt_map *map)
+static int rtp_run(uint8_t *pkt, size_t len, const struct stream_pt_map *map)
 {
 	uint8_t *exact = malloc(len ? len : 1);
 	int rc;
@@ -253,8 +253,8 @@ static void rtp_pcmu_becomes_pcma_with_marker_kept(void **state)
 
 static void rtp_pcma_becomes_pcmu(void **state)
 {
-	const struct transcode_pt_map a2u = { TRANSCODE_PT_PCMA, TRANSCODE_PT_PCMU, 96, 101,
-					      TRANSCODE_ALAW_TO_ULAW };
+	const struct stream_pt_map a2u = { TRANSCODE_PT_PCMA, TRANSCODE_PT_PCMU, 96, 101,
+					      STREAM_G711_A2U };
 	uint8_t body[80], pkt[PKT_MAX];
 	size_t len;
 
@@ -272,7 +272,7 @@ static void rtp_telephone_event_is_renumbered_not_converted(void **state)
 {
 	/* RFC 4733 event: digit 5, end bit, volume 10, duration 800 */
 	const uint8_t body[4] = { 5, 0x8a, 0x03, 0x20 };
-	struct transcode_pt_map same = u2a_map;
+	struct stream_pt_map same = u2a_map;
 	uint8_t pkt[PKT_MAX];
 	size_t len;
 
@@ -303,7 +303,7 @@ static void rtp_other_payload_type_is_left_alone(void **state)
 
 static void rtp_without_conversion_or_renumbering_is_unchanged(void **state)
 {
-	const struct transcode_pt_map none = { 0, 0, PT_TE_IN, PT_TE_IN, TRANSCODE_NONE };
+	const struct stream_pt_map none = { 0, 0, PT_TE_IN, PT_TE_IN, STREAM_G711_NONE };
 	uint8_t body[160], pkt[PKT_MAX], orig[PKT_MAX];
 	size_t len;
 
