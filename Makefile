@@ -1,9 +1,17 @@
 # Thin wrapper: `make run` and `make test` do all set-up on a fresh Debian 12 machine.
-BUILD      ?= build
-BUILD_ASAN ?= build-asan
-JOBS       ?= $(shell nproc)
+#
+#   make run    build (Release, gcc), then run mgwd on the embedded default (ARGS="-c FILE")
+#   make test   the whole suite: Release build with gcc (all tests), Release build with clang
+#               (unit tests), ASan/UBSan build (all tests), ThreadSanitizer build (unit and
+#               stress tests)
+BUILD       ?= build
+BUILD_CLANG ?= build-clang
+BUILD_ASAN  ?= build-asan
+BUILD_TSAN  ?= build-tsan
+JOBS        ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-release test-asan clean format
+.PHONY: all deps build build-clang build-asan build-tsan run test test-release test-clang \
+	test-asan test-tsan clean format
 
 all: build
 
@@ -11,16 +19,28 @@ deps:
 	@tools/deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+$(BUILD_CLANG)/CMakeCache.txt: | deps
+	@CC=clang cmake -S . -B $(BUILD_CLANG) -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 $(BUILD_ASAN)/CMakeCache.txt: | deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DMGW_SANITIZE=ON >/dev/null
 
+$(BUILD_TSAN)/CMakeCache.txt: | deps
+	@cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DMGW_TSAN=ON >/dev/null
+
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
+build-clang: deps $(BUILD_CLANG)/CMakeCache.txt
+	@cmake --build $(BUILD_CLANG) -j $(JOBS)
+
 build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+build-tsan: deps $(BUILD_TSAN)/CMakeCache.txt
+	@cmake --build $(BUILD_TSAN) -j $(JOBS)
 
 run: build
 	$(BUILD)/bin/mgwd $(ARGS)
@@ -28,14 +48,20 @@ run: build
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure
 
+test-clang: build-clang
+	cd $(BUILD_CLANG) && ctest --output-on-failure -L unit
+
 test-asan: build-asan
 	cd $(BUILD_ASAN) && ctest --output-on-failure
 
-# The whole suite: release build, then the same suite against the ASan/UBSan build.
-test: test-release test-asan
+test-tsan: build-tsan
+	cd $(BUILD_TSAN) && ctest --output-on-failure -L unit
+
+# The whole suite, each build after the other (the integration tests run one at a time).
+test: test-release test-clang test-asan test-tsan
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_ASAN) $(BUILD_TSAN)
 
 format:
-	clang-format -i $$(git ls-files "*.c" "*.h")
+	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -343,9 +343,7 @@ out:
 	call_shutdown();
 	pairs_shutdown();
 	dp_stop();
-	rcu_thread_offline();
-	rcu_barrier();
-	rcu_thread_online();
+	media_poll(); /* what the calls' ends retired */
 	dp_close();
 	if (api)
 		api_destroy(api);

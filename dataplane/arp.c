@@ -85,13 +85,13 @@ int arp_hold(struct dp_worker *w, uint16_t pi, uint32_t ip, struct rte_mbuf *m)
 
 static void arp_send_request(struct dp_worker *w, uint16_t pi, uint32_t ip)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
+	struct rte_mbuf *m = dp_alloc();
 	if (!m)
 		return;
 	size_t len = sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr);
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)len);
 	if (!eth) {
-		rte_pktmbuf_free(m);
+		dp_free(m);
 		return;
 	}
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
@@ -162,7 +162,7 @@ void arp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 		arp_post_learnt(w, sip, &arp->arp_data.arp_sha);
 	if (!ours || arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST)) {
 		if (ours) /* a reply to our request: learnt above */
-			rte_pktmbuf_free(m);
+			dp_free(m);
 		else
 			dp_drop(w, m, DP_DROP_ARP);
 		return;

@@ -90,7 +90,7 @@ static void rtcp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	}
 	ctr_inc(&w->stats.rtcp);
-	rte_pktmbuf_free(p->m);
+	dp_free(p->m);
 }
 
 static void rtp_input(struct dp_worker *w, struct pkt *p)

@@ -16,7 +16,6 @@
 
 struct dp_ctx dp;
 
-static unsigned n_workers;
 static bool launched;
 static bool link_known[DP_MAX_PORTS];
 
@@ -46,14 +45,14 @@ static int port_setup(uint16_t port_id, uint16_t pi, char *err, size_t err_len)
 			 rte_strerror(-rc));
 		return -1;
 	}
-	if (info.max_rx_queues < n_workers || info.max_tx_queues < n_workers) {
+	if (info.max_rx_queues < dp.n_workers || info.max_tx_queues < dp.n_workers) {
 		snprintf(err, err_len, "port %u (%s): %u workers need as many queues, it has %u",
-			 port_id, info.driver_name, n_workers, info.max_rx_queues);
+			 port_id, info.driver_name, dp.n_workers, info.max_rx_queues);
 		return -1;
 	}
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof(conf));
-	if (n_workers > 1) {
+	if (dp.n_workers > 1) {
 		/* Spread flows over the workers by UDP 4-tuple where the PMD can. */
 		uint64_t hf = info.flow_type_rss_offloads &
 			      (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_IPV4);
@@ -67,10 +66,10 @@ static int port_setup(uint16_t port_id, uint16_t pi, char *err, size_t err_len)
 	/* RX interrupts, for workers that sleep when idle (not every PMD has them: a worker
 	 * falls back to short sleeps then) */
 	conf.intr_conf.rxq = dp.cfg.idle == DP_IDLE_ADAPTIVE;
-	rc = rte_eth_dev_configure(port_id, (uint16_t)n_workers, (uint16_t)n_workers, &conf);
+	rc = rte_eth_dev_configure(port_id, (uint16_t)dp.n_workers, (uint16_t)dp.n_workers, &conf);
 	if (rc != 0 && conf.intr_conf.rxq) {
 		conf.intr_conf.rxq = 0;
-		rc = rte_eth_dev_configure(port_id, (uint16_t)n_workers, (uint16_t)n_workers,
+		rc = rte_eth_dev_configure(port_id, (uint16_t)dp.n_workers, (uint16_t)dp.n_workers,
 					   &conf);
 	}
 	if (rc != 0) {
@@ -80,7 +79,7 @@ static int port_setup(uint16_t port_id, uint16_t pi, char *err, size_t err_len)
 	uint16_t nrx = (uint16_t)dp.cfg.rx_desc, ntx = (uint16_t)dp.cfg.tx_desc;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nrx, &ntx);
 	int socket = rte_eth_dev_socket_id(port_id);
-	for (uint16_t q = 0; q < n_workers; q++) {
+	for (uint16_t q = 0; q < dp.n_workers; q++) {
 		rc = rte_eth_rx_queue_setup(port_id, q, nrx, (unsigned)socket, NULL, dp.pool);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(port_id, q, ntx, (unsigned)socket, NULL);
@@ -108,7 +107,7 @@ static int dp_rings_create(char *err, size_t err_len)
 		snprintf(err, err_len, "event ring: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	for (unsigned i = 0; i < n_workers; i++) {
+	for (unsigned i = 0; i < dp.n_workers; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "mgw_cmd_%u", i);
 		dp.workers[i] = rte_zmalloc("mgw_worker", sizeof(struct dp_worker), 64);
@@ -140,12 +139,11 @@ int dp_init(const struct dp_config *cfg, struct stream_table *table, char *err, 
 	dp.cfg = *cfg;
 	dp.table = table;
 	dp.tsc_hz = rte_get_tsc_hz();
-	n_workers = cfg->n_workers;
-	dp.n_workers = (uint16_t)n_workers;
-	if (n_workers == 0 || n_workers > DP_MAX_WORKERS || n_workers > rte_lcore_count() - 1) {
+	dp.n_workers = (uint16_t)cfg->n_workers;
+	if (dp.n_workers == 0 || dp.n_workers > DP_MAX_WORKERS || dp.n_workers > rte_lcore_count() - 1) {
 		snprintf(err, err_len,
 			 "%u workers need as many worker lcores; EAL has %u (give eal.lcores)",
-			 n_workers, rte_lcore_count() - 1);
+			 dp.n_workers, rte_lcore_count() - 1);
 		return -1;
 	}
 	uint16_t avail = rte_eth_dev_count_avail();
@@ -205,7 +203,7 @@ int dp_start(char *err, size_t err_len)
 	unsigned lcore, i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
-		if (i == n_workers)
+		if (i == dp.n_workers)
 			break;
 		dp_worker_init(dp.workers[i], i, lcore, (uint16_t)i);
 		int rc = rte_eal_remote_launch(dp_worker_main, dp.workers[i], lcore);
@@ -223,7 +221,7 @@ int dp_start(char *err, size_t err_len)
 int dp_send_cmd(int worker, const struct msg_cmd *cmd)
 {
 	int rc = 0;
-	for (unsigned i = 0; i < n_workers; i++) {
+	for (unsigned i = 0; i < dp.n_workers; i++) {
 		if (worker >= 0 && (unsigned)worker != i)
 			continue;
 		TSAN_RELEASE(dp.workers[i]->cmd_ring);
@@ -238,7 +236,7 @@ void dp_share_neighbour(const struct msg_event *ev)
 {
 	struct msg_cmd cmd = {.type = MSG_CMD_NEIGH, .ip = ev->peer_ip};
 	memcpy(cmd.mac, ev->mac, sizeof(cmd.mac));
-	for (unsigned i = 0; i < n_workers; i++)
+	for (unsigned i = 0; i < dp.n_workers; i++)
 		if (i != ev->worker)
 			dp_send_cmd((int)i, &cmd);
 }
@@ -261,7 +259,7 @@ void dp_close(void)
 		rte_eth_dev_close(dp.port_ids[pi]);
 	}
 	dp.n_ports = 0;
-	for (unsigned i = 0; i < n_workers; i++) {
+	for (unsigned i = 0; i < dp.n_workers; i++) {
 		if (!dp.workers[i])
 			continue;
 		rte_ring_free(dp.workers[i]->cmd_ring);
@@ -301,13 +299,13 @@ int dp_port_info(unsigned pi, struct dp_port_info *out)
 	return 0;
 }
 
-unsigned dp_n_workers(void) { return n_workers; }
+unsigned dp_n_workers(void) { return dp.n_workers; }
 
-unsigned dp_worker_lcore(unsigned w) { return w < n_workers ? dp.workers[w]->lcore : 0; }
+unsigned dp_worker_lcore(unsigned w) { return w < dp.n_workers ? dp.workers[w]->lcore : 0; }
 
 const struct dp_worker_stats *dp_worker_stats(unsigned w)
 {
-	return w < n_workers && dp.workers[w] ? &dp.workers[w]->stats : NULL;
+	return w < dp.n_workers && dp.workers[w] ? &dp.workers[w]->stats : NULL;
 }
 
 unsigned dp_poll_events(void (*fn)(const struct msg_event *ev, void *ctx), void *ctx,

@@ -49,6 +49,10 @@ void dp_tx_flush(struct dp_worker *w, uint16_t pi)
 		q->n = 0;
 		return;
 	}
+#ifdef MGW_TSAN
+	for (uint16_t i = 0; i < q->n; i++)
+		TSAN_RELEASE(q->pkts[i]); /* to whatever reads the port's other end */
+#endif
 	uint16_t sent = rte_eth_tx_burst(dp.port_ids[pi], w->queue, q->pkts, q->n);
 	ctr_add(&w->stats.tx, sent);
 	for (uint16_t i = sent; i < q->n; i++)
@@ -137,6 +141,7 @@ static unsigned worker_rx(struct dp_worker *w, uint16_t pi)
 	w->now = rte_rdtsc();
 	for (uint16_t i = 0; i < n; i++) {
 		struct stream_state *st = NULL;
+		TSAN_ACQUIRE(pkts[i]); /* written by whatever fed the port's other end */
 		slot[i] = worker_peek_slot(pkts[i], &st);
 		if (slot[i]) {
 			rte_prefetch0(slot[i]);

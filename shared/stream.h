@@ -23,9 +23,12 @@
  * indexed by port / 2. A lookup is one subtraction and one load; the state's address needs
  * no load at all, so a burst can prefetch both before it touches a packet.
  *
- * Lifetime: a port whose stream is removed goes back to the control plane's pool only after a
- * grace period, so no worker can still hold a config of the previous stream on a slot when a
- * new stream id is published there: a state's id only grows while a worker looks at it.
+ * Lifetime: a config replaced or removed is retired: the control plane frees it (and gives its
+ * port back, for a removed stream) after its next grace period (stream_table_reclaim(), once
+ * per control loop turn), so no worker can still hold a config of a previous stream on a
+ * slot when a new stream id is published there: a state's id only grows while a worker looks
+ * at it. The control plane reclaims itself, rather than through liburcu's call_rcu thread,
+ * so that what is freed and what the callbacks touch stay on one thread.
  */
 #ifndef MGW_STREAM_H
 #define MGW_STREAM_H
@@ -171,10 +174,9 @@ struct stream_cfg {
 	const struct stream_cfg *other;
 	struct stream_state *other_st;
 	/* [cp] reclamation */
-	struct rcu_head rcu;
-	void (*retired)(struct stream_cfg *cfg); /* called after the grace period on liburcu's
-						  * call_rcu thread, and then owns @cfg; NULL:
-						  * the config is freed */
+	struct stream_cfg *retired_next;
+	void (*retired)(struct stream_cfg *cfg); /* called after the grace period, and then owns
+						  * @cfg; NULL: the config is freed */
 	void *retired_ctx;
 } __attribute__((aligned(64)));
 
@@ -192,12 +194,19 @@ struct stream_table {
 	/* per address, indexed by port / 2: [o] for each state's owner */
 	struct stream_state *state[STREAM_TABLE_MAX_ADDRS];
 	unsigned n_streams;                              /* [cp] */
+	struct stream_cfg *retired;                      /* [cp] waiting for a grace period */
+	unsigned n_retired;                              /* [cp] */
 };
 
 /** Create a table for the media addresses @addrs (network order). NULL on failure. */
 struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs);
-/** Free the table. Every stream must have been removed and rcu_barrier() called. */
+/** Free the table (and what is retired). Every stream must have been removed. */
 void stream_table_destroy(struct stream_table *t);
+/** Wait for a grace period, then free (or hand to their ->retired callback) the configs
+ *  retired before the call. Returns how many. Control plane, on its own thread; it blocks for
+ *  the grace period (workers pass a quiescent state every poll loop; a sleeping worker is
+ *  offline). */
+unsigned stream_table_reclaim(struct stream_table *t);
 
 /** Address index of @ip (network order) or -1. Workers call it per packet. */
 static inline int stream_table_addr_index(const struct stream_table *t, uint32_t ip)

@@ -42,6 +42,7 @@ void stream_table_destroy(struct stream_table *t)
 {
 	if (!t)
 		return;
+	stream_table_reclaim(t);
 	for (unsigned i = 0; i < t->n_addrs; i++) {
 		free(t->cfg[i]);
 		free(t->state[i]);
@@ -78,21 +79,36 @@ void stream_rcu_offline(void)
 	rcu_thread_offline();
 }
 
-/* The grace period has passed: no worker holds @head's config any more. */
-static void stream_cfg_reclaim(struct rcu_head *head)
+/* Retired configs wait on the table's list until the control plane's next grace period. */
+static void stream_cfg_retire(struct stream_table *t, struct stream_cfg *c)
 {
-	struct stream_cfg *c = caa_container_of(head, struct stream_cfg, rcu);
-	/* every worker released this token at a quiescent state after its last read */
-	TSAN_ACQUIRE(&stream_rcu_token);
-	if (c->retired)
-		c->retired(c); /* it takes the config over */
-	else
-		stream_cfg_free(c);
+	c->retired_next = t->retired;
+	t->retired = c;
+	t->n_retired++;
 }
 
-static void stream_cfg_retire(struct stream_cfg *c)
+unsigned stream_table_reclaim(struct stream_table *t)
 {
-	call_rcu(&c->rcu, stream_cfg_reclaim);
+	struct stream_cfg *c = t->retired;
+	if (!c)
+		return 0;
+	t->retired = NULL;
+	unsigned n = t->n_retired;
+	t->n_retired = 0;
+	stream_rcu_offline();
+	synchronize_rcu();
+	rcu_thread_online();
+	/* every reader released the token at a quiescent state after its last read */
+	TSAN_ACQUIRE(&stream_rcu_token);
+	while (c) {
+		struct stream_cfg *next = c->retired_next;
+		if (c->retired)
+			c->retired(c); /* it takes the config over */
+		else
+			stream_cfg_free(c);
+		c = next;
+	}
+	return n;
 }
 
 static struct stream_cfg *_Atomic *stream_slot(const struct stream_table *t, uint32_t ip,
@@ -115,7 +131,7 @@ int stream_table_publish(struct stream_table *t, struct stream_cfg *c)
 	c->addr_idx = (uint8_t)ai;
 	struct stream_cfg *old = atomic_exchange_explicit(slot, c, memory_order_acq_rel);
 	if (old)
-		stream_cfg_retire(old);
+		stream_cfg_retire(t, old);
 	else
 		t->n_streams++;
 	return 0;
@@ -130,7 +146,7 @@ int stream_table_del(struct stream_table *t, uint32_t ip, uint16_t port)
 	if (!old)
 		return -ENOENT;
 	t->n_streams--;
-	stream_cfg_retire(old);
+	stream_cfg_retire(t, old);
 	return 0;
 }
 

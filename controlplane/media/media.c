@@ -21,9 +21,7 @@ static uint64_t next_stream_id = 1;
 static uint32_t ts_mult;
 static uint64_t tsc_hz;
 
-/* Configs whose grace period has passed and whose port goes back to the pool: pushed by the
- * liburcu call_rcu thread, taken whole by the control plane (media_poll). */
-static struct stream_cfg *_Atomic cooled;
+/* Ports released whose last config waits for its grace period. */
 static unsigned n_cooling;
 
 int media_init(const struct config *cfg, char *err, size_t err_len)
@@ -251,34 +249,26 @@ int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_pe
 	return 0;
 }
 
-/* call_rcu thread: @c's grace period has passed; its port may be handed out again. */
+/* @c's grace period has passed: its port may be handed out again. */
 static void media_cfg_cooled(struct stream_cfg *c)
 {
-	struct stream_cfg *head = atomic_load_explicit(&cooled, memory_order_relaxed);
-	do
-		c->retired_ctx = head;
-	while (!atomic_compare_exchange_weak_explicit(&cooled, &head, c, memory_order_release,
-						      memory_order_relaxed));
+	ports_release(pools[c->addr_idx], c->local_port);
+	n_cooling--;
+	stream_cfg_free(c);
 }
 
 void media_poll(void)
 {
-	struct stream_cfg *c = atomic_exchange_explicit(&cooled, NULL, memory_order_acquire);
-	while (c) {
-		struct stream_cfg *next = c->retired_ctx;
-		ports_release(pools[c->addr_idx], c->local_port);
-		n_cooling--;
-		stream_cfg_free(c);
-		c = next;
-	}
+	if (table)
+		stream_table_reclaim(table);
 }
 
 void media_ep_release(struct media_ep *ep)
 {
 	struct stream_cfg *c = ep->published ? (struct stream_cfg *)media_ep_cfg(ep) : NULL;
 	if (c) {
-		/* the port returns once no worker can hold this config any more; retired and
-		 * retired_ctx are control-plane bookkeeping that no worker reads */
+		/* the port returns once no worker can hold this config any more; retired is
+		 * control-plane bookkeeping that no worker reads */
 		c->retired = media_cfg_cooled;
 		n_cooling++;
 		stream_table_del(table, addrs[ep->addr_idx], ep->port);

@@ -79,7 +79,8 @@ int media_ep_stats(const struct media_ep *ep, struct stream_stats *out);
 const struct stream_cfg *media_ep_cfg(const struct media_ep *ep);
 /** Wait until no worker can still hold a config unpublished before this call. */
 void media_sync(void);
-/** Give back the ports whose grace period has passed. Control loop, every turn. */
+/** Free the configs retired since the last call and give back the ports released, after a
+ *  grace period. Control loop, every turn. */
 void media_poll(void);
 
 unsigned media_ports_free(void);

@@ -802,10 +802,9 @@ int main(void)
 	}
 	rcu_register_thread();
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rcu_thread_offline();
-	rcu_barrier();
-	rcu_unregister_thread();
 	stream_table_destroy(dp.table);
+	rcu_thread_offline();
+	rcu_unregister_thread();
 	rte_ring_free(dp.ev_ring);
 	rte_mempool_free(dp.pool);
 	rte_eal_cleanup();

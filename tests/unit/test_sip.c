@@ -99,9 +99,7 @@ static int teardown(void **state)
 	(void)state;
 	call_shutdown();
 	routes_free(call_set_routes(NULL));
-	rcu_thread_offline();
-	rcu_barrier();
-	rcu_thread_online();
+	media_poll();
 	sip_shutdown();
 	media_shutdown();
 	if (peer_fd >= 0)
@@ -339,10 +337,6 @@ static unsigned sdp_audio_port(const char *msg, char *fmts, size_t cap)
  * period, then the reclamation callbacks, then the control loop's media_poll(). */
 static void media_settle(void)
 {
-	media_sync();
-	rcu_thread_offline();
-	rcu_barrier();
-	rcu_thread_online();
 	media_poll();
 }
 
