@@ -17,7 +17,8 @@
 #include <urcu-qsbr.h>
 
 #include "controlplane/ops/api.h"
-#include "controlplane/apps/call.h"
+#include "controlplane/apps/router.h"
+#include "controlplane/dialog/dialog.h"
 #include "controlplane/config.h"
 #include "controlplane/ops/hostnet.h"
 #include "controlplane/media/media.h"
@@ -30,10 +31,13 @@
 #include "dataplane/actions/transcode.h"
 #include "util/log.h"
 #include "util/time.h"
+#include "util/timer.h"
 
 #define MGW_VERSION "0.1.0"
 #define EXIT_CONFIG 2
-#define LOOP_MAX_WAIT_MS 5
+/* The loop sleeps until its next timer, I/O, or this long at most: the workers' event ring
+ * (first RTP of a stream, neighbours learnt) is drained at least this often. */
+#define LOOP_MAX_WAIT_MS 20
 #define LINK_POLL_MS 200
 
 static void usage(FILE *f)
@@ -85,7 +89,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, const char **pa
 		routes_free(r);
 		return 1;
 	}
-	routes_free(call_set_routes(r));
+	routes_free(router_set_routes(r));
 	return 0;
 }
 
@@ -178,7 +182,7 @@ static int reload(char *err, size_t err_len)
 		LOG_E("main", "reload failed, keeping the current routes: %s", err);
 		return -1;
 	}
-	routes_free(call_set_routes(r));
+	routes_free(router_set_routes(r));
 	struct config fresh;
 	config_defaults(&fresh);
 	if (config_path && config_load(&fresh, config_path, err, err_len) == 0 &&
@@ -188,14 +192,13 @@ static int reload(char *err, size_t err_len)
 	return 0;
 }
 
-static int cmd_reload(const struct json *req, struct jw *w, char *err, size_t err_len, void *ctx)
+static json_t *cmd_reload(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
 	(void)ctx;
 	if (reload(err, err_len) != 0)
-		return -1;
-	jw_null(w);
-	return 0;
+		return NULL;
+	return json_null();
 }
 
 static void on_event(const struct msg_event *ev, void *ctx)
@@ -204,7 +207,7 @@ static void on_event(const struct msg_event *ev, void *ctx)
 	struct in_addr a = {.s_addr = ev->peer_ip};
 	switch (ev->type) {
 	case MSG_EV_STREAM_FIRST_RX:
-		call_media_seen(ev->stream_id, ev->peer_ip, ev->peer_port);
+		dlg_media_seen(ev->stream_id, ev->peer_ip, ev->peer_port);
 		break;
 	case MSG_EV_ARP_LEARNT:
 		dp_share_neighbour(ev);
@@ -242,8 +245,9 @@ static void control_loop(struct api *api, int sig_fd)
 	bool running = true;
 	uint64_t next_link_poll = 0;
 	while (running) {
-		int timeout = call_timers(LOOP_MAX_WAIT_MS);
+		timer_run();
 		sip_run(); /* what the timers answered goes out before the wait */
+		int timeout = timer_wait_ms(LOOP_MAX_WAIT_MS);
 		struct epoll_event evs[8];
 		stream_rcu_offline();
 		int n = epoll_wait(ep, evs, 8, timeout);
@@ -318,7 +322,11 @@ int main(int argc, char **argv)
 	int status = 1;
 	struct api *api = NULL;
 	rcu_register_thread();
-	if (media_init(&cfg, err, sizeof(err)) != 0 || call_init(&cfg, err, sizeof(err)) != 0) {
+	struct dlg_config dc = {.t1_ms = cfg.sip_t1_ms,
+				.ack_timeout_ms = 64 * cfg.sip_t1_ms,
+				.max_dialogs = cfg.limits_max_calls * 2};
+	if (media_init(&cfg, err, sizeof(err)) != 0 || dlg_init(&dc) != 0 ||
+	    router_init(&cfg, err, sizeof(err)) != 0) {
 		LOG_E("main", "%s", err);
 		goto out;
 	}
@@ -340,7 +348,9 @@ int main(int argc, char **argv)
 	control_loop(api, sig_fd);
 	status = 0;
 out:
-	call_shutdown();
+	router_shutdown();
+	sip_run(); /* the BYEs and refusals of shutdown go out */
+	dlg_shutdown();
 	pairs_shutdown();
 	dp_stop();
 	media_poll(); /* what the calls' ends retired */
@@ -351,7 +361,7 @@ out:
 	media_shutdown();
 	rcu_unregister_thread();
 	rte_eal_cleanup();
-	routes_free(call_set_routes(NULL));
+	routes_free(router_set_routes(NULL));
 	cdr_close();
 	LOG_I("main", "stopped");
 	return status;

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/json.h"
+#include <jansson.h>
 
 #define CTL_DEFAULT_SOCKET "/run/mgw/mgwd.sock"
 #define CTL_TIMEOUT_MS 5000
@@ -215,7 +215,7 @@ static bool looks_int(const char *s, int64_t *v)
 }
 
 /* key=value arguments as members: integers as numbers, true/false as booleans. */
-static int put_args(struct jw *w, int argc, char **argv)
+static int put_args(json_t *req, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -226,87 +226,101 @@ static int put_args(struct jw *w, int argc, char **argv)
 			return -1;
 		}
 		*eq = '\0';
-		jw_key(w, argv[i]);
+		json_t *val;
 		if (looks_int(eq + 1, &v))
-			jw_i64(w, v);
+			val = json_integer((json_int_t)v);
 		else if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0)
-			jw_bool(w, eq[1] == 't');
+			val = json_boolean(eq[1] == 't');
 		else
-			jw_str(w, eq + 1);
+			val = json_string(eq + 1);
+		if (!val || json_object_set_new(req, argv[i], val) != 0) {
+			fprintf(stderr, "mgwctl: bad argument '%s' (not UTF-8?)\n", argv[i]);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/* Returns 0, or -1 after printing a usage error. */
-static int build_request(struct jw *w, const char *cmd, int argc, char **argv)
+/* The request object, or NULL after printing a usage error. */
+static json_t *build_request(const char *cmd, int argc, char **argv)
 {
-	jw_obj_begin(w);
+	json_t *req = json_object();
+	const char *name = cmd;
+	char buf[32];
+	int rc = 0;
+	if (!req)
+		return NULL;
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "sessions") == 0 ||
 	    strcmp(cmd, "reload") == 0) {
 		if (argc > 0) {
 			fprintf(stderr, "mgwctl: %s takes no arguments\n", cmd);
-			return -1;
+			rc = -1;
 		}
-		jw_kv_str(w, "cmd", strcmp(cmd, "sessions") == 0 ? "sessions.list" : cmd);
+		if (strcmp(cmd, "sessions") == 0)
+			name = "sessions.list";
 	} else if (strcmp(cmd, "media") == 0) {
 		if (argc < 1 || (strcmp(argv[0], "create") != 0 && strcmp(argv[0], "delete") != 0 &&
 				 strcmp(argv[0], "stats") != 0)) {
 			fprintf(stderr, "mgwctl: media needs create, delete or stats\n");
-			return -1;
+			rc = -1;
+		} else {
+			snprintf(buf, sizeof(buf), "media.%s", argv[0]);
+			name = buf;
+			rc = put_args(req, argc - 1, argv + 1);
 		}
-		char name[32];
-		snprintf(name, sizeof(name), "media.%s", argv[0]);
-		jw_kv_str(w, "cmd", name);
-		if (put_args(w, argc - 1, argv + 1) != 0)
-			return -1;
 	} else if (strcmp(cmd, "call") == 0) {
 		if (argc < 1) {
 			fprintf(stderr, "mgwctl: call needs a command name\n");
-			return -1;
+			rc = -1;
+		} else {
+			name = argv[0];
+			rc = put_args(req, argc - 1, argv + 1);
 		}
-		jw_kv_str(w, "cmd", argv[0]);
-		if (put_args(w, argc - 1, argv + 1) != 0)
-			return -1;
 	} else {
 		fprintf(stderr, "mgwctl: unknown command '%s'\n", cmd);
-		return -1;
+		rc = -1;
 	}
-	jw_obj_end(w);
-	return 0;
+	if (rc == 0)
+		rc = json_object_set_new(req, "cmd", json_string(name));
+	if (rc != 0) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
 }
 
 /* ---- printing for people ---- */
 
-static const char *fmt_val(const struct json *v, char *buf, size_t n)
+static const char *fmt_val(const json_t *v, char *buf, size_t n)
 {
-	if (!v || v->type == JSON_NULL)
+	if (!v || json_is_null(v))
 		return "-";
-	switch (v->type) {
-	case JSON_STRING:
-		return v->str;
-	case JSON_BOOL:
-		return v->b ? "yes" : "no";
-	case JSON_NUMBER:
-		if (v->num > -9e15 && v->num < 9e15 && v->num == (double)(int64_t)v->num)
-			snprintf(buf, n, "%" PRId64, (int64_t)v->num);
-		else
-			snprintf(buf, n, "%.3f", v->num);
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "yes" : "no";
+	if (json_is_integer(v)) {
+		snprintf(buf, n, "%" PRId64, (int64_t)json_integer_value(v));
 		return buf;
-	case JSON_ARRAY:
-		snprintf(buf, n, "[%zu items]", v->n);
-		return buf;
-	default:
-		return "{...}";
 	}
+	if (json_is_real(v)) {
+		snprintf(buf, n, "%.3f", json_real_value(v));
+		return buf;
+	}
+	if (json_is_array(v)) {
+		snprintf(buf, n, "[%zu items]", json_array_size(v));
+		return buf;
+	}
+	return "{...}";
 }
 
-static const char *fmt_uptime(const struct json *v, char *buf, size_t n)
+static const char *fmt_uptime(const json_t *v, char *buf, size_t n)
 {
 	uint64_t s, d, h, m;
 
-	if (!v || v->type != JSON_NUMBER || v->num < 0)
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return fmt_val(v, buf, n);
-	s = (uint64_t)v->num;
+	s = (uint64_t)json_integer_value(v);
 	d = s / 86400;
 	h = s / 3600 % 24;
 	m = s / 60 % 60;
@@ -325,13 +339,13 @@ struct col {
 	const char *head;
 	const char *key;
 	bool right;
-	void (*fmt)(const struct json *row, char *buf, size_t n); /* instead of @key */
+	void (*fmt)(const json_t *row, char *buf, size_t n); /* instead of @key */
 };
 
 /* An aligned table of the objects in @arr; missing members print as "-". */
-static void print_table(const struct json *arr, const struct col *cols, size_t ncols)
+static void print_table(const json_t *arr, const struct col *cols, size_t ncols)
 {
-	size_t rows = arr->n, r, c, width[16] = { 0 };
+	size_t rows = json_array_size(arr), r, c, width[16] = { 0 };
 	char (*cell)[CTL_CELL] = calloc(rows * ncols + 1, CTL_CELL);
 
 	if (!cell || ncols > 16) {
@@ -341,14 +355,15 @@ static void print_table(const struct json *arr, const struct col *cols, size_t n
 	for (c = 0; c < ncols; c++)
 		width[c] = strlen(cols[c].head);
 	for (r = 0; r < rows; r++) {
+		const json_t *row = json_array_get(arr, r);
 		for (c = 0; c < ncols; c++) {
 			char *out = cell[r * ncols + c], tmp[64];
 
 			if (cols[c].fmt)
-				cols[c].fmt(arr->items[r], out, CTL_CELL);
+				cols[c].fmt(row, out, CTL_CELL);
 			else
 				snprintf(out, CTL_CELL, "%s",
-					 fmt_val(json_get(arr->items[r], cols[c].key), tmp,
+					 fmt_val(json_object_get(row, cols[c].key), tmp,
 						 sizeof(tmp)));
 			if (strlen(out) > width[c])
 				width[c] = strlen(out);
@@ -366,19 +381,19 @@ static void print_table(const struct json *arr, const struct col *cols, size_t n
 	free(cell);
 }
 
-static void fmt_drops(const struct json *row, char *buf, size_t n)
+static void fmt_drops(const json_t *row, char *buf, size_t n)
 {
-	const struct json *d = json_get(row, "drops");
-	size_t i, len = 0;
+	const json_t *d = json_object_get(row, "drops");
+	const char *key;
+	json_t *v;
+	size_t len = 0;
 
 	buf[0] = '\0';
-	for (i = 0; d && d->type == JSON_OBJECT && i < d->n; i++) {
-		const struct json *v = d->items[i];
-
-		if (v->type != JSON_NUMBER || v->num == 0 || len >= n)
+	json_object_foreach((json_t *)d, key, v) {
+		if (!json_is_integer(v) || json_integer_value(v) == 0 || len >= n)
 			continue;
-		len += (size_t)snprintf(buf + len, n - len, "%s%s=%.0f", len ? " " : "",
-					d->keys[i], v->num);
+		len += (size_t)snprintf(buf + len, n - len, "%s%s=%" PRId64, len ? " " : "", key,
+					(int64_t)json_integer_value(v));
 	}
 	if (!buf[0])
 		snprintf(buf, n, "-");
@@ -402,60 +417,75 @@ static bool status_known(const char *key)
 	return false;
 }
 
-static void print_status(const struct json *res)
+static void print_status(const json_t *res)
 {
 	static const struct col port_cols[] = {
 		{ "ID", "id", true, NULL }, { "NAME", "name", false, NULL },
-		{ "MAC", "mac", false, NULL }, { "RX", "rx", true, NULL },
-		{ "TX", "tx", true, NULL }, { "DROP", "drop", true, NULL },
+		{ "MAC", "mac", false, NULL }, { "LINK", "link", false, NULL },
+		{ "RX", "rx", true, NULL }, { "TX", "tx", true, NULL },
+		{ "DROP", "drop", true, NULL },
 	};
 	static const struct col worker_cols[] = {
 		{ "ID", "id", true, NULL }, { "LCORE", "lcore", true, NULL },
 		{ "RX", "rx", true, NULL }, { "TX", "tx", true, NULL },
 		{ "LOOPS", "loops", true, NULL }, { "BUSY", "busy", true, NULL },
-		{ "IDLE", "idle", true, NULL }, { "DROPS", NULL, false, fmt_drops },
+		{ "SLEEPS", "sleeps", true, NULL }, { "DROPS", NULL, false, fmt_drops },
 	};
-	const struct json *sip = json_get(res, "sip"), *arr;
+	const json_t *sip = json_object_get(res, "sip"), *arr;
 	char a[64], b[64], c[64], d[64], line[320];
-	size_t i;
+	const char *key;
+	json_t *v;
 
-	print_kv("version:", fmt_val(json_get(res, "version"), a, sizeof(a)));
-	print_kv("uptime:", fmt_uptime(json_get(res, "uptime_s"), a, sizeof(a)));
-	print_kv("workers:", fmt_val(json_get(res, "workers"), a, sizeof(a)));
-	print_kv("calls:", fmt_val(json_get(res, "calls"), a, sizeof(a)));
-	print_kv("streams:", fmt_val(json_get(res, "streams"), a, sizeof(a)));
+	print_kv("version:", fmt_val(json_object_get(res, "version"), a, sizeof(a)));
+	print_kv("uptime:", fmt_uptime(json_object_get(res, "uptime_s"), a, sizeof(a)));
+	print_kv("workers:", fmt_val(json_object_get(res, "workers"), a, sizeof(a)));
+	print_kv("calls:", fmt_val(json_object_get(res, "calls"), a, sizeof(a)));
+	print_kv("streams:", fmt_val(json_object_get(res, "streams"), a, sizeof(a)));
 	snprintf(line, sizeof(line), "%s free of %s",
-		 fmt_val(json_get(res, "ports_free"), a, sizeof(a)),
-		 fmt_val(json_get(res, "ports_total"), b, sizeof(b)));
+		 fmt_val(json_object_get(res, "ports_free"), a, sizeof(a)),
+		 fmt_val(json_object_get(res, "ports_total"), b, sizeof(b)));
 	print_kv("media ports:", line);
-	print_kv("media ip:", fmt_val(json_get(res, "media_ip"), a, sizeof(a)));
-	print_kv("sip listen:", fmt_val(json_get(sip, "listen"), a, sizeof(a)));
+	print_kv("media ip:", fmt_val(json_object_get(res, "media_ip"), a, sizeof(a)));
+	print_kv("sip listen:", fmt_val(json_object_get(sip, "listen"), a, sizeof(a)));
 	snprintf(line, sizeof(line), "rx %s, tx %s, bad %s, dropped %s",
-		 fmt_val(json_get(sip, "rx"), a, sizeof(a)), fmt_val(json_get(sip, "tx"), b, 64),
-		 fmt_val(json_get(sip, "bad"), c, 64), fmt_val(json_get(sip, "dropped"), d, 64));
+		 fmt_val(json_object_get(sip, "rx"), a, sizeof(a)),
+		 fmt_val(json_object_get(sip, "tx"), b, 64),
+		 fmt_val(json_object_get(sip, "bad"), c, 64),
+		 fmt_val(json_object_get(sip, "dropped"), d, 64));
 	print_kv("sip packets:", line);
-	for (i = 0; res->type == JSON_OBJECT && i < res->n; i++) {
-		if (status_known(res->keys[i]) || res->items[i]->type == JSON_OBJECT ||
-		    res->items[i]->type == JSON_ARRAY)
+	json_object_foreach((json_t *)res, key, v) {
+		if (status_known(key) || json_is_object(v) || json_is_array(v))
 			continue;
-		snprintf(line, sizeof(line), "%s:", res->keys[i]);
-		print_kv(line, fmt_val(res->items[i], a, sizeof(a)));
+		snprintf(line, sizeof(line), "%s:", key);
+		print_kv(line, fmt_val(v, a, sizeof(a)));
 	}
-	arr = json_get(res, "ports");
-	if (arr && arr->type == JSON_ARRAY && arr->n) {
+	arr = json_object_get(res, "ports");
+	if (json_array_size(arr)) {
 		printf("\nports\n");
 		print_table(arr, port_cols, sizeof(port_cols) / sizeof(port_cols[0]));
 	}
-	arr = json_get(res, "worker_stats");
-	if (arr && arr->type == JSON_ARRAY && arr->n) {
+	arr = json_object_get(res, "worker_stats");
+	if (json_array_size(arr)) {
 		printf("\nworkers\n");
 		print_table(arr, worker_cols, sizeof(worker_cols) / sizeof(worker_cols[0]));
 	}
 }
 
-static void print_json(const struct json *v);
+/* A result of a command without a table of its own: strings as text, the rest as JSON. */
+static void print_json(const json_t *v)
+{
+	if (json_is_null(v))
+		return;
+	if (json_is_string(v)) {
+		printf("%s\n", json_string_value(v));
+		return;
+	}
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	printf("%s\n", s ? s : "(cannot print the result, use --json)");
+	free(s);
+}
 
-static void print_sessions(const struct json *res)
+static void print_sessions(const json_t *res)
 {
 	static const struct col cols[] = {
 		{ "CALL-ID", "call_id", false, NULL }, { "STATE", "state", false, NULL },
@@ -465,68 +495,15 @@ static void print_sessions(const struct json *res)
 		{ "AGE", "age_s", true, NULL },
 	};
 
-	if (res->type != JSON_ARRAY) {
+	if (!json_is_array(res)) {
 		print_json(res);
 		return;
 	}
-	if (res->n == 0) {
+	if (json_array_size(res) == 0) {
 		printf("no sessions\n");
 		return;
 	}
 	print_table(res, cols, sizeof(cols) / sizeof(cols[0]));
-}
-
-static void write_json(struct jw *w, const struct json *v)
-{
-	size_t i;
-
-	switch (v->type) {
-	case JSON_NULL:
-		jw_null(w);
-		break;
-	case JSON_BOOL:
-		jw_bool(w, v->b);
-		break;
-	case JSON_NUMBER:
-		jw_double(w, v->num);
-		break;
-	case JSON_STRING:
-		jw_str(w, v->str);
-		break;
-	case JSON_ARRAY:
-	case JSON_OBJECT:
-		if (v->type == JSON_ARRAY)
-			jw_arr_begin(w);
-		else
-			jw_obj_begin(w);
-		for (i = 0; i < v->n; i++) {
-			if (v->type == JSON_OBJECT)
-				jw_key(w, v->keys[i]);
-			write_json(w, v->items[i]);
-		}
-		if (v->type == JSON_ARRAY)
-			jw_arr_end(w);
-		else
-			jw_obj_end(w);
-		break;
-	}
-}
-
-/* A result of a command without a table of its own: strings as text, the rest as JSON. */
-static void print_json(const struct json *v)
-{
-	struct jw w;
-
-	if (v->type == JSON_NULL)
-		return;
-	if (v->type == JSON_STRING) {
-		printf("%s\n", v->str);
-		return;
-	}
-	jw_init(&w);
-	write_json(&w, v);
-	printf("%s\n", w.err ? "(result too deeply nested, use --json)" : w.buf);
-	jw_free(&w);
 }
 
 /* ---- main ---- */
@@ -578,46 +555,49 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 
 static int run(const struct ctl_opts *o)
 {
-	struct jw req;
-	struct json *rep = NULL;
-	char *line = NULL, err[160];
+	json_t *req = build_request(o->cmd, o->argc, o->argv), *rep = NULL;
+	char *line = NULL, *text = NULL;
 	int rc = CTL_EXIT_USAGE;
+	json_error_t jerr;
 
-	jw_init(&req);
-	if (build_request(&req, o->cmd, o->argc, o->argv) < 0)
+	if (!req)
 		goto out;
-	if (req.err) {
+	text = json_dumps(req, JSON_COMPACT);
+	if (!text) {
 		fprintf(stderr, "mgwctl: cannot build the request\n");
 		goto out;
 	}
-	if (ctl_exchange(o->sock, req.buf, &line) < 0)
+	if (ctl_exchange(o->sock, text, &line) < 0)
 		goto out;
-	rep = json_parse(line, strlen(line), err, sizeof(err));
-	if (!rep || rep->type != JSON_OBJECT) {
+	rep = json_loads(line, 0, &jerr);
+	if (!json_is_object(rep)) {
 		fprintf(stderr, "mgwctl: bad reply from %s: %s\n", o->sock,
-			rep ? "not an object" : err);
+			rep ? "not an object" : jerr.text);
 		goto out;
 	}
 	if (o->json)
 		printf("%s\n", line);
-	if (!json_get(rep, "ok") || !json_get(rep, "ok")->b) {
-		fprintf(stderr, "mgwctl: %s\n", json_get_str(rep, "error", "unknown error"));
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		const char *e = json_string_value(json_object_get(rep, "error"));
+		fprintf(stderr, "mgwctl: %s\n", e ? e : "unknown error");
 		rc = CTL_EXIT_FAILED;
 		goto out;
 	}
 	rc = CTL_EXIT_OK;
-	if (o->json)
+	json_t *res = json_object_get(rep, "result");
+	if (o->json || !res)
 		goto out;
-	if (strcmp(o->cmd, "status") == 0 && json_get(rep, "result"))
-		print_status(json_get(rep, "result"));
-	else if (strcmp(o->cmd, "sessions") == 0 && json_get(rep, "result"))
-		print_sessions(json_get(rep, "result"));
-	else if (json_get(rep, "result"))
-		print_json(json_get(rep, "result"));
+	if (strcmp(o->cmd, "status") == 0)
+		print_status(res);
+	else if (strcmp(o->cmd, "sessions") == 0)
+		print_sessions(res);
+	else
+		print_json(res);
 out:
-	json_free(rep);
+	json_decref(rep);
+	json_decref(req);
 	free(line);
-	jw_free(&req);
+	free(text);
 	return rc;
 }
 

@@ -1,121 +1,29 @@
-/* b2bua: call set-up (routing to destinations, failover, redirects, early media), the
- * media plan of both legs, and teardown with call records. In-dialog traffic is in
- * b2bua_dlg.c. */
+/* b2bua: call set-up (routing to destinations, failover, redirects, early media), the media
+ * plan of both legs, media timeouts, and teardown with call records. What crosses an
+ * established call is in b2bua_fwd.c. */
 #include "controlplane/apps/b2bua_int.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "controlplane/ops/cdr.h"
-#include "dataplane/rtp.h"
+#include <rte_cycles.h>
+
 #include "util/log.h"
 #include "util/time.h"
 
-#define B2B_BUCKETS 4096
-
 const struct config *b2b_cfg;
-static struct bcall *all_calls;
-static unsigned n_calls;
+static const struct call_ops b2b_call_ops;
+static const char *const side_name[2] = {"caller", "callee"};
 
-/* Over the Call-ID's number part (before '@'), which is all b2bua_owns() is given. */
-static unsigned b2b_hash(const char *s)
+void b2bua_init(const struct config *cfg) { b2b_cfg = cfg; }
+
+static const char *b2b_id(const struct bcall *c)
 {
-	uint32_t h = 2166136261u;
-	for (; *s && *s != '@'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h & (B2B_BUCKETS - 1);
-}
-
-static struct b2b_hnode *hbuckets[B2B_BUCKETS];
-
-static void b2b_hash_add(struct bcall *c, int side)
-{
-	struct b2b_hnode *n = &c->leg[side].hnode;
-	unsigned h = b2b_hash(c->leg[side].dlg.call_id);
-	n->call = c;
-	n->side = side;
-	n->next = hbuckets[h];
-	hbuckets[h] = n;
-}
-
-static void b2b_hash_del(struct bcall *c, int side)
-{
-	struct b2b_hnode *n = &c->leg[side].hnode;
-	if (!n->call)
-		return;
-	struct b2b_hnode **pp = &hbuckets[b2b_hash(c->leg[side].dlg.call_id)];
-	while (*pp && *pp != n)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = n->next;
-	n->call = NULL;
-}
-
-struct bcall *b2b_find(const char *call_id, int *side)
-{
-	for (struct b2b_hnode *n = hbuckets[b2b_hash(call_id)]; n; n = n->next) {
-		if (strcmp(n->call->leg[n->side].dlg.call_id, call_id) == 0) {
-			if (side)
-				*side = n->side;
-			return n->call;
-		}
-	}
-	return NULL;
-}
-
-unsigned b2bua_count(void) { return n_calls; }
-
-struct bcall *b2b_first(void) { return all_calls; }
-
-struct bcall *b2b_find_msg(const osip_message_t *m, int *side)
-{
-	char id[256];
-	return m->call_id ? b2b_find(dialog_call_id_of(m, id, sizeof(id)), side) : NULL;
-}
-
-int b2bua_owns(const char *call_id)
-{
-	size_t len = strlen(call_id);
-	for (struct b2b_hnode *n = hbuckets[b2b_hash(call_id)]; n; n = n->next) {
-		const char *id = n->call->leg[n->side].dlg.call_id;
-		if (strncmp(id, call_id, len) == 0 && (id[len] == '\0' || id[len] == '@'))
-			return 1;
-	}
-	return 0;
-}
-
-int b2bua_init(const struct config *cfg)
-{
-	b2b_cfg = cfg;
-	return 0;
-}
-
-void b2bua_shutdown(void)
-{
-	while (all_calls) {
-		struct bcall *c = all_calls;
-		/* a pending B leg gets no CANCEL on the way out: its own Timer C ends it */
-		if (c->a_ist && c->state < B_ANSWERED)
-			sip_txn_reply(c->a_ist, 503, NULL);
-		b2b_end(c, "shutdown", c->state >= B_ANSWERED, c->state >= B_ANSWERED);
-	}
-}
-
-osip_message_t *b2b_reply(const osip_message_t *req, int code, const char *reason,
-			  const struct leg *l)
-{
-	osip_generic_param_t *tag = NULL;
-	const char *t = NULL;
-	if (l && l->dlg_up && osip_from_get_tag(l->dlg.local, &tag) == 0 && tag)
-		t = tag->gvalue;
-	osip_message_t *r = sip_response(req, code, t, NULL, 0);
-	if (r && reason) {
-		osip_free(r->reason_phrase);
-		r->reason_phrase = osip_strdup(reason);
-	}
-	return r;
+	return c->leg[LEG_A].dlg ? c->leg[LEG_A].dlg->call_id : "-";
 }
 
 /* ---- media ---- */
@@ -135,8 +43,7 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 			o.map.te_out = (uint8_t)c->plan.te_pt[other];
 		}
 		if (c->plan.transcode)
-			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A
-								 : STREAM_G711_A2U;
+			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
 	}
 	return o;
 }
@@ -157,8 +64,17 @@ int b2b_apply_media(struct bcall *c)
 	int rc = media_ep_relay(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
 				(uint8_t)b2b_cfg->media_latch, false, &o[LEG_A], &o[LEG_B]);
 	if (rc != 0)
-		LOG_E("b2bua", "%s: cannot publish media: %d", c->leg[LEG_A].dlg.call_id, rc);
+		LOG_E("b2bua", "%s: cannot publish media: %d", b2b_id(c), rc);
+	else
+		b2b_media_watch(c);
 	return rc;
+}
+
+void b2b_media_watch(struct bcall *c)
+{
+	for (int s = 0; s < 2; s++)
+		if (c->leg[s].dlg && c->leg[s].ep.stream_id)
+			dlg_watch_stream(c->leg[s].dlg, c->leg[s].ep.stream_id);
 }
 
 /* Our SDP towards leg @side: an answer to @offer (that leg's offer), or an offer. */
@@ -166,7 +82,7 @@ int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool 
 		enum sdp_dir dir)
 {
 	struct leg *l = &c->leg[side];
-	struct in_addr local = media_addr(l->ep.addr_idx);
+	struct in_addr local = media_ep_addr(&l->ep);
 	unsigned ptime = b2b_cfg->media_ptime;
 	int n;
 	l->sdp_ver++;
@@ -197,144 +113,103 @@ int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool 
 	return n < 0 ? -1 : 0;
 }
 
+static bool b2b_on_hold(const struct bcall *c)
+{
+	for (int s = 0; s < 2; s++)
+		if (c->leg[s].have_sdp &&
+		    (c->leg[s].sdp.dir != SDP_SENDRECV || !c->leg[s].sdp.addr.s_addr))
+			return true;
+	return false;
+}
+
+/* The media timeout: when the last RTP packet either way is older than the limit, the call
+ * is over; otherwise look again when it would be. One timer per call, no scan. */
+static void b2b_media_check(struct timer *t)
+{
+	struct bcall *c = (struct bcall *)((char *)t - offsetof(struct bcall, media_timer));
+	unsigned limit_s = b2b_on_hold(c) ? b2b_cfg->media_hold_timeout_s : b2b_cfg->media_timeout_s;
+	if (!limit_s) {
+		timer_start(t, 1000, b2b_media_check); /* the hold state may change */
+		return;
+	}
+	uint64_t limit_ms = (uint64_t)limit_s * 1000, silent_ms = time_now_ms() - c->call.answered_ms;
+	for (int s = 0; s < 2; s++) {
+		struct stream_stats st;
+		media_ep_stats(&c->leg[s].ep, &st);
+		if (st.last_rx_tsc) {
+			uint64_t age = media_tsc_age_us(st.last_rx_tsc) / 1000;
+			if (age < silent_ms)
+				silent_ms = age;
+		}
+	}
+	if (silent_ms >= limit_ms) {
+		LOG_W("b2bua", "%s: no media either way for %u s", b2b_id(c), limit_s);
+		b2b_end(c, "media timeout", true, true);
+		return;
+	}
+	uint64_t next = limit_ms - silent_ms;
+	timer_start(t, next < 1000 ? 1000 : next, b2b_media_check);
+}
+
 /* ---- teardown ---- */
 
-static void leg_json(struct jw *w, const struct bcall *c, int side)
+static json_t *leg_cdr(const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
 	struct stream_stats st;
 	media_ep_stats(&l->ep, &st);
-	uint64_t rx = st.rx_pkts, relayed = st.tx_pkts;
-	int64_t lost = st.rtp_lost;
-	jw_obj_begin(w);
-	jw_kv_str(w, "call_id", l->dlg_up ? l->dlg.call_id : "-");
-	jw_kv_u64(w, "rtp_in", rx);
-	jw_kv_u64(w, "rtp_relayed", relayed);
-	jw_kv_i64(w, "rtp_lost", lost);
-	jw_kv_u64(w, "jitter", st.rtp_jitter);
-	jw_obj_end(w);
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "call_id", json_string(l->dlg ? l->dlg->call_id : "-"));
+	json_object_set_new(o, "rtp_in", json_integer((json_int_t)st.rx_pkts));
+	json_object_set_new(o, "rtp_relayed", json_integer((json_int_t)st.tx_pkts));
+	json_object_set_new(o, "rtp_lost", json_integer((json_int_t)st.rtp_lost));
+	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	return o;
 }
 
 static void b2b_cdr(const struct bcall *c, const char *reason)
 {
-	struct jw w;
-	jw_init(&w);
-	cdr_begin(&w, "b2bua");
-	jw_kv_str(&w, "call_id_a", c->leg[LEG_A].dlg.call_id);
-	jw_kv_str(&w, "call_id_b", c->leg[LEG_B].dlg_up ? c->leg[LEG_B].dlg.call_id : "-");
-	jw_kv_str(&w, "caller", c->from_uri ? c->from_uri : "-");
-	jw_kv_str(&w, "callee", c->to_uri ? c->to_uri : "-");
-	jw_kv_str(&w, "route", c->route);
-	char t[32];
-	cdr_time(c->created_wall_ms, t, sizeof(t));
-	jw_kv_str(&w, "start", t);
-	if (c->answered_wall_ms) {
-		cdr_time(c->answered_wall_ms, t, sizeof(t));
-		jw_kv_str(&w, "answer", t);
-		jw_kv_u64(&w, "duration_ms", time_now_ms() - c->answered_ms);
-	}
-	jw_kv_str(&w, "end_reason", reason);
-	jw_key(&w, "a_to_b");
-	leg_json(&w, c, LEG_A);
-	jw_key(&w, "b_to_a");
-	leg_json(&w, c, LEG_B);
-	cdr_emit(&w);
-	jw_free(&w);
-}
-
-static void b2b_send_bye(struct leg *l)
-{
-	if (!l->dlg_up)
+	json_t *rec = call_cdr_begin(&c->call, reason);
+	if (!rec)
 		return;
-	osip_message_t *bye = dialog_request(&l->dlg, "BYE", 0);
-	if (bye)
-		sip_request_send(bye, &l->dlg.peer, NULL, NULL);
-}
-
-static void b2b_disown(osip_transaction_t *tr)
-{
-	if (tr)
-		sip_txn_own(tr, NULL, NULL);
+	json_object_set_new(rec, "call_id_a", json_string(b2b_id(c)));
+	json_object_set_new(rec, "call_id_b",
+			    json_string(c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-"));
+	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A));
+	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B));
+	call_cdr_emit(rec);
 }
 
 void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b)
 {
-	LOG_I("b2bua", "ended %s -> %s: %s", c->leg[LEG_A].dlg.call_id,
-	      c->leg[LEG_B].dlg_up ? c->leg[LEG_B].dlg.call_id : "-", reason);
-	if (bye_a)
-		b2b_send_bye(&c->leg[LEG_A]);
-	if (bye_b)
-		b2b_send_bye(&c->leg[LEG_B]);
+	LOG_I("b2bua", "ended %s -> %s: %s", b2b_id(c),
+	      c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-", reason);
+	if (bye_a && c->leg[LEG_A].dlg)
+		dlg_bye(c->leg[LEG_A].dlg);
+	if (bye_b && c->leg[LEG_B].dlg)
+		dlg_bye(c->leg[LEG_B].dlg);
 	b2b_cdr(c, reason);
-	b2b_disown(c->a_ist);
-	b2b_disown(c->b_ict);
-	for (int i = 0; i < B2B_MAX_FWD; i++) {
-		b2b_disown(c->fwd[i].server);
-		b2b_disown(c->fwd[i].client);
-	}
-	b2b_hash_del(c, LEG_B);
-	b2b_hash_del(c, LEG_A);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		all_calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	timer_stop(&c->media_timer);
 	for (int s = 0; s < 2; s++) {
-		struct leg *l = &c->leg[s];
-		media_ep_release(&l->ep);
-		if (l->ok)
-			osip_message_free(l->ok);
-		if (l->ack)
-			osip_message_free(l->ack);
-		if (l->dlg_up)
-			dialog_free(&l->dlg);
+		media_ep_release(&c->leg[s].ep);
+		dlg_free(c->leg[s].dlg); /* its transactions report to nobody any more */
 	}
-	free(c->from_uri);
-	free(c->to_uri);
+	call_unregister(&c->call);
 	free(c);
-	n_calls--;
 }
 
 /* ---- set-up ---- */
-
-static void b2b_ops_response(void *owner, osip_transaction_t *tr, osip_message_t *resp);
-static void b2b_ops_timeout(void *owner, osip_transaction_t *tr);
-static void b2b_ops_ended(void *owner, osip_transaction_t *tr);
-
-const struct sip_txn_ops b2b_txn_ops = {
-	.response = b2b_ops_response,
-	.timeout = b2b_ops_timeout,
-	.ended = b2b_ops_ended,
-};
-
-void b2b_leg_ok(struct bcall *c, int side, osip_message_t *ok)
-{
-	struct leg *l = &c->leg[side];
-	if (l->ok)
-		osip_message_free(l->ok);
-	l->ok = NULL;
-	if (osip_message_clone(ok, &l->ok) != 0)
-		return;
-	l->ok_cseq = (uint32_t)strtoul(ok->cseq->number, NULL, 10);
-	uint64_t now = time_now_ms();
-	l->rtx_iv_ms = sip_t1_ms();
-	l->rtx_at_ms = now + l->rtx_iv_ms;
-	l->ack_deadline_ms = now + 64u * sip_t1_ms();
-}
 
 /* The final answer to A when no destination is left: the best one seen (RFC 3261 16.7:
  * 6xx first, else the lowest class). */
 static void b2b_fail(struct bcall *c)
 {
 	int code = c->best_code ? c->best_code : 480;
-	if (c->a_ist) {
-		osip_message_t *r = b2b_reply(c->a_ist->orig_request, code,
-					      c->best_reason[0] ? c->best_reason : NULL,
-					      &c->leg[LEG_A]);
-		if (r)
-			sip_txn_respond(c->a_ist, r);
-	}
+	struct dlg *a = c->leg[LEG_A].dlg;
+	if (a->invite_tr)
+		dlg_reply(a, a->invite_tr, code, c->best_reason[0] ? c->best_reason : NULL);
 	char why[96];
 	snprintf(why, sizeof(why), "no destination answered (%d)", code);
 	b2b_end(c, why, false, false);
@@ -367,75 +242,64 @@ static osip_uri_t *b2b_target(const char *user, const struct sockaddr_in *dst)
 	return u;
 }
 
-/* (Re)start leg B's dialog towards @dst: same Call-ID across attempts, new CSeq. */
-static int b2b_leg_b_dialog(struct bcall *c, const osip_message_t *a_req,
-			    const struct sockaddr_in *dst)
+/* Leg B's dialog for an attempt at @dst: a new one each time (a new tag), the same Call-ID
+ * and a growing CSeq across attempts. */
+static struct dlg *b2b_leg_b_dialog(struct bcall *c, const osip_message_t *a_req,
+				    const struct sockaddr_in *dst)
 {
-	struct leg *b = &c->leg[LEG_B];
-	char call_id[64], tag[24];
 	uint32_t cseq = 0;
-	if (b->dlg_up) {
-		snprintf(call_id, sizeof(call_id), "%s", b->dlg.call_id);
-		cseq = b->dlg.local_cseq;
-		b2b_hash_del(c, LEG_B);
-		dialog_free(&b->dlg);
-		b->dlg_up = false;
-	} else {
-		char tok[24];
-		sip_random_token(tok, sizeof(tok));
-		snprintf(call_id, sizeof(call_id), "%s@mgw", tok);
+	struct dlg *old = c->leg[LEG_B].dlg;
+	if (old) {
+		cseq = old->local_cseq;
+		dlg_free(old);
+		c->leg[LEG_B].dlg = NULL;
 	}
-	osip_from_t *from = NULL;
-	osip_to_t *to = NULL;
 	osip_uri_t *target = b2b_target(c->user, dst);
-	int rc = -1;
-	if (target && osip_from_clone(a_req->from, &from) == 0 &&
-	    osip_to_clone(a_req->to, &to) == 0) {
-		osip_generic_param_t *t = NULL;
-		sip_random_token(tag, sizeof(tag)); /* our own tag on leg B */
-		if (osip_from_get_tag(from, &t) == 0 && t) {
-			osip_free(t->gvalue);
-			t->gvalue = osip_strdup(tag);
-		} else {
-			osip_from_set_tag(from, osip_strdup(tag));
-		}
-		rc = dialog_init_uac(&b->dlg, call_id, from, to, target, dst);
-	}
-	if (from)
-		osip_from_free(from);
-	if (to)
-		osip_to_free(to);
+	struct dlg *d = NULL;
+	if (target)
+		d = dlg_new_uac(c->b_call_id[0] ? c->b_call_id : NULL, a_req->from, a_req->to, target,
+				dst, &b2b_dlg_ops, c, LEG_B);
 	if (target)
 		osip_uri_free(target);
-	if (rc != 0)
-		return -1;
-	b->dlg.local_cseq = cseq ? cseq : 1;
-	b->dlg_up = true;
-	b2b_hash_add(c, LEG_B);
-	return 0;
+	if (!d)
+		return NULL;
+	if (!c->b_call_id[0])
+		snprintf(c->b_call_id, sizeof(c->b_call_id), "%s", d->call_id);
+	if (cseq)
+		d->local_cseq = cseq;
+	c->leg[LEG_B].dlg = d;
+	return d;
 }
 
 static int b2b_send_invite(struct bcall *c, const struct route_dest *d)
 {
-	const osip_message_t *a_req = c->a_ist->orig_request;
-	if (b2b_leg_b_dialog(c, a_req, &d->addr) != 0)
+	struct dlg *a = c->leg[LEG_A].dlg;
+	struct dlg *b = b2b_leg_b_dialog(c, a->invite_tr->orig_request, &d->addr);
+	if (!b)
 		return -1;
-	struct leg *b = &c->leg[LEG_B];
-	osip_message_t *inv = dialog_request(&b->dlg, "INVITE", 0);
+	osip_message_t *inv = dlg_request(b, "INVITE");
 	if (!inv)
 		return -1;
+	char hops[16];
+	snprintf(hops, sizeof(hops), "%d", c->hops);
+	osip_header_t *mf = NULL;
+	if (osip_message_get_max_forwards(inv, 0, &mf) >= 0 && mf) {
+		osip_free(mf->hvalue);
+		mf->hvalue = osip_strdup(hops);
+	}
+	struct leg *lb = &c->leg[LEG_B];
 	enum sdp_dir dir = c->leg[LEG_A].have_sdp ? c->leg[LEG_A].sdp.dir : SDP_SENDRECV;
 	if (b2b_sdp_for(c, LEG_B, NULL, true, dir) != 0 ||
-	    dialog_copy_body(inv, NULL, b->sdp_out, b->sdp_out_len) != 0) {
+	    sip_copy_body(inv, NULL, lb->sdp_out, (size_t)lb->sdp_out_len) != 0) {
 		osip_message_free(inv);
 		return -1;
 	}
-	c->b_invite_cseq = b->dlg.local_cseq;
-	c->b_ict = sip_request_send(inv, &d->addr, c, &b2b_txn_ops);
+	c->b_ict = dlg_send_invite(b, inv);
 	if (!c->b_ict)
 		return -1;
 	c->state = B_TRYING;
-	LOG_I("b2bua", "%s: trying %s", c->leg[LEG_A].dlg.call_id, d->text);
+	c->b_provisional = false;
+	LOG_I("b2bua", "%s: trying %s", b2b_id(c), d->text);
 	return 0;
 }
 
@@ -453,13 +317,15 @@ static void b2b_try_next(struct bcall *c)
 		b2b_fail(c);
 }
 
+/* A's offer, when its INVITE has one. Returns 0 or a status to refuse A with. */
 static int b2b_a_offer(struct bcall *c, const osip_message_t *req)
 {
-	osip_body_t *body = NULL;
-	if (osip_message_get_body(req, 0, &body) != 0 || !body || !body->body || !body->length)
-		return 0; /* offer-less INVITE: B's answer comes back as our offer to A */
+	size_t len = 0;
+	const char *body = sip_sdp_body(req, &len);
+	if (!body)
+		return sip_has_body(req) ? 415 : 0; /* offer-less: B's answer is our offer to A */
 	struct leg *a = &c->leg[LEG_A];
-	int rc = sdp_parse(body->body, body->length, &a->sdp);
+	int rc = sdp_parse(body, len, &a->sdp);
 	if (rc == SDP_OK) {
 		const char *names[B2BSDP_MAX_CODECS];
 		if (b2bsdp_offer_codecs(&a->sdp, names, B2BSDP_MAX_CODECS) == 0)
@@ -473,56 +339,29 @@ static int b2b_a_offer(struct bcall *c, const osip_message_t *req)
 	return 0;
 }
 
-static struct bcall *b2b_new(osip_transaction_t *tr, osip_message_t *req,
-			     const struct route *route)
+void b2bua_start(osip_transaction_t *tr, osip_message_t *req, const struct sockaddr_in *src,
+		 const struct route *route, int hops)
 {
 	struct bcall *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	char tag[24];
-	sip_random_token(tag, sizeof(tag));
-	if (!ctx || dialog_init_uas(&c->leg[LEG_A].dlg, req, tag, &ctx->src) != 0) {
-		dialog_free(&c->leg[LEG_A].dlg);
+	if (!c || call_register(&c->call, &b2b_call_ops, req, route->name) != 0) {
 		free(c);
-		return NULL;
-	}
-	c->leg[LEG_A].dlg_up = true;
-	b2b_hash_add(c, LEG_A);
-	c->next = all_calls;
-	if (all_calls)
-		all_calls->prev = c;
-	all_calls = c;
-	n_calls++;
-	c->a_ist = tr;
-	sip_txn_own(tr, c, &b2b_txn_ops);
-	snprintf(c->route, sizeof(c->route), "%s", route->name);
-	snprintf(c->user, sizeof(c->user), "%s", dialog_ruri_user(req));
-	memcpy(c->dests, route->dests, route->n_dests * sizeof(route->dests[0]));
-	c->n_dests = route->n_dests;
-	c->created_ms = time_now_ms();
-	c->created_wall_ms = cdr_wall_ms();
-	char *s = NULL;
-	if (osip_uri_to_str(req->from->url, &s) == 0 && s) {
-		c->from_uri = strdup(s);
-		osip_free(s);
-	}
-	if (osip_uri_to_str(req->to->url, &s) == 0 && s) {
-		c->to_uri = strdup(s);
-		osip_free(s);
-	}
-	for (int i = 0; i < 2; i++)
-		c->leg[i].sess_id = ((uint64_t)time(NULL) << 16) ^ (uint64_t)random();
-	return c;
-}
-
-void b2bua_start(osip_transaction_t *tr, osip_message_t *req, const struct route *route)
-{
-	struct bcall *c = b2b_new(tr, req, route);
-	if (!c) {
 		sip_txn_reply(tr, 500, NULL);
 		return;
 	}
+	struct dlg *a = dlg_new_uas(tr, req, src, &b2b_dlg_ops, c, LEG_A);
+	if (!a) {
+		call_unregister(&c->call);
+		free(c);
+		sip_txn_reply(tr, 500, NULL);
+		return;
+	}
+	c->leg[LEG_A].dlg = a;
+	c->hops = hops;
+	snprintf(c->user, sizeof(c->user), "%s", sip_ruri_user(req));
+	memcpy(c->dests, route->dests, route->n_dests * sizeof(route->dests[0]));
+	c->n_dests = route->n_dests;
+	for (int i = 0; i < 2; i++)
+		c->leg[i].sess_id = ((uint64_t)time(NULL) << 16) ^ (uint64_t)random();
 	sip_txn_reply(tr, 100, NULL);
 	int code = b2b_a_offer(c, req);
 	if (code == 0 && (media_ep_alloc(&c->leg[LEG_A].ep) != 0 ||
@@ -531,15 +370,12 @@ void b2bua_start(osip_transaction_t *tr, osip_message_t *req, const struct route
 	if (code == 0 && b2b_apply_media(c) != 0)
 		code = 500;
 	if (code) {
-		osip_message_t *r = b2b_reply(req, code, NULL, &c->leg[LEG_A]);
-		if (r)
-			sip_txn_respond(tr, r);
-		b2b_end(c, code == 488 ? "no codec mgw can carry" : "cannot set up media",
-			false, false);
+		dlg_reply(a, tr, code, NULL);
+		b2b_end(c, code == 488 ? "no codec mgw can carry" : "cannot set up media", false,
+			false);
 		return;
 	}
-	LOG_I("b2bua", "new %s for %s via route %s", c->leg[LEG_A].dlg.call_id, c->user,
-	      c->route);
+	LOG_I("b2bua", "new %s for %s via route %s", a->call_id, c->user, c->call.route);
 	b2b_try_next(c);
 }
 
@@ -549,12 +385,13 @@ void b2bua_start(osip_transaction_t *tr, osip_message_t *req, const struct route
  * A made none, our offer. Returns 0 or a status for A. */
 static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 {
-	osip_body_t *body = NULL;
-	if (osip_message_get_body(resp, 0, &body) != 0 || !body || !body->body || !body->length)
+	size_t len = 0;
+	const char *body = sip_sdp_body(resp, &len);
+	if (!body)
 		return 0;
 	struct leg *a = &c->leg[LEG_A], *b = &c->leg[LEG_B];
 	struct sdp_stream ans;
-	if (sdp_parse(body->body, body->length, &ans) != SDP_OK)
+	if (sdp_parse(body, len, &ans) != SDP_OK)
 		return 502;
 	const struct sdp_stream *a_side = a->have_sdp ? &a->sdp : &ans;
 	struct b2bsdp_plan plan;
@@ -573,77 +410,55 @@ static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 
 static void b2b_to_a(struct bcall *c, const osip_message_t *resp, bool with_sdp)
 {
-	struct leg *a = &c->leg[LEG_A];
-	if (!c->a_ist)
+	struct dlg *a = c->leg[LEG_A].dlg;
+	struct leg *la = &c->leg[LEG_A];
+	if (!a->invite_tr)
 		return;
-	osip_message_t *r = b2b_reply(c->a_ist->orig_request, resp->status_code,
-				      resp->reason_phrase, a);
-	if (!r)
-		return;
-	if (with_sdp && a->sdp_out_len > 0)
-		dialog_copy_body(r, NULL, a->sdp_out, a->sdp_out_len);
-	if (resp->status_code >= 200 && resp->status_code < 300)
-		b2b_leg_ok(c, LEG_A, r);
-	sip_txn_respond(c->a_ist, r);
-}
-
-static void b2b_ack_b(struct bcall *c)
-{
-	struct leg *b = &c->leg[LEG_B];
-	osip_message_t *ack = dialog_request(&b->dlg, "ACK", c->b_invite_cseq);
-	if (!ack || sip_add_via(ack) != 0) {
-		if (ack)
-			osip_message_free(ack);
-		return;
-	}
-	sip_send_to(ack, &b->dlg.peer);
-	if (b->ack)
-		osip_message_free(b->ack);
-	b->ack = ack;
+	osip_message_t *r = dlg_response(a, a->invite_tr->orig_request, resp->status_code,
+					 resp->reason_phrase, with_sdp ? la->sdp_out : NULL,
+					 with_sdp && la->sdp_out_len > 0 ? (size_t)la->sdp_out_len : 0);
+	if (r)
+		dlg_respond(a, a->invite_tr, r);
 }
 
 static void b2b_b_answered(struct bcall *c, osip_message_t *resp)
 {
-	dialog_update_from_response(&c->leg[LEG_B].dlg, resp);
+	struct dlg *b = c->leg[LEG_B].dlg, *a = c->leg[LEG_A].dlg;
+	dlg_take_response(b, resp);
+	c->b_ict = NULL; /* the 2xx ends it */
 	if (c->cancelled) { /* answered as the CANCEL crossed it */
-		b2b_ack_b(c);
+		dlg_ack(b, resp, NULL, 0);
 		b2b_end(c, "cancelled by caller", false, true);
 		return;
 	}
 	/* the media plan first: B may send RTP as soon as it has our ACK */
 	int code = b2b_take_b_answer(c, resp);
-	b2b_ack_b(c);
+	dlg_ack(b, resp, NULL, 0);
 	if (code == 0 && !c->have_plan)
 		code = 502; /* B answered without SDP: nothing to give A */
 	if (code) {
-		osip_message_t *r = b2b_reply(c->a_ist->orig_request, code, NULL, &c->leg[LEG_A]);
-		if (r)
-			sip_txn_respond(c->a_ist, r);
+		if (a->invite_tr)
+			dlg_reply(a, a->invite_tr, code, NULL);
 		b2b_end(c, "B's answer unusable", false, true);
 		return;
 	}
 	c->state = B_ANSWERED;
-	c->answered_ms = time_now_ms();
-	c->answered_wall_ms = cdr_wall_ms();
+	call_answered(&c->call);
 	b2b_to_a(c, resp, true);
-	LOG_I("b2bua", "%s answered by %s (%s%s)", c->leg[LEG_A].dlg.call_id,
-	      c->dests[c->next_dest - 1].text, c->plan.codec[LEG_B].name,
-	      c->plan.transcode ? ", transcoded" : "");
+	LOG_I("b2bua", "%s answered by %s (%s%s)", a->call_id, c->dests[c->next_dest - 1].text,
+	      c->plan.codec[LEG_B].name, c->plan.transcode ? ", transcoded" : "");
 }
 
 static void b2b_redirect(struct bcall *c, const osip_message_t *resp)
 {
 	osip_contact_t *ct = NULL;
 	if (c->redirects >= B2B_MAX_REDIRECTS || osip_message_get_contact(resp, 0, &ct) < 0 ||
-	    !ct || !ct->url || !ct->url->host)
+	    !ct || !ct->url)
 		return;
 	struct route_dest d = {.transport = ROUTE_UDP};
-	d.addr.sin_family = AF_INET;
-	if (inet_pton(AF_INET, ct->url->host, &d.addr.sin_addr) != 1)
+	if (sip_uri_addr(ct->url, &d.addr) != 0)
 		return; /* names are resolved at route load only; not on the call path */
-	d.addr.sin_port = htons((uint16_t)(ct->url->port ? atoi(ct->url->port) : 5060));
-	snprintf(d.text, sizeof(d.text), "redirect:%s:%u", ct->url->host,
-		 ntohs(d.addr.sin_port));
+	snprintf(d.text, sizeof(d.text), "redirect:%s:%u", ct->url->host, ntohs(d.addr.sin_port));
 	if (ct->url->username)
 		snprintf(c->user, sizeof(c->user), "%s", ct->url->username);
 	/* the redirect target goes next, ahead of the remaining destinations */
@@ -657,13 +472,19 @@ static void b2b_redirect(struct bcall *c, const osip_message_t *resp)
 	c->redirects++;
 }
 
-static void b2b_initial_response(struct bcall *c, osip_message_t *resp)
+static void b2b_initial_response(struct bcall *c, osip_transaction_t *tr, osip_message_t *resp)
 {
 	int code = resp->status_code;
+	struct dlg *b = c->leg[LEG_B].dlg;
 	if (code < 200) {
+		if (!c->b_provisional) {
+			c->b_provisional = true;
+			if (c->cancelled) /* A cancelled before B said anything: now we may */
+				dlg_cancel(b, tr);
+		}
 		if (code == 100 || c->cancelled)
 			return;
-		dialog_update_from_response(&c->leg[LEG_B].dlg, resp);
+		dlg_take_response(b, resp);
 		c->state = B_EARLY;
 		int rc = b2b_take_b_answer(c, resp); /* 183 with SDP: early media */
 		b2b_to_a(c, resp, rc == 0 && c->have_plan);
@@ -673,54 +494,180 @@ static void b2b_initial_response(struct bcall *c, osip_message_t *resp)
 		b2b_b_answered(c, resp);
 		return;
 	}
-	LOG_I("b2bua", "%s: %s answered %d", c->leg[LEG_A].dlg.call_id,
-	      c->dests[c->next_dest - 1].text, code);
-	/* that transaction lingers (Timer D) but no longer concerns the call */
-	sip_txn_own(c->b_ict, NULL, NULL);
-	c->b_ict = NULL;
+	LOG_I("b2bua", "%s: %s answered %d", b2b_id(c), c->dests[c->next_dest - 1].text, code);
+	c->b_ict = NULL; /* that transaction lingers (Timer D) but no longer concerns the call */
 	c->leg[LEG_B].have_sdp = false;
 	c->have_plan = false;
 	if (code < 400)
 		b2b_redirect(c, resp);
 	else
 		b2b_note_failure(c, code, resp->reason_phrase);
+	if (code >= 600)
+		c->next_dest = c->n_dests; /* a global failure: no other destination (16.7) */
 	b2b_try_next(c);
 }
 
-static void b2b_ops_response(void *owner, osip_transaction_t *tr, osip_message_t *resp)
+/* ---- the legs' events ---- */
+
+static void b2b_response(struct dlg *d, osip_transaction_t *tr, osip_message_t *resp)
 {
-	struct bcall *c = owner;
-	if (tr == c->b_ict)
-		b2b_initial_response(c, resp);
+	struct bcall *c = b2b_of(d);
+	if (d->side == LEG_B && tr == c->b_ict)
+		b2b_initial_response(c, tr, resp);
 	else
 		b2b_fwd_response(c, tr, resp);
 }
 
-static void b2b_ops_timeout(void *owner, osip_transaction_t *tr)
+static void b2b_timeout(struct dlg *d, osip_transaction_t *tr)
 {
-	struct bcall *c = owner;
-	if (tr != c->b_ict) {
+	struct bcall *c = b2b_of(d);
+	if (d->side != LEG_B || tr != c->b_ict) {
 		b2b_fwd_ended(c, tr);
 		return;
 	}
 	c->b_ict = NULL;
-	sip_txn_own(tr, NULL, NULL);
-	LOG_I("b2bua", "%s: %s did not answer (Timer B)", c->leg[LEG_A].dlg.call_id,
+	LOG_I("b2bua", "%s: %s did not answer (Timer B)", b2b_id(c),
 	      c->dests[c->next_dest - 1].text);
 	b2b_note_failure(c, 408, "Request Timeout");
 	b2b_try_next(c);
 }
 
-static void b2b_ops_ended(void *owner, osip_transaction_t *tr)
+static void b2b_txn_ended(struct dlg *d, osip_transaction_t *tr)
 {
-	struct bcall *c = owner;
-	if (tr == c->a_ist) {
-		c->a_ist = NULL;
-		return;
-	}
+	struct bcall *c = b2b_of(d);
 	if (tr == c->b_ict) {
 		c->b_ict = NULL;
 		return;
 	}
 	b2b_fwd_ended(c, tr);
 }
+
+static void b2b_cancelled(struct dlg *d)
+{
+	struct bcall *c = b2b_of(d);
+	if (c->state >= B_ANSWERED || c->cancelled)
+		return;
+	c->cancelled = true;
+	LOG_I("b2bua", "%s cancelled by the caller", d->call_id);
+	if (!c->b_ict) {
+		b2b_end(c, "cancelled by caller", false, false);
+		return;
+	}
+	/* B's 487 (or its 200, then BYE) ends the call; Timer B if it says nothing. A CANCEL
+	 * may only follow a provisional response (RFC 3261 9.1). */
+	if (c->b_provisional)
+		dlg_cancel(c->leg[LEG_B].dlg, c->b_ict);
+}
+
+static void b2b_ack_timeout(struct dlg *d)
+{
+	char why[48];
+	snprintf(why, sizeof(why), "no ACK from the %s", side_name[d->side]);
+	b2b_end(b2b_of(d), why, true, true);
+}
+
+static void b2b_ack(struct dlg *d, const osip_message_t *ack)
+{
+	struct bcall *c = b2b_of(d);
+	if (d->side == LEG_A && c->state == B_ANSWERED) {
+		c->state = B_CONFIRMED;
+		timer_start(&c->media_timer, 1000, b2b_media_check);
+		b2b_a_ack(d, ack);
+	}
+}
+
+static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint16_t port)
+{
+	(void)stream_id;
+	struct leg *l = &b2b_of(d)->leg[d->side];
+	l->seen_ip = ip;
+	l->seen_port = port;
+}
+
+const struct dlg_ops b2b_dlg_ops = {
+	.request = b2b_request,
+	.cancelled = b2b_cancelled,
+	.ack = b2b_ack,
+	.ack_timeout = b2b_ack_timeout,
+	.response = b2b_response,
+	.timeout = b2b_timeout,
+	.txn_ended = b2b_txn_ended,
+	.media = b2b_media,
+};
+
+/* ---- the registry's view ---- */
+
+static json_t *leg_json(const struct bcall *c, int side)
+{
+	const struct leg *l = &c->leg[side];
+	struct stream_stats st;
+	media_ep_stats(&l->ep, &st);
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "leg", json_string(side == LEG_A ? "a" : "b"));
+	json_object_set_new(o, "call_id", json_string(l->dlg ? l->dlg->call_id : "-"));
+	json_object_set_new(o, "local", call_json_addr(media_ep_addr(&l->ep), l->ep.port));
+	if (l->seen_port)
+		json_object_set_new(o, "remote", call_json_addr(l->seen_ip, l->seen_port));
+	else if (l->have_sdp)
+		json_object_set_new(o, "remote", call_json_addr(l->sdp.addr, l->sdp.port));
+	else
+		json_object_set_new(o, "remote", json_string("-"));
+	json_object_set_new(o, "codec", json_string(c->have_plan ? c->plan.codec[side].name : "-"));
+	json_object_set_new(o, "pkts_in", json_integer((json_int_t)st.rx_pkts));
+	json_object_set_new(o, "pkts_relayed", json_integer((json_int_t)st.tx_pkts));
+	json_object_set_new(o, "wrong_source", json_integer((json_int_t)st.wrong_source));
+	json_object_set_new(o, "lost", json_integer((json_int_t)st.rtp_lost));
+	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	return o;
+}
+
+static json_t *b2b_describe(struct call *call)
+{
+	static const char *const states[] = {"trying", "early", "answered", "confirmed"};
+	struct bcall *c = (struct bcall *)call;
+	const struct leg *a = &c->leg[LEG_A];
+	struct stream_stats sa, sb;
+	media_ep_stats(&a->ep, &sa);
+	media_ep_stats(&c->leg[LEG_B].ep, &sb);
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "call_id", json_string(b2b_id(c)));
+	json_object_set_new(o, "state", json_string(states[c->state]));
+	json_object_set_new(o, "from", json_string(c->call.from_uri));
+	json_object_set_new(o, "to", json_string(c->call.to_uri));
+	json_object_set_new(o, "route", json_string(c->call.route));
+	json_object_set_new(o, "local", call_json_addr(media_ep_addr(&a->ep), a->ep.port));
+	if (a->have_sdp)
+		json_object_set_new(o, "remote", call_json_addr(a->sdp.addr, a->sdp.port));
+	else
+		json_object_set_new(o, "remote", json_string("-"));
+	json_object_set_new(o, "codec", json_string(c->have_plan ? c->plan.codec[LEG_A].name : "-"));
+	json_object_set_new(o, "action",
+			    json_string(c->plan.transcode ? "relay+transcode" : "relay"));
+	json_object_set_new(o, "pkts_in", json_integer((json_int_t)sa.rx_pkts));
+	json_object_set_new(o, "pkts_out", json_integer((json_int_t)sb.tx_pkts));
+	json_t *legs = json_array();
+	json_array_append_new(legs, leg_json(c, LEG_A));
+	json_array_append_new(legs, leg_json(c, LEG_B));
+	json_object_set_new(o, "legs", legs);
+	return o;
+}
+
+static void b2b_shutdown(struct call *call)
+{
+	struct bcall *c = (struct bcall *)call;
+	struct dlg *a = c->leg[LEG_A].dlg;
+	/* a pending B leg gets no CANCEL on the way out: its own Timer C ends it */
+	if (a->invite_tr && c->state < B_ANSWERED)
+		dlg_reply(a, a->invite_tr, 503, NULL);
+	b2b_end(c, "shutdown", c->state >= B_ANSWERED, c->state >= B_ANSWERED);
+}
+
+static const struct call_ops b2b_call_ops = {
+	.kind = "b2bua",
+	.describe = b2b_describe,
+	.shutdown = b2b_shutdown,
+};

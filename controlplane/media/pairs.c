@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "controlplane/media/media.h"
-#include "dataplane/rtp.h"
 #include "util/log.h"
 
 #define PAIR_BUCKETS 65536
@@ -81,13 +80,18 @@ static int pair_alloc_eps(struct pair *p)
 	return -1;
 }
 
-static int parse_peer(const struct json *req, const char *key, struct media_peer *out,
-		      char *err, size_t err_len)
+static int parse_peer(json_t *req, const char *key, struct media_peer *out, char *err,
+		      size_t err_len)
 {
 	memset(out, 0, sizeof(*out));
-	const char *s = json_get_str(req, key, NULL);
-	if (!s)
+	json_t *v = json_object_get(req, key);
+	if (!v)
 		return 0;
+	const char *s = json_string_value(v);
+	if (!s) {
+		snprintf(err, err_len, "%s: expected a string \"ip:port\"", key);
+		return -1;
+	}
 	char ip[INET_ADDRSTRLEN];
 	unsigned port;
 	const char *colon = strrchr(s, ':');
@@ -106,13 +110,29 @@ static int parse_peer(const struct json *req, const char *key, struct media_peer
 	return 0;
 }
 
-static void jw_ep(struct jw *w, const char *key, const struct media_ep *ep)
+static json_t *ep_json(const struct media_ep *ep)
 {
 	char buf[32], ip[INET_ADDRSTRLEN];
-	struct in_addr a = media_addr(ep->addr_idx);
+	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	snprintf(buf, sizeof(buf), "%s:%u", ip, ep->port);
-	jw_kv_str(w, key, buf);
+	return json_string(buf);
+}
+
+/* A number member that must be a whole number in [@lo, @hi], or @def when absent. */
+static int get_uint(json_t *req, const char *key, unsigned def, unsigned lo, unsigned hi,
+		    unsigned *out)
+{
+	json_t *v = json_object_get(req, key);
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	double d = json_number_value(v);
+	if (!json_is_number(v) || d < lo || d > hi || d != (unsigned)d)
+		return -1;
+	*out = (unsigned)d;
+	return 0;
 }
 
 struct create_req {
@@ -123,21 +143,23 @@ struct create_req {
 	bool translate;
 };
 
-static int create_parse(const struct json *req, struct create_req *c, char *err, size_t len)
+static int create_parse(json_t *req, struct create_req *c, char *err, size_t len)
 {
-	double count = json_get_num(req, "count", 1), step = json_get_num(req, "peer_step", 2);
-	if (count < 1 || count > PAIRS_MAX_PER_REQUEST || count != (unsigned)count) {
+	if (get_uint(req, "count", 1, 1, PAIRS_MAX_PER_REQUEST, &c->count) != 0) {
 		snprintf(err, len, "count must be 1..%u (repeat the request for more)",
 			 PAIRS_MAX_PER_REQUEST);
 		return -1;
 	}
-	if (step < 0 || step > 65534 || step != (unsigned)step) {
+	if (get_uint(req, "peer_step", 2, 0, 65534, &c->step) != 0) {
 		snprintf(err, len, "peer_step must be 0..65534");
 		return -1;
 	}
-	c->count = (unsigned)count;
-	c->step = (unsigned)step;
-	const char *tag = json_get_str(req, "tag", "");
+	json_t *t = json_object_get(req, "tag");
+	if (t && !json_is_string(t)) {
+		snprintf(err, len, "tag must be a string");
+		return -1;
+	}
+	const char *tag = t ? json_string_value(t) : "";
 	if (strlen(tag) >= PAIR_TAG_MAX) {
 		snprintf(err, len, "tag longer than %d characters", PAIR_TAG_MAX - 1);
 		return -1;
@@ -150,11 +172,9 @@ static int create_parse(const struct json *req, struct create_req *c, char *err,
 		snprintf(err, len, "peer ports run past 65534 for %u pairs", c->count);
 		return -1;
 	}
-	const struct json *latch = json_get(req, "latch");
-	c->latch = latch && latch->type == JSON_BOOL && !latch->b ? STREAM_LATCH_OFF
-								   : STREAM_LATCH_IP;
-	const struct json *tr = json_get(req, "translate");
-	c->translate = tr && tr->type == JSON_BOOL && tr->b;
+	json_t *latch = json_object_get(req, "latch");
+	c->latch = json_is_false(latch) ? STREAM_LATCH_OFF : STREAM_LATCH_IP;
+	c->translate = json_is_true(json_object_get(req, "translate"));
 	return 0;
 }
 
@@ -166,12 +186,12 @@ static struct media_peer peer_at(const struct media_peer *base, unsigned i, unsi
 	return p;
 }
 
-static int cmd_create(const struct json *req, struct jw *w, char *err, size_t len, void *ctx)
+static json_t *cmd_create(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
 	struct create_req c;
 	if (create_parse(req, &c, err, len) != 0)
-		return -1;
+		return NULL;
 	unsigned n = 0; /* this request's pairs get the ids next_id - n .. next_id - 1 */
 	for (; n < c.count; n++) {
 		struct pair *p = calloc(1, sizeof(*p));
@@ -198,30 +218,22 @@ static int cmd_create(const struct json *req, struct jw *w, char *err, size_t le
 		/* All or nothing: undo this request's pairs (the newest n ids). */
 		for (uint64_t id = next_id - n; id < next_id; id++)
 			pair_destroy(pair_find(id));
-		return -1;
+		return NULL;
 	}
-	jw_obj_begin(w);
-	jw_kv_str(w, "tag", c.tag);
-	jw_key(w, "pairs");
-	jw_arr_begin(w);
-	for (uint64_t id = next_id - n; id < next_id; id++) {
+	json_t *pairs = json_array();
+	for (uint64_t id = next_id - n; pairs && id < next_id; id++) {
 		const struct pair *p = pair_find(id);
-		jw_obj_begin(w);
-		jw_kv_u64(w, "id", p->id);
-		jw_ep(w, "a", &p->a);
-		jw_ep(w, "b", &p->b);
-		jw_obj_end(w);
+		json_array_append_new(pairs, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)p->id,
+						       "a", ep_json(&p->a), "b", ep_json(&p->b)));
 	}
-	jw_arr_end(w);
-	jw_obj_end(w);
-	return 0;
+	return json_pack("{s:s, s:o}", "tag", c.tag, "pairs", pairs);
 }
 
-static int cmd_delete(const struct json *req, struct jw *w, char *err, size_t len, void *ctx)
+static json_t *cmd_delete(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
-	const char *tag = json_get_str(req, "tag", NULL);
-	const struct json *ids = json_get(req, "ids");
+	const char *tag = json_string_value(json_object_get(req, "tag"));
+	json_t *ids = json_object_get(req, "ids");
 	unsigned deleted = 0;
 	if (tag) {
 		for (struct pair *p = all_pairs, *next; p; p = next) {
@@ -231,10 +243,12 @@ static int cmd_delete(const struct json *req, struct jw *w, char *err, size_t le
 				deleted++;
 			}
 		}
-	} else if (ids && ids->type == JSON_ARRAY) {
-		for (size_t i = 0; i < ids->n; i++) {
-			struct pair *p = ids->items[i]->type == JSON_NUMBER
-						 ? pair_find((uint64_t)ids->items[i]->num)
+	} else if (json_is_array(ids)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(ids, i, v) {
+			struct pair *p = json_is_integer(v) && json_integer_value(v) > 0
+						 ? pair_find((uint64_t)json_integer_value(v))
 						 : NULL;
 			if (p) {
 				pair_destroy(p);
@@ -243,71 +257,67 @@ static int cmd_delete(const struct json *req, struct jw *w, char *err, size_t le
 		}
 	} else {
 		snprintf(err, len, "media.delete needs \"tag\" or \"ids\"");
-		return -1;
+		return NULL;
 	}
 	/* After the reply no worker relays for these pairs any more. */
 	if (deleted)
 		media_sync();
-	jw_obj_begin(w);
-	jw_kv_u64(w, "deleted", deleted);
-	jw_obj_end(w);
-	return 0;
+	return json_pack("{s:I}", "deleted", (json_int_t)deleted);
 }
 
-static void jw_peer(struct jw *w, const char *key, uint64_t word)
+static json_t *peer_json(uint64_t word)
 {
-	if (!word) {
-		jw_kv_str(w, key, "-");
-		return;
-	}
-	struct in_addr a = {.s_addr = (uint32_t)(word >> 32)};
+	if (!word)
+		return json_string("-");
+	struct in_addr a = {.s_addr = stream_peer_ip(word)};
 	char buf[32], ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	snprintf(buf, sizeof(buf), "%s:%u", ip, ntohs((uint16_t)(word >> 16)));
-	jw_kv_str(w, key, buf);
+	snprintf(buf, sizeof(buf), "%s:%u", ip, ntohs(stream_peer_port(word)));
+	return json_string(buf);
 }
 
-static void jw_leg(struct jw *w, const char *key, const struct media_ep *ep)
+static json_t *leg_json(const struct media_ep *ep)
 {
 	const struct stream_cfg *s = media_ep_cfg(ep);
-	jw_key(w, key);
-	jw_obj_begin(w);
-	jw_ep(w, "local", ep);
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "local", ep_json(ep));
 	if (s) {
 		struct stream_stats st;
 		media_ep_stats(ep, &st);
-		jw_peer(w, "peer", s->peer_ip ? stream_peer_word(s->peer_ip, s->peer_port, 0) : 0);
-		jw_peer(w, "latched", stream_peer_valid(st.peer, s->latch_gen) ? st.peer : 0);
-		jw_kv_u64(w, "rx", st.rx_pkts);
-		jw_kv_u64(w, "relayed", st.tx_pkts);
-		jw_kv_u64(w, "rtcp", st.rtcp_pkts);
-		jw_kv_u64(w, "drops", st.drops);
-		jw_kv_u64(w, "wrong_source", st.wrong_source);
-		jw_kv_i64(w, "lost", st.rtp_lost);
-		jw_kv_u64(w, "jitter", st.rtp_jitter);
+		json_object_set_new(o, "peer",
+				    peer_json(s->peer_ip ? stream_peer_word(s->peer_ip, s->peer_port, 0)
+							 : 0));
+		json_object_set_new(o, "latched",
+				    peer_json(stream_peer_valid(st.peer, s->latch_gen) ? st.peer : 0));
+		json_object_set_new(o, "rx", json_integer((json_int_t)st.rx_pkts));
+		json_object_set_new(o, "relayed", json_integer((json_int_t)st.tx_pkts));
+		json_object_set_new(o, "rtcp", json_integer((json_int_t)st.rtcp_pkts));
+		json_object_set_new(o, "drops", json_integer((json_int_t)st.drops));
+		json_object_set_new(o, "wrong_source", json_integer((json_int_t)st.wrong_source));
+		json_object_set_new(o, "lost", json_integer((json_int_t)st.rtp_lost));
+		json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
 	}
-	jw_obj_end(w);
+	return o;
 }
 
-static int cmd_stats(const struct json *req, struct jw *w, char *err, size_t len, void *ctx)
+static json_t *cmd_stats(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
-	const struct json *id = json_get(req, "id");
+	json_t *id = json_object_get(req, "id");
 	if (id) {
-		struct pair *p = id->type == JSON_NUMBER ? pair_find((uint64_t)id->num) : NULL;
+		struct pair *p = json_is_integer(id) && json_integer_value(id) > 0
+					 ? pair_find((uint64_t)json_integer_value(id))
+					 : NULL;
 		if (!p) {
 			snprintf(err, len, "no pair with that id");
-			return -1;
+			return NULL;
 		}
-		jw_obj_begin(w);
-		jw_kv_u64(w, "id", p->id);
-		jw_kv_str(w, "tag", p->tag);
-		jw_leg(w, "a", &p->a);
-		jw_leg(w, "b", &p->b);
-		jw_obj_end(w);
-		return 0;
+		return json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)p->id, "tag", p->tag, "a",
+				 leg_json(&p->a), "b", leg_json(&p->b));
 	}
-	const char *tag = json_get_str(req, "tag", NULL);
+	const char *tag = json_string_value(json_object_get(req, "tag"));
 	uint64_t pairs = 0, rx = 0, relayed = 0, drops = 0, wrong = 0, rtcp = 0;
 	int64_t lost = 0;
 	for (struct pair *p = all_pairs; p; p = p->next) {
@@ -327,16 +337,10 @@ static int cmd_stats(const struct json *req, struct jw *w, char *err, size_t len
 			lost += st.rtp_lost;
 		}
 	}
-	jw_obj_begin(w);
-	jw_kv_u64(w, "pairs", pairs);
-	jw_kv_u64(w, "rx", rx);
-	jw_kv_u64(w, "tx", relayed);
-	jw_kv_u64(w, "rtcp", rtcp);
-	jw_kv_u64(w, "drops", drops);
-	jw_kv_u64(w, "wrong_source", wrong);
-	jw_kv_i64(w, "lost", lost);
-	jw_obj_end(w);
-	return 0;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pairs", (json_int_t)pairs, "rx",
+			 (json_int_t)rx, "tx", (json_int_t)relayed, "rtcp", (json_int_t)rtcp,
+			 "drops", (json_int_t)drops, "wrong_source", (json_int_t)wrong, "lost",
+			 (json_int_t)lost);
 }
 
 void pairs_shutdown(void)

@@ -49,7 +49,6 @@ struct api {
 	struct api_client clients[API_MAX_CLIENTS];
 	struct api_cmd *cmds;
 	size_t ncmds;
-	struct jw res, reply;
 };
 
 static void api_set_err(char *err, size_t err_len, const char *what, const char *path, int e)
@@ -151,19 +150,17 @@ fail:
 	return rc;
 }
 
-static int api_help(const struct json *req, struct jw *res, char *err, size_t err_len, void *ctx)
+static json_t *api_help(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	const struct api *api = ctx;
-	size_t i;
+	json_t *names = json_array();
 
 	(void)req;
 	(void)err;
 	(void)err_len;
-	jw_arr_begin(res);
-	for (i = 0; i < api->ncmds; i++)
-		jw_str(res, api->cmds[i].name);
-	jw_arr_end(res);
-	return 0;
+	for (size_t i = 0; names && i < api->ncmds; i++)
+		json_array_append_new(names, json_string(api->cmds[i].name));
+	return names;
 }
 
 struct api *api_create(const char *path, char *err, size_t err_len)
@@ -179,8 +176,6 @@ struct api *api_create(const char *path, char *err, size_t err_len)
 	api->lfd = -1;
 	for (i = 0; i < API_MAX_CLIENTS; i++)
 		api->clients[i].fd = -1;
-	jw_init(&api->res);
-	jw_init(&api->reply);
 	api->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (api->epfd < 0) {
 		api_set_err(err, err_len, "epoll_create1 for", path, errno);
@@ -236,8 +231,6 @@ void api_destroy(struct api *api)
 	for (i = 0; i < api->ncmds; i++)
 		free(api->cmds[i].name);
 	free(api->cmds);
-	jw_free(&api->res);
-	jw_free(&api->reply);
 	free(api->path);
 	free(api);
 }
@@ -356,6 +349,20 @@ static int api_queue(struct api *api, struct api_client *c, const char *s, size_
 	return 0;
 }
 
+/* Queue @reply as one line and release it. */
+static int api_queue_json(struct api *api, struct api_client *c, json_t *reply)
+{
+	char *line = reply ? json_dumps(reply, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(reply);
+	if (!line) {
+		static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}";
+		return api_queue(api, c, oom, sizeof(oom) - 1);
+	}
+	int rc = api_queue(api, c, line, strlen(line));
+	free(line);
+	return rc;
+}
+
 static int api_reply_error(struct api *api, struct api_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -367,86 +374,43 @@ static int api_reply_error(struct api *api, struct api_client *c, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	jw_reset(&api->reply);
-	jw_obj_begin(&api->reply);
-	jw_kv_bool(&api->reply, "ok", false);
-	jw_kv_str(&api->reply, "error", msg);
-	jw_obj_end(&api->reply);
-	if (api->reply.err)
-		return api_queue(api, c, "{\"ok\":false,\"error\":\"out of memory\"}", 36);
-	return api_queue(api, c, api->reply.buf, api->reply.len);
+	return api_queue_json(api, c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
 static const struct api_cmd *api_find(const struct api *api, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < api->ncmds; i++)
+	for (size_t i = 0; i < api->ncmds; i++)
 		if (strcmp(api->cmds[i].name, name) == 0)
 			return &api->cmds[i];
 	return NULL;
 }
 
-/* Queue {"ok":true,"result":<res>}; the handler's output is spliced in, not re-serialised. */
-static int api_reply_ok(struct api *api, struct api_client *c, const struct jw *res)
-{
-	static const char head[] = "{\"ok\":true,\"result\":";
-	const char *val = res->len ? res->buf : "null";
-	size_t vlen = res->len ? res->len : 4;
-	size_t n = sizeof(head) - 1 + vlen + 1;
-	struct jw *r = &api->reply;
-
-	if (r->cap < n) {
-		char *p = realloc(r->buf, n);
-
-		if (!p)
-			return api_reply_error(api, c, "out of memory");
-		r->buf = p;
-		r->cap = n;
-	}
-	memcpy(r->buf, head, sizeof(head) - 1);
-	memcpy(r->buf + sizeof(head) - 1, val, vlen);
-	r->buf[n - 1] = '}';
-	return api_queue(api, c, r->buf, n);
-}
-
-static int api_run(struct api *api, struct api_client *c, const struct api_cmd *cmd,
-		   const struct json *req)
-{
-	char err[512] = "";
-	struct jw *res = &api->res;
-
-	jw_reset(res);
-	if (cmd->fn(req, res, err, sizeof(err), cmd->ctx) < 0)
-		return api_reply_error(api, c, "%s", err[0] ? err : "command failed");
-	if (res->err || res->depth != 0 || res->after_key) {
-		LOG_E("api", "handler of '%s' wrote an invalid result", cmd->name);
-		return api_reply_error(api, c, "internal error in '%s'", cmd->name);
-	}
-	return api_reply_ok(api, c, res);
-}
-
 static int api_request(struct api *api, struct api_client *c, const char *line, size_t len)
 {
-	char err[160];
-	struct json *req;
-	const struct json *cmd;
-	const struct api_cmd *h;
-	int rc;
-
-	req = json_parse(line, len, err, sizeof(err));
+	json_error_t jerr;
+	/* a request line is one object; duplicate keys and a trailing value are errors */
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req)
-		return api_reply_error(api, c, "bad request: %s", err);
-	cmd = json_get(req, "cmd");
-	if (req->type != JSON_OBJECT)
+		return api_reply_error(api, c, "bad request: %s (column %d)", jerr.text,
+				       jerr.column);
+	int rc;
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+	const struct api_cmd *h = NULL;
+	if (!json_is_object(req))
 		rc = api_reply_error(api, c, "bad request: not a JSON object");
-	else if (!cmd || cmd->type != JSON_STRING)
+	else if (!name)
 		rc = api_reply_error(api, c, "bad request: missing string member \"cmd\"");
-	else if (!(h = api_find(api, cmd->str)))
-		rc = api_reply_error(api, c, "unknown command '%.200s'", cmd->str);
-	else
-		rc = api_run(api, c, h, req);
-	json_free(req);
+	else if (!(h = api_find(api, name)))
+		rc = api_reply_error(api, c, "unknown command '%.200s'", name);
+	else {
+		char err[512] = "";
+		json_t *res = h->fn(req, err, sizeof(err), h->ctx);
+		if (!res)
+			rc = api_reply_error(api, c, "%s", err[0] ? err : "command failed");
+		else
+			rc = api_queue_json(api, c, json_pack("{s:b, s:o}", "ok", 1, "result", res));
+	}
+	json_decref(req);
 	return rc;
 }
 

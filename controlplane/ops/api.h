@@ -10,14 +10,13 @@
 
 #include <stddef.h>
 
-#include "util/json.h"
+#include <jansson.h>
 
 struct api;
 
-/** A command handler writes its result value (any JSON value) into @res and returns 0, or
- *  returns -1 after writing a human-readable message into @err. */
-typedef int (*api_handler_fn)(const struct json *req, struct jw *res, char *err, size_t err_len,
-			      void *ctx);
+/** A command handler returns its result (any JSON value, a new reference), or NULL after
+ *  writing a human-readable message into @err. @req is the whole request object. */
+typedef json_t *(*api_handler_fn)(json_t *req, char *err, size_t err_len, void *ctx);
 
 /** Bind and listen on @path (an existing socket file is replaced; its directory is created).
  *  Returns NULL with a message in @err on failure. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,23 +52,29 @@ void cdr_time(uint64_t wall_ms, char *buf, unsigned len)
 	snprintf(buf + n, len - n, ".%03uZ", (unsigned)(wall_ms % 1000));
 }
 
-void cdr_begin(struct jw *w, const char *kind)
+json_t *cdr_begin(const char *kind)
 {
 	char now[32];
 	cdr_time(cdr_wall_ms(), now, sizeof(now));
-	jw_reset(w);
-	jw_obj_begin(w);
-	jw_kv_str(w, "time", now);
-	jw_kv_str(w, "kind", kind);
+	json_t *rec = json_object();
+	if (rec) {
+		json_object_set_new(rec, "time", json_string(now));
+		json_object_set_new(rec, "kind", json_string(kind));
+	}
+	return rec;
 }
 
-void cdr_emit(struct jw *w)
+void cdr_emit(json_t *rec)
 {
-	jw_obj_end(w);
-	if (w->err)
+	if (!rec)
+		return;
+	char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (!line)
 		return;
 	if (cdr_file)
-		fprintf(cdr_file, "%.*s\n", (int)w->len, w->buf);
+		fprintf(cdr_file, "%s\n", line);
 	else
-		LOG_I("cdr", "%.*s", (int)w->len, w->buf);
+		LOG_I("cdr", "%s", line);
+	free(line);
 }

@@ -5,15 +5,15 @@
 
 #include <stdint.h>
 
-#include "util/json.h"
+#include <jansson.h>
 
 /** Open @path for appending ("" = records go to the log). Returns 0 or -errno. */
 int cdr_open(const char *path);
 void cdr_close(void);
-/** Begin a record in @w (an object is open afterwards, with "time" set); end with cdr_emit. */
-void cdr_begin(struct jw *w, const char *kind);
-/** Close the object begun by cdr_begin and write the line. */
-void cdr_emit(struct jw *w);
+/** A new record with "time" and "kind" set, or NULL when out of memory. */
+json_t *cdr_begin(const char *kind);
+/** Write @rec as one line and release it. */
+void cdr_emit(json_t *rec);
 /** ISO 8601 UTC time of a wall-clock millisecond timestamp, into @buf (>= 32 bytes). */
 void cdr_time(uint64_t wall_ms, char *buf, unsigned len);
 uint64_t cdr_wall_ms(void);

@@ -6,21 +6,25 @@
 #include <rte_cycles.h>
 
 #include "controlplane/apps/call.h"
+#include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
 #include "controlplane/media/pairs.h"
 #include "controlplane/sip/sip.h"
 #include "dataplane/dp.h"
 #include "util/time.h"
+#include "util/timer.h"
 
 static const struct config *cfg;
 static const char *version;
 static uint64_t started_ms;
 static uint64_t tsc_hz;
 
-static void status_ports(struct jw *w)
+#define U64(v) json_integer((json_int_t)(v))
+
+static json_t *status_ports(void)
 {
-	jw_arr_begin(w);
-	for (unsigned p = 0; p < dp_n_ports(); p++) {
+	json_t *arr = json_array();
+	for (unsigned p = 0; arr && p < dp_n_ports(); p++) {
 		struct dp_port_info pi;
 		if (dp_port_info(p, &pi) != 0)
 			continue;
@@ -31,123 +35,100 @@ static void status_ports(struct jw *w)
 		for (unsigned i = 0; i < dp_n_workers(); i++)
 			for (unsigned d = 0; d < DP_DROP_MAX; d++)
 				dropped += ctr_get(&dp_worker_stats(i)->drop[d]);
-		jw_obj_begin(w);
-		jw_kv_u64(w, "id", p);
-		jw_kv_str(w, "name", pi.name);
-		jw_kv_str(w, "mac", mac);
-		jw_kv_str(w, "link", pi.link_up ? "up" : "down");
-		if (pi.speed_mbps)
-			jw_kv_u64(w, "speed_mbps", pi.speed_mbps);
-		jw_kv_u64(w, "rx", pi.rx);
-		jw_kv_u64(w, "tx", pi.tx);
-		jw_kv_u64(w, "drop", dropped);
-		jw_kv_u64(w, "nic_drop", pi.drop);
-		jw_obj_end(w);
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
+				      (json_int_t)p, "name", pi.name, "mac", mac, "link",
+				      pi.link_up ? "up" : "down", "rx", U64(pi.rx), "tx", U64(pi.tx),
+				      "drop", U64(dropped), "nic_drop", U64(pi.drop));
+		if (o && pi.speed_mbps)
+			json_object_set_new(o, "speed_mbps", U64(pi.speed_mbps));
+		json_array_append_new(arr, o);
 	}
-	jw_arr_end(w);
+	return arr;
 }
 
-static void status_workers(struct jw *w)
+static json_t *status_workers(void)
 {
-	jw_arr_begin(w);
-	for (unsigned i = 0; i < dp_n_workers(); i++) {
+	json_t *arr = json_array();
+	for (unsigned i = 0; arr && i < dp_n_workers(); i++) {
 		const struct dp_worker_stats *s = dp_worker_stats(i);
-		jw_obj_begin(w);
-		jw_kv_u64(w, "id", i);
-		jw_kv_u64(w, "lcore", dp_worker_lcore(i));
-		jw_kv_u64(w, "rx", ctr_get(&s->rx));
-		jw_kv_u64(w, "tx", ctr_get(&s->tx));
-		jw_kv_u64(w, "loops", ctr_get(&s->loops));
-		jw_kv_u64(w, "busy", ctr_get(&s->busy));
-		jw_kv_u64(w, "idle", ctr_get(&s->idle));
-		jw_kv_u64(w, "sleeps", ctr_get(&s->sleeps));
-		jw_kv_u64(w, "handoff_out", ctr_get(&s->handoff_out));
-		jw_kv_u64(w, "handoff_in", ctr_get(&s->handoff_in));
-		jw_kv_u64(w, "rtcp", ctr_get(&s->rtcp));
-		jw_kv_u64(w, "arp_replies", ctr_get(&s->arp_replies));
-		jw_kv_u64(w, "icmp_replies", ctr_get(&s->icmp_replies));
-		jw_kv_u64(w, "events_lost", ctr_get(&s->events_lost));
-		jw_kv_u64(w, "loop_gap_max_ns",
-			  tsc_hz ? (uint64_t)((double)ctr_get(&s->loop_gap_max) * 1e9 /
-					      (double)tsc_hz)
-				 : 0);
-		jw_key(w, "drops");
-		jw_obj_begin(w);
-		for (unsigned d = 0; d < DP_DROP_MAX; d++)
-			jw_kv_u64(w, dp_drop_name(d), ctr_get(&s->drop[d]));
-		jw_obj_end(w);
-		jw_obj_end(w);
+		json_t *drops = json_object();
+		for (unsigned d = 0; drops && d < DP_DROP_MAX; d++)
+			json_object_set_new(drops, dp_drop_name(d), U64(ctr_get(&s->drop[d])));
+		uint64_t gap = ctr_get(&s->loop_gap_max);
+		json_t *o = json_pack(
+			"{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"id", (json_int_t)i, "lcore", (json_int_t)dp_worker_lcore(i), "rx",
+			U64(ctr_get(&s->rx)), "tx", U64(ctr_get(&s->tx)), "loops",
+			U64(ctr_get(&s->loops)), "busy", U64(ctr_get(&s->busy)), "idle",
+			U64(ctr_get(&s->idle)), "sleeps", U64(ctr_get(&s->sleeps)), "handoff_out",
+			U64(ctr_get(&s->handoff_out)), "handoff_in", U64(ctr_get(&s->handoff_in)),
+			"rtcp", U64(ctr_get(&s->rtcp)), "arp_replies", U64(ctr_get(&s->arp_replies)),
+			"icmp_replies", U64(ctr_get(&s->icmp_replies)), "events_lost",
+			U64(ctr_get(&s->events_lost)), "loop_gap_max_ns",
+			U64(tsc_hz ? (uint64_t)((double)gap * 1e9 / (double)tsc_hz) : 0), "drops",
+			drops);
+		json_array_append_new(arr, o);
 	}
-	jw_arr_end(w);
+	return arr;
 }
 
-static int cmd_status(const struct json *req, struct jw *w, char *err, size_t err_len, void *ctx)
+static json_t *status_sip(void)
+{
+	const struct sip_stats *ss = sip_get_stats();
+	const struct dlg_stats *ds = dlg_get_stats();
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o, s:o, s:o, s:o, s:o}",
+			 "listen", sip_listen_str(), "rx", U64(ss->rx), "tx", U64(ss->tx), "bad",
+			 U64(ss->bad), "bad_answered", U64(ss->bad_answered), "dropped",
+			 U64(ss->bad - ss->bad_answered), "stray", U64(ss->stray), "retransmits",
+			 U64(ss->retransmits), "tx_errors", U64(ss->tx_errors), "no_memory",
+			 U64(ss->no_memory), "transactions", U64(sip_transactions()), "dialogs",
+			 U64(dlg_count()), "timers", U64(timer_count()), "retransmitted_2xx",
+			 U64(ds->retransmitted_2xx), "ack_timeouts", U64(ds->ack_timeouts),
+			 "absorbed_invites", U64(ds->absorbed_invites), "acks_resent",
+			 U64(ds->acks_resent), "loops", U64(ds->loops), "cseq_errors",
+			 U64(ds->cseq_errors));
+}
+
+static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
 	(void)err;
 	(void)err_len;
 	(void)ctx;
-	const struct sip_stats *ss = sip_get_stats();
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &cfg->dp_media_ip, ip, sizeof(ip));
-	jw_obj_begin(w);
-	jw_kv_str(w, "version", version);
-	jw_kv_u64(w, "uptime_s", (time_now_ms() - started_ms) / 1000);
-	jw_kv_u64(w, "workers", dp_n_workers());
-	jw_kv_u64(w, "calls", call_count());
-	jw_kv_u64(w, "streams", media_streams());
-	jw_kv_u64(w, "media_pairs", pairs_count());
-	jw_kv_u64(w, "stream_bytes", media_stream_bytes());
-	jw_kv_u64(w, "table_bytes", media_table_bytes());
-	jw_kv_u64(w, "media_addresses", media_n_addrs());
-	jw_kv_u64(w, "ports_free", media_ports_free());
-	jw_kv_u64(w, "ports_total", media_ports_total());
-	jw_kv_u64(w, "ports_cooling", media_ports_cooling());
-	jw_kv_str(w, "media_ip", ip);
-	jw_key(w, "sip");
-	jw_obj_begin(w);
-	jw_kv_str(w, "listen", sip_listen_str());
-	jw_kv_u64(w, "rx", ss->rx);
-	jw_kv_u64(w, "tx", ss->tx);
-	jw_kv_u64(w, "bad", ss->bad);
-	jw_kv_u64(w, "bad_answered", ss->bad_answered);
-	jw_kv_u64(w, "dropped", ss->bad - ss->bad_answered);
-	jw_kv_u64(w, "stray", ss->stray);
-	jw_kv_u64(w, "retransmits", ss->retransmits);
-	jw_kv_u64(w, "tx_errors", ss->tx_errors);
-	jw_kv_u64(w, "transactions", sip_transactions());
-	jw_obj_end(w);
-	jw_key(w, "ports");
-	status_ports(w);
-	jw_key(w, "worker_stats");
-	status_workers(w);
-	jw_obj_end(w);
-	return 0;
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, "
+			 "s:o, s:o}",
+			 "version", version, "uptime_s", U64((time_now_ms() - started_ms) / 1000),
+			 "workers", U64(dp_n_workers()), "calls", U64(call_count()), "streams",
+			 U64(media_streams()), "media_pairs", U64(pairs_count()), "stream_bytes",
+			 U64(media_stream_bytes()), "table_bytes", U64(media_table_bytes()),
+			 "media_addresses", U64(media_n_addrs()), "ports_free",
+			 U64(media_ports_free()), "ports_total", U64(media_ports_total()),
+			 "ports_cooling", U64(media_ports_cooling()), "media_ip", ip, "sip",
+			 status_sip(), "ports", status_ports(), "worker_stats", status_workers());
 }
 
-static int cmd_sessions(const struct json *req, struct jw *w, char *err, size_t err_len,
-			void *ctx)
+static json_t *cmd_sessions(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
 	(void)err;
 	(void)err_len;
 	(void)ctx;
-	call_list_json(w);
-	return 0;
+	return call_list_json();
 }
 
-static int cmd_stats_reset(const struct json *req, struct jw *w, char *err, size_t err_len,
-			   void *ctx)
+static json_t *cmd_stats_reset(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
 	(void)ctx;
 	struct msg_cmd cmd = {.type = MSG_CMD_STATS_RESET};
 	if (dp_send_cmd(-1, &cmd) != 0) {
 		snprintf(err, err_len, "a worker's command ring is full");
-		return -1;
+		return NULL;
 	}
-	jw_null(w);
-	return 0;
+	return json_null();
 }
 
 void status_register(struct api *api, const struct config *c, const char *v)

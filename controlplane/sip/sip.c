@@ -1,4 +1,4 @@
-#include "controlplane/sip/sip.h"
+#include "controlplane/sip/sip_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,41 +12,37 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "controlplane/apps/call.h"
 #include "util/log.h"
-#include "util/time.h"
 
 #define SIP_MAX_DATAGRAM 65535
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, NOTIFY"
 
-static osip_t *osip;
+osip_t *sip_osip;
+struct sip_stats sip_stats;
+static const struct sip_user *user;
 static int sip_sock = -1;
-static struct sip_stats stats;
 static char contact[128];
 static char listen_str[64];
 static char user_agent[64];
 static unsigned t1_ms;
 
-/* Transactions terminated during an execute round: freed after it (never inside the kill
- * callback, where osip still uses them). */
-static osip_transaction_t **killed;
-static size_t n_killed, cap_killed;
-
-const struct sip_stats *sip_get_stats(void) { return &stats; }
+const struct sip_stats *sip_get_stats(void) { return &sip_stats; }
 const char *sip_contact(void) { return contact; }
 const char *sip_listen_str(void) { return listen_str; }
 unsigned sip_t1_ms(void) { return t1_ms; }
 int sip_fd(void) { return sip_sock; }
+unsigned sip_transactions(void) { return sip_txn_count(); }
+void sip_set_user(const struct sip_user *u) { user = u; }
 
 static int sip_sendto(const char *buf, size_t len, const struct sockaddr_in *dst)
 {
 	if (sendto(sip_sock, buf, len, 0, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
-		stats.tx_errors++;
+		sip_stats.tx_errors++;
 		LOG_W("sip", "sendto %s:%u: %s", inet_ntoa(dst->sin_addr), ntohs(dst->sin_port),
 		      strerror(errno));
 		return -1;
 	}
-	stats.tx++;
+	sip_stats.tx++;
 	return 0;
 }
 
@@ -61,186 +57,29 @@ int sip_send_to(const osip_message_t *msg, const struct sockaddr_in *dst)
 	return rc;
 }
 
+/* osip sends for a transaction: to where its request came from (server), or to the
+ * destination chosen when it was started (client). */
 static int cb_send(osip_transaction_t *tr, osip_message_t *msg, char *host, int port, int sock)
 {
+	(void)host;
+	(void)port;
 	(void)sock;
 	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	struct sockaddr_in dst;
-	if (ctx && ctx->src.sin_family == AF_INET) {
-		dst = ctx->src;
-	} else {
-		memset(&dst, 0, sizeof(dst));
-		dst.sin_family = AF_INET;
-		dst.sin_port = htons((uint16_t)port);
-		if (!host || inet_pton(AF_INET, host, &dst.sin_addr) != 1)
-			return -1;
-	}
-	return sip_send_to(msg, &dst) == 0 ? 0 : -1;
+	if (!ctx)
+		return -1;
+	return sip_send_to(msg, &ctx->addr) == 0 ? 0 : -1;
 }
 
-static void txn_del(struct sip_txn *ctx);
-
-static void cb_kill(int type, osip_transaction_t *tr)
-{
-	(void)type;
-	osip_remove_transaction(osip, tr);
-	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx) {
-		ctx->killed = true;
-		txn_del(ctx);
-	}
-	if (ctx && ctx->call) {
-		if (ctx->ops)
-			ctx->ops->ended(ctx->call, tr);
-		else
-			call_txn_ended(ctx->call, tr);
-	}
-	if (n_killed == cap_killed) {
-		size_t cap = cap_killed ? cap_killed * 2 : 64;
-		void *p = realloc(killed, cap * sizeof(*killed));
-		if (!p) {
-			LOG_E("sip", "out of memory: leaking a terminated transaction");
-			return;
-		}
-		killed = p;
-		cap_killed = cap;
-	}
-	killed[n_killed++] = tr;
-}
-
-/* ---- transaction index and run queue ----
- * libosip2 finds a message's transaction by walking every transaction, and its *_execute
- * functions walk every transaction to find queued events: both grow with the number of live
- * transactions (thousands at a few hundred calls per second, since a BYE's transaction lives
- * 64*T1). Transactions are indexed here by their top Via branch (RFC 3261 17.2.3), and the
- * ones given an event are queued and run directly. osip's walks remain for its timers, every
- * SIP_TIMER_TICK_MS, and for messages without an RFC 3261 branch. */
-
-#define SIP_TXN_BUCKETS 16384
-#define SIP_TIMER_TICK_MS 10
-
-static struct sip_txn *txn_index[SIP_TXN_BUCKETS];
-static struct sip_txn *run_head, *run_tail;
-static uint64_t next_timer_tick;
-
-static unsigned txn_hash(const char *key)
-{
-	uint32_t h = 2166136261u;
-	for (; *key; key++)
-		h = (h ^ (uint8_t)*key) * 16777619u;
-	return h & (SIP_TXN_BUCKETS - 1);
-}
-
-/* "s:" or "c:" (server, client), the branch, and the method the transaction was made for. */
-static char *txn_key(char side, const osip_message_t *m, const char *method)
-{
-	osip_via_t *via = NULL;
-	osip_generic_param_t *br = NULL;
-	if (osip_message_get_via(m, 0, &via) < 0 || !via ||
-	    osip_via_param_get_byname(via, "branch", &br) != 0 || !br || !br->gvalue ||
-	    strncmp(br->gvalue, "z9hG4bK", 7) != 0 || !method)
-		return NULL;
-	size_t n = strlen(br->gvalue) + strlen(method) + 4;
-	char *key = malloc(n);
-	if (key)
-		snprintf(key, n, "%c:%s|%s", side, br->gvalue, method);
-	return key;
-}
-
-static void txn_add(struct sip_txn *ctx, char *key)
-{
-	ctx->key = key;
-	if (!key)
-		return;
-	unsigned h = txn_hash(key);
-	ctx->hnext = txn_index[h];
-	txn_index[h] = ctx;
-}
-
-static void txn_del(struct sip_txn *ctx)
-{
-	if (!ctx->key)
-		return;
-	struct sip_txn **pp = &txn_index[txn_hash(ctx->key)];
-	while (*pp && *pp != ctx)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = ctx->hnext;
-	free(ctx->key);
-	ctx->key = NULL;
-}
-
-static struct sip_txn *txn_find(const char *key)
-{
-	for (struct sip_txn *c = txn_index[txn_hash(key)]; c; c = c->hnext)
-		if (strcmp(c->key, key) == 0)
-			return c;
-	return NULL;
-}
-
-/* @ctx's transaction has an event to run. */
-static void txn_queue(struct sip_txn *ctx)
-{
-	if (!ctx || ctx->pending || ctx->killed)
-		return;
-	ctx->pending = true;
-	ctx->pnext = NULL;
-	if (run_tail)
-		run_tail->pnext = ctx;
-	else
-		run_head = ctx;
-	run_tail = ctx;
-}
-
-static void txn_add_event(osip_transaction_t *tr, osip_event_t *ev)
-{
-	osip_transaction_add_event(tr, ev);
-	txn_queue(osip_transaction_get_your_instance(tr));
-}
-
-static void sip_txn_free(osip_transaction_t *tr)
-{
-	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx)
-		txn_del(ctx);
-	free(ctx);
-	osip_transaction_free(tr);
-}
-
-static void cb_invite(int type, osip_transaction_t *tr, osip_message_t *msg)
-{
-	(void)type;
-	call_on_invite(tr, msg);
-}
-
+/* osip: a request opened server transaction @tr (its first delivery, not retransmissions). */
 static void cb_request(int type, osip_transaction_t *tr, osip_message_t *msg)
 {
 	(void)type;
-	call_on_request(tr, msg);
-}
-
-static void cb_response(int type, osip_transaction_t *tr, osip_message_t *msg)
-{
-	(void)type;
 	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx && ctx->call && ctx->ops)
-		ctx->ops->response(ctx->call, tr, msg);
-}
-
-static void cb_timeout(int type, osip_transaction_t *tr, osip_message_t *msg)
-{
-	(void)type;
-	(void)msg;
-	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx && ctx->call && ctx->ops)
-		ctx->ops->timeout(ctx->call, tr);
-}
-
-static void cb_transport_error(int type, osip_transaction_t *tr, int error)
-{
-	(void)type;
-	(void)tr;
-	LOG_W("sip", "transport error %d", error);
+	sip_stats.requests++;
+	if (user && ctx)
+		user->request(tr, msg, &ctx->addr);
+	else
+		sip_txn_reply(tr, 503, NULL);
 }
 
 osip_message_t *sip_response(const osip_message_t *req, int code, const char *to_tag,
@@ -266,9 +105,9 @@ osip_message_t *sip_response(const osip_message_t *req, int code, const char *to
 		/* Every response but 100 to a request without a To tag carries one (RFC 3261
 		 * 8.2.6.2): refusals outside any call get a fresh tag. */
 		osip_generic_param_t *tag = NULL;
-		char fresh[20];
+		char fresh[32];
 		if (!to_tag) {
-			snprintf(fresh, sizeof(fresh), "%08lx%08lx", random(), random());
+			sip_random_token(fresh, sizeof(fresh));
 			to_tag = fresh;
 		}
 		if (osip_to_get_tag(r->to, &tag) != 0)
@@ -276,8 +115,8 @@ osip_message_t *sip_response(const osip_message_t *req, int code, const char *to
 	}
 	if (rc == 0)
 		rc = osip_message_set_header(r, "Server", user_agent);
-	if (rc == 0 && code >= 200 && code < 300 && req->cseq && req->cseq->method &&
-	    strcmp(req->cseq->method, "INVITE") == 0)
+	if (rc == 0 && code >= 101 && code < 300 && code != 100 && req->cseq && req->cseq->method &&
+	    (strcmp(req->cseq->method, "INVITE") == 0 || strcmp(req->cseq->method, "UPDATE") == 0))
 		rc = osip_message_set_contact(r, contact);
 	if (rc == 0 && sdp) {
 		rc = osip_message_set_body(r, sdp, sdp_len);
@@ -293,13 +132,15 @@ osip_message_t *sip_response(const osip_message_t *req, int code, const char *to
 
 void sip_txn_respond(osip_transaction_t *tr, osip_message_t *resp)
 {
+	if (!resp)
+		return;
 	osip_event_t *ev = osip_new_outgoing_sipmessage(resp);
 	if (!ev) {
 		osip_message_free(resp);
 		return;
 	}
 	ev->transactionid = tr->transactionid;
-	txn_add_event(tr, ev);
+	sip_txn_event(tr, ev);
 }
 
 void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag)
@@ -313,83 +154,6 @@ void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag)
 			osip_message_set_accept(r, "application/sdp");
 	}
 	sip_txn_respond(tr, r);
-}
-
-/* ---- client side ---- */
-
-void sip_random_token(char *buf, size_t len)
-{
-	snprintf(buf, len, "%08lx%08lx", random(), random());
-}
-
-int sip_add_via(osip_message_t *req)
-{
-	char branch[24], via[160];
-	sip_random_token(branch, sizeof(branch));
-	snprintf(via, sizeof(via), "SIP/2.0/UDP %s;branch=z9hG4bK%s;rport", listen_str, branch);
-	osip_via_t *v = NULL;
-	if (osip_via_init(&v) != 0)
-		return -1;
-	if (osip_via_parse(v, via) != 0) {
-		osip_via_free(v);
-		return -1;
-	}
-	return osip_list_add(&req->vias, v, 0) < 0 ? -1 : 0;
-}
-
-void sip_txn_own(osip_transaction_t *tr, void *owner, const struct sip_txn_ops *ops)
-{
-	struct sip_txn *ctx = osip_transaction_get_your_instance(tr);
-	if (ctx) {
-		ctx->call = owner;
-		ctx->ops = ops;
-	}
-}
-
-static osip_transaction_t *sip_request_start(osip_message_t *req, const struct sockaddr_in *dst,
-					     void *owner, const struct sip_txn_ops *ops,
-					     bool add_via)
-{
-	struct sip_txn *ctx = calloc(1, sizeof(*ctx));
-	osip_transaction_t *tr = NULL;
-	if (!ctx || (add_via && sip_add_via(req) != 0) ||
-	    osip_transaction_init(&tr, MSG_IS_INVITE(req) ? ICT : NICT, osip, req) != 0) {
-		free(ctx);
-		osip_message_free(req);
-		return NULL;
-	}
-	ctx->src = *dst;
-	ctx->call = owner;
-	ctx->ops = ops;
-	ctx->tr = tr;
-	osip_transaction_set_your_instance(tr, ctx);
-	txn_add(ctx, txn_key('c', req, req->sip_method));
-	osip_event_t *ev = osip_new_outgoing_sipmessage(req);
-	if (!ev) {
-		/* the transaction does not own @req until the event is added */
-		osip_remove_transaction(osip, tr);
-		osip_transaction_set_your_instance(tr, NULL);
-		txn_del(ctx);
-		free(ctx);
-		osip_transaction_free(tr);
-		osip_message_free(req);
-		return NULL;
-	}
-	ev->transactionid = tr->transactionid;
-	txn_add_event(tr, ev);
-	return tr;
-}
-
-osip_transaction_t *sip_request_send(osip_message_t *req, const struct sockaddr_in *dst,
-				     void *owner, const struct sip_txn_ops *ops)
-{
-	return sip_request_start(req, dst, owner, ops, true);
-}
-
-osip_transaction_t *sip_request_send_as_is(osip_message_t *req, const struct sockaddr_in *dst,
-					   void *owner, const struct sip_txn_ops *ops)
-{
-	return sip_request_start(req, dst, owner, ops, false);
 }
 
 /* ---- input ---- */
@@ -451,12 +215,13 @@ static void sip_reply_unparsable(const char *buf, size_t len, const struct socka
 	n += snprintf(out + n, sizeof(out) - (size_t)n, "Server: %s\r\nContent-Length: 0\r\n\r\n",
 		      user_agent);
 	if (sip_sendto(out, (size_t)n, src) == 0)
-		stats.bad_answered++;
+		sip_stats.bad_answered++;
 }
 
 /* Mandatory headers of a request (RFC 3261 8.1.1); NULL when all are there. */
 static const char *sip_request_defect(const osip_message_t *m)
 {
+	char cid[SIP_CALL_ID_MAX];
 	if (osip_list_size(&m->vias) <= 0)
 		return "Missing Via";
 	if (!m->from || !m->from->url)
@@ -465,8 +230,12 @@ static const char *sip_request_defect(const osip_message_t *m)
 		return "Missing To";
 	if (!m->call_id || !m->call_id->number)
 		return "Missing Call-ID";
+	if (!sip_call_id(m, cid, sizeof(cid)))
+		return "Call-ID Too Long";
 	if (!m->cseq || !m->cseq->number || !m->cseq->method)
 		return "Missing CSeq";
+	if (!sip_cseq(m))
+		return "Bad CSeq";
 	if (!m->sip_method || strcmp(m->cseq->method, m->sip_method) != 0)
 		return "CSeq Method Mismatch";
 	if (!m->req_uri)
@@ -485,101 +254,101 @@ static void sip_reply_defect(const osip_message_t *m, const char *why,
 	osip_free(r->reason_phrase);
 	r->reason_phrase = osip_strdup(why);
 	if (sip_send_to(r, src) == 0)
-		stats.bad_answered++;
+		sip_stats.bad_answered++;
 	osip_message_free(r);
 }
 
-static void sip_new_request(osip_event_t *ev, const struct sockaddr_in *src)
+/* A request that matched no transaction: the ACK for a 2xx and a retransmitted INVITE go to
+ * the user first; anything else opens a server transaction. */
+static void sip_unmatched_request(osip_event_t *ev, const char *key, const struct sockaddr_in *src)
 {
 	osip_message_t *m = ev->sip;
-	if (MSG_IS_ACK(m)) {
-		if (call_on_ack(m) != 0)
-			stats.stray++;
-		osip_event_free(ev);
-		return;
+	if (MSG_IS_ACK(m) || MSG_IS_INVITE(m)) {
+		int taken = user ? user->unmatched_request(m, src) : -1;
+		if (MSG_IS_ACK(m)) {
+			if (taken != 0)
+				sip_stats.stray++;
+			osip_event_free(ev);
+			return;
+		}
+		if (taken == 0) {
+			sip_stats.retransmits++;
+			osip_event_free(ev);
+			return;
+		}
 	}
-	if (MSG_IS_INVITE(m) && call_absorb_invite(m, src)) {
-		stats.retransmits++;
-		osip_event_free(ev);
-		return;
-	}
-	struct sip_txn *ctx = calloc(1, sizeof(*ctx));
-	osip_transaction_t *tr = ctx ? osip_create_transaction(osip, ev) : NULL;
-	if (!tr) {
-		free(ctx);
-		stats.bad++;
+	if (!sip_txn_new_server(ev, src, key)) {
+		sip_stats.bad++;
 		sip_reply_defect(m, "Bad Request", src);
 		osip_event_free(ev);
-		return;
 	}
-	ctx->src = *src;
-	ctx->tr = tr;
-	osip_transaction_set_your_instance(tr, ctx);
-	txn_add(ctx, txn_key('s', m, m->sip_method));
-	txn_add_event(tr, ev);
-}
-
-/* The transaction @ev belongs to: by branch, or by osip's own walk for messages without an
- * RFC 3261 branch. Returns 0 when found (the event is then the transaction's). */
-static int sip_match(osip_event_t *ev)
-{
-	osip_message_t *m = ev->sip;
-	const char *method = MSG_IS_REQUEST(m) ? (MSG_IS_ACK(m) ? "INVITE" : m->sip_method)
-					       : m->cseq->method;
-	char *key = txn_key(MSG_IS_REQUEST(m) ? 's' : 'c', m, method);
-	if (!key) {
-		next_timer_tick = 0; /* osip queued it: its walk runs it in this round */
-		return osip_find_transaction_and_add_event(osip, ev) == 0 ? 0 : -1;
-	}
-	struct sip_txn *ctx = txn_find(key);
-	free(key);
-	if (!ctx)
-		return -1;
-	txn_add_event(ctx->tr, ev);
-	return 0;
 }
 
 void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
 {
-	stats.rx++;
+	sip_stats.rx++;
 	if (len < 4 || (len == 4 && memcmp(buf, "\r\n\r\n", 4) == 0))
 		return; /* keep-alive */
 	osip_event_t *ev = osip_parse(buf, len);
 	if (!ev || !ev->sip) {
 		if (ev)
 			osip_event_free(ev);
-		stats.bad++;
+		sip_stats.bad++;
 		sip_reply_unparsable(buf, len, src);
 		return;
 	}
 	osip_message_t *m = ev->sip;
+	char cid[SIP_CALL_ID_MAX];
 	if (MSG_IS_REQUEST(m)) {
 		const char *defect = sip_request_defect(m);
 		if (defect) {
-			stats.bad++;
+			sip_stats.bad++;
 			sip_reply_defect(m, defect, src);
 			osip_event_free(ev);
 			return;
 		}
-	} else if (!m->call_id || !m->cseq || osip_list_size(&m->vias) <= 0) {
-		stats.bad++;
+	} else if (!m->cseq || !m->cseq->method || osip_list_size(&m->vias) <= 0 ||
+		   !sip_call_id(m, cid, sizeof(cid))) {
+		sip_stats.bad++;
 		osip_event_free(ev);
 		return;
 	}
-	if (sip_match(ev) == 0) {
-		if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m))
-			stats.retransmits++;
-		return;
-	}
-	if (MSG_IS_RESPONSE(m)) {
-		/* a 2xx to an INVITE arrives after its client transaction ended (RFC 3261
-		 * 17.1.1.2): the call acknowledges it again */
-		if (call_on_stray_response(m) != 0)
-			stats.stray++;
+	bool req = MSG_IS_REQUEST(m);
+	const char *method = req ? (MSG_IS_ACK(m) ? "INVITE" : m->sip_method) : m->cseq->method;
+	char kbuf[256];
+	char *key = sip_txn_key(req ? 's' : 'c', m, method, kbuf, sizeof(kbuf));
+	if (!key) {
+		sip_stats.no_memory++;
 		osip_event_free(ev);
 		return;
 	}
-	sip_new_request(ev, src);
+	struct sip_txn *ctx = sip_txn_lookup(key);
+	if (ctx && !ctx->killed) {
+		if (req && !MSG_IS_ACK(m))
+			sip_stats.retransmits++;
+		sip_txn_event(ctx->tr, ev);
+	} else if (!req) {
+		/* a 2xx to an INVITE after its client transaction ended (RFC 3261 17.1.1.2) */
+		if (!user || user->unmatched_response(m) != 0)
+			sip_stats.stray++;
+		osip_event_free(ev);
+	} else if (MSG_IS_ACK(m)) {
+		sip_unmatched_request(ev, NULL, src);
+	} else {
+		/* the ACK of a non-2xx has its INVITE's key: only other requests open a new one */
+		char kb2[256];
+		char *skey = sip_txn_key('s', m, m->sip_method, kb2, sizeof(kb2));
+		if (!skey) {
+			sip_stats.no_memory++;
+			osip_event_free(ev);
+		} else {
+			sip_unmatched_request(ev, skey, src);
+			if (skey != kb2)
+				free(skey);
+		}
+	}
+	if (key != kbuf)
+		free(key);
 }
 
 void sip_on_readable(void)
@@ -597,54 +366,10 @@ void sip_on_readable(void)
 	}
 }
 
-/* ---- state machines ---- */
-
-static void sip_walk_all(void)
-{
-	osip_timers_ist_execute(osip);
-	osip_timers_nist_execute(osip);
-	osip_timers_ict_execute(osip);
-	osip_timers_nict_execute(osip);
-	osip_ist_execute(osip);
-	osip_nist_execute(osip);
-	osip_ict_execute(osip);
-	osip_nict_execute(osip);
-}
-
-void sip_run(void)
-{
-	uint64_t now = time_now_ms();
-	if (now >= next_timer_tick) {
-		next_timer_tick = now + SIP_TIMER_TICK_MS;
-		sip_walk_all(); /* timers, and what they queued (and messages matched by osip) */
-	}
-	while (run_head) {
-		struct sip_txn *ctx = run_head;
-		run_head = ctx->pnext;
-		if (!run_head)
-			run_tail = NULL;
-		ctx->pending = false;
-		osip_event_t *ev;
-		while (!ctx->killed && (ev = osip_fifo_tryget(ctx->tr->transactionff)) != NULL)
-			osip_transaction_execute(ctx->tr, ev);
-	}
-	for (size_t i = 0; i < n_killed; i++)
-		sip_txn_free(killed[i]);
-	n_killed = 0;
-}
-
-static unsigned list_size(osip_list_t *l) { return (unsigned)osip_list_size(l); }
-
-unsigned sip_transactions(void)
-{
-	return list_size(&osip->osip_ist_transactions) + list_size(&osip->osip_nist_transactions) +
-	       list_size(&osip->osip_ict_transactions) + list_size(&osip->osip_nict_transactions);
-}
-
 static void sip_set_callbacks(void)
 {
-	osip_set_cb_send_message(osip, cb_send);
-	osip_set_message_callback(osip, OSIP_IST_INVITE_RECEIVED, cb_invite);
+	osip_set_cb_send_message(sip_osip, cb_send);
+	osip_set_message_callback(sip_osip, OSIP_IST_INVITE_RECEIVED, cb_request);
 	static const int requests[] = {
 		OSIP_NIST_REGISTER_RECEIVED, OSIP_NIST_BYE_RECEIVED,
 		OSIP_NIST_OPTIONS_RECEIVED,  OSIP_NIST_INFO_RECEIVED,
@@ -652,27 +377,8 @@ static void sip_set_callbacks(void)
 		OSIP_NIST_SUBSCRIBE_RECEIVED, OSIP_NIST_UNKNOWN_REQUEST_RECEIVED,
 	};
 	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
-		osip_set_message_callback(osip, requests[i], cb_request);
-	static const int responses[] = {
-		OSIP_ICT_STATUS_1XX_RECEIVED,  OSIP_ICT_STATUS_2XX_RECEIVED,
-		OSIP_ICT_STATUS_3XX_RECEIVED,  OSIP_ICT_STATUS_4XX_RECEIVED,
-		OSIP_ICT_STATUS_5XX_RECEIVED,  OSIP_ICT_STATUS_6XX_RECEIVED,
-		OSIP_NICT_STATUS_1XX_RECEIVED, OSIP_NICT_STATUS_2XX_RECEIVED,
-		OSIP_NICT_STATUS_3XX_RECEIVED, OSIP_NICT_STATUS_4XX_RECEIVED,
-		OSIP_NICT_STATUS_5XX_RECEIVED, OSIP_NICT_STATUS_6XX_RECEIVED,
-	};
-	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++)
-		osip_set_message_callback(osip, responses[i], cb_response);
-	osip_set_message_callback(osip, OSIP_ICT_STATUS_TIMEOUT, cb_timeout);
-	osip_set_message_callback(osip, OSIP_NICT_STATUS_TIMEOUT, cb_timeout);
-	osip_set_kill_transaction_callback(osip, OSIP_ICT_KILL_TRANSACTION, cb_kill);
-	osip_set_kill_transaction_callback(osip, OSIP_IST_KILL_TRANSACTION, cb_kill);
-	osip_set_kill_transaction_callback(osip, OSIP_NICT_KILL_TRANSACTION, cb_kill);
-	osip_set_kill_transaction_callback(osip, OSIP_NIST_KILL_TRANSACTION, cb_kill);
-	osip_set_transport_error_callback(osip, OSIP_IST_TRANSPORT_ERROR, cb_transport_error);
-	osip_set_transport_error_callback(osip, OSIP_NIST_TRANSPORT_ERROR, cb_transport_error);
-	osip_set_transport_error_callback(osip, OSIP_ICT_TRANSPORT_ERROR, cb_transport_error);
-	osip_set_transport_error_callback(osip, OSIP_NICT_TRANSPORT_ERROR, cb_transport_error);
+		osip_set_message_callback(sip_osip, requests[i], cb_request);
+	sip_txn_set_callbacks();
 }
 
 /* osip traces every datagram it cannot parse to stdout: route its traces to our log at debug
@@ -697,9 +403,9 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 	snprintf(contact, sizeof(contact), "<sip:mgw@%s:%u>", ip, cfg->sip_port);
 	snprintf(user_agent, sizeof(user_agent), "%s", cfg->sip_user_agent);
 	t1_ms = cfg->sip_t1_ms;
-	memset(&stats, 0, sizeof(stats));
+	memset(&sip_stats, 0, sizeof(sip_stats));
 	osip_trace_initialize_func(OSIP_INFO1, sip_osip_trace);
-	if (osip_init(&osip) != 0) {
+	if (osip_init(&sip_osip) != 0) {
 		snprintf(err, err_len, "sip: osip_init failed");
 		return -1;
 	}
@@ -709,9 +415,10 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 		snprintf(err, err_len, "sip: socket: %s", strerror(errno));
 		return -1;
 	}
-	int one = 1, rcvbuf = 4 << 20;
+	int one = 1, rcvbuf = 8 << 20;
 	setsockopt(sip_sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(sip_sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(sip_sock, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)cfg->sip_port),
 				 .sin_addr = cfg->sip_listen};
@@ -724,31 +431,13 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 	return 0;
 }
 
-static void sip_free_list(osip_list_t *l)
-{
-	while (osip_list_size(l) > 0) {
-		osip_transaction_t *tr = osip_list_get(l, 0);
-		osip_list_remove(l, 0);
-		sip_txn_free(tr);
-	}
-}
-
 void sip_shutdown(void)
 {
-	if (osip) {
-		for (size_t i = 0; i < n_killed; i++)
-			sip_txn_free(killed[i]);
-		n_killed = 0;
-		sip_free_list(&osip->osip_ist_transactions);
-		sip_free_list(&osip->osip_nist_transactions);
-		sip_free_list(&osip->osip_ict_transactions);
-		sip_free_list(&osip->osip_nict_transactions);
-		osip_release(osip);
-		osip = NULL;
+	if (sip_osip) {
+		sip_txn_shutdown();
+		osip_release(sip_osip);
+		sip_osip = NULL;
 	}
-	free(killed);
-	killed = NULL;
-	cap_killed = 0;
 	if (sip_sock >= 0)
 		close(sip_sock);
 	sip_sock = -1;

@@ -1,34 +1,48 @@
-/* sip: SIP over UDP on libosip2 for the control plane.
+/* sip: SIP over UDP on libosip2 for the control plane: the transport, the four transaction
+ * state machines, and the helpers that build and read messages.
  *
- * Owns the SIP socket, the osip_t stack and its four transaction state machines. Received
- * datagrams are parsed, checked for the mandatory headers, and matched to transactions (osip
- * absorbs retransmitted requests and retransmits final responses); new requests are handed to
- * the call layer (call.h). Messages that do not parse are answered 400 when enough of them
- * can be read to address a response, dropped otherwise, and counted either way. */
+ * Received datagrams are parsed, checked for the mandatory headers, and matched to their
+ * transaction by an index on the top Via branch (RFC 3261 17.1.3, 17.2.3; RFC 2543 requests
+ * by Call-ID, CSeq, From tag and sent-by), so that osip absorbs retransmitted requests and
+ * retransmits final responses. What opens a new server transaction, and what matches no
+ * transaction (the ACK for a 2xx, a 2xx retransmitted after its client transaction ended, an
+ * INVITE retransmitted after our 2xx), goes to the one user above (sip_set_user(): the
+ * dialog core). Messages that do not parse are answered 400 when enough of them can be read
+ * to address a response, dropped otherwise, and counted either way.
+ *
+ * Transactions never sit in osip's own lists, which osip walks on every add, remove, match
+ * and timer round: each one's timers are scheduled on the control plane's timer wheel
+ * (util/timer.h) from the deadlines osip keeps in its context, and the transactions given an
+ * event are queued and run directly. No work per message or per tick grows with the number
+ * of live transactions.
+ */
 #ifndef MGW_SIP_H
 #define MGW_SIP_H
 
 #include <netinet/in.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <osip2/osip.h>
 
 #include "controlplane/config.h"
+#include "util/timer.h"
 
 struct sip_stats {
-	uint64_t rx;          /* datagrams received */
-	uint64_t tx;          /* messages sent */
-	uint64_t tx_errors;   /* sendto failures */
-	uint64_t bad;         /* malformed or incomplete requests (400 sent or dropped) */
-	uint64_t bad_answered;/* of those, answered with 400 */
-	uint64_t stray;       /* responses or ACKs matching nothing */
-	uint64_t retransmits; /* retransmitted requests absorbed */
+	uint64_t rx;           /* datagrams received */
+	uint64_t tx;           /* messages sent */
+	uint64_t tx_errors;    /* sendto failures */
+	uint64_t bad;          /* malformed or incomplete requests (400 sent or dropped) */
+	uint64_t bad_answered; /* of those, answered with 400 */
+	uint64_t stray;        /* responses or ACKs matching nothing */
+	uint64_t retransmits;  /* retransmitted requests absorbed */
+	uint64_t no_memory;    /* messages dropped for want of memory */
+	uint64_t requests;     /* requests that opened a server transaction */
+	uint64_t responses;    /* responses to our client transactions */
 };
 
-/* What a transaction's owner hears about it. Transactions without ops belong to the
- * call layer (call.h) for server transactions of locally answered calls. */
+/* What the owner of a transaction hears about it. */
 struct sip_txn_ops {
 	/* a response to a client transaction (every 1xx-6xx, retransmitted 2xx excepted) */
 	void (*response)(void *owner, osip_transaction_t *tr, osip_message_t *resp);
@@ -38,66 +52,97 @@ struct sip_txn_ops {
 	void (*ended)(void *owner, osip_transaction_t *tr);
 };
 
-/* Per-transaction context (osip "your instance"). */
-struct sip_txn {
-	struct sockaddr_in src; /* server: where the request came from (responses go back there);
-				 * client: where the request goes */
-	void *call;             /* the owner (a call), or NULL */
-	const struct sip_txn_ops *ops;
-	/* sip.c's own bookkeeping: the branch index and the queue of transactions with events
-	 * to run (libosip2 would otherwise walk every transaction for both) */
-	osip_transaction_t *tr;
-	struct sip_txn *hnext, *pnext;
-	char *key;
-	bool pending, killed;
+/* The layer above: the dialog core. */
+struct sip_user {
+	/* a request that opened server transaction @tr (any method but ACK) */
+	void (*request)(osip_transaction_t *tr, osip_message_t *req, const struct sockaddr_in *src);
+	/* a request matching no transaction: an ACK for a 2xx, or a retransmitted INVITE whose
+	 * transaction ended with our 2xx. Returns 0 when it was taken, -1 when it is stray. */
+	int (*unmatched_request)(const osip_message_t *req, const struct sockaddr_in *src);
+	/* a response matching no transaction (a 2xx retransmitted after our ICT ended).
+	 * Returns 0 when it was taken, -1 when it is stray. */
+	int (*unmatched_response)(const osip_message_t *resp);
 };
 
 int sip_init(const struct config *cfg, char *err, size_t err_len);
 void sip_shutdown(void);
+void sip_set_user(const struct sip_user *user);
 int sip_fd(void);
 /** Read and process every pending datagram. */
 void sip_on_readable(void);
-/** Run the transactions that have events, every 10 ms the timers of all, and free those that
- *  terminated. */
+/** Run the transactions that were given events (their sends go out) and free those that
+ *  terminated. The control loop calls it after every batch of input and timers. */
 void sip_run(void);
 const struct sip_stats *sip_get_stats(void);
+/** Live transactions. */
 unsigned sip_transactions(void);
 
 /** Process one datagram from @src (exposed for unit tests). */
 void sip_input(const char *buf, size_t len, const struct sockaddr_in *src);
 
-/**
- * Build a response to @req: Via, From, To (with @to_tag added when the request's To has none
- * and @code > 100), Call-ID and CSeq copied; Server, and an SDP body when @sdp is not NULL.
- * Returns NULL on allocation failure.
- */
-osip_message_t *sip_response(const osip_message_t *req, int code, const char *to_tag,
-			     const char *sdp, size_t sdp_len);
+/* ---- transactions ---- */
+
 /** Hand @resp (owned by osip afterwards) to server transaction @tr. */
 void sip_txn_respond(osip_transaction_t *tr, osip_message_t *resp);
-/** Shorthand: build and hand a bodiless response. */
+/** Shorthand: build and hand a bodiless response (@to_tag as sip_response()). */
 void sip_txn_reply(osip_transaction_t *tr, int code, const char *to_tag);
-/** Send @msg outside any transaction (2xx retransmission). Returns 0 or -1. */
-int sip_send_to(const osip_message_t *msg, const struct sockaddr_in *dst);
 /**
  * Send @req (owned by osip afterwards) to @dst in a new client transaction (ICT for INVITE,
- * NICT otherwise) owned by @owner. Our Via (fresh branch) is added on top. Returns the
+ * NICT otherwise) owned by @owner (may be NULL: nobody hears of it). Our Via with a fresh
+ * branch is added on top unless @keep_via (CANCEL: the INVITE's own branch). Returns the
  * transaction, or NULL (and @req freed) on failure.
  */
 osip_transaction_t *sip_request_send(osip_message_t *req, const struct sockaddr_in *dst,
-				     void *owner, const struct sip_txn_ops *ops);
-/** The same for a request that already carries its Via (CANCEL: the INVITE's own branch). */
-osip_transaction_t *sip_request_send_as_is(osip_message_t *req, const struct sockaddr_in *dst,
-					   void *owner, const struct sip_txn_ops *ops);
-/** Make @tr (a server transaction) report to @owner. */
+				     bool keep_via, void *owner, const struct sip_txn_ops *ops);
+/** Make @tr report to @owner (NULL: to nobody). */
 void sip_txn_own(osip_transaction_t *tr, void *owner, const struct sip_txn_ops *ops);
+/** The owner of @tr, or NULL. */
+void *sip_txn_owner(osip_transaction_t *tr);
+/** Where server transaction @tr's request came from. */
+const struct sockaddr_in *sip_txn_source(osip_transaction_t *tr);
+/** The live INVITE server transaction that CANCEL @cancel is for (same branch), or NULL. */
+osip_transaction_t *sip_txn_find_invite(const osip_message_t *cancel);
+
+/* ---- messages ---- */
+
+/**
+ * A response to @req: Via, From, To (with @to_tag added when the request's To has none and
+ * @code > 100; NULL for a fresh one), Call-ID and CSeq copied; Server; Contact on a 2xx to an
+ * INVITE; an SDP body when @sdp is not NULL. NULL on allocation failure.
+ */
+osip_message_t *sip_response(const osip_message_t *req, int code, const char *to_tag,
+			     const char *sdp, size_t sdp_len);
+/** Send @msg outside any transaction (2xx retransmissions, ACK for a 2xx). Returns 0 or -1. */
+int sip_send_to(const osip_message_t *msg, const struct sockaddr_in *dst);
 /** Add our Via with a fresh branch on top of @req. Returns 0 or -1. */
 int sip_add_via(osip_message_t *req);
-/** A random token for tags and Call-IDs. */
+/** A random token of hex digits for tags, branches and Call-IDs (@len >= 17). */
 void sip_random_token(char *buf, size_t len);
 /** Our Contact URI, e.g. "<sip:mgw@127.0.0.1:5060>". */
 const char *sip_contact(void);
 const char *sip_listen_str(void);
 unsigned sip_t1_ms(void);
+/** RFC 3261 T2, the cap of retransmission intervals (4 s). */
+#define SIP_T2_MS 4000
+
+/** The tag of a From or To header, or NULL. */
+const char *sip_tag(const osip_from_t *h);
+/** @m's whole Call-ID ("number@host", or "number"), or NULL when it has none; a pointer into
+ *  @buf when it must be assembled (@len must hold it: Call-IDs longer are refused at input). */
+const char *sip_call_id(const osip_message_t *m, char *buf, size_t len);
+#define SIP_CALL_ID_MAX 1024
+/** The CSeq number, or 0 when it is not a number below 2^31 (RFC 3261 8.1.1.5). */
+uint32_t sip_cseq(const osip_message_t *m);
+/** The body of @m if its Content-Type is application/sdp, else NULL. */
+const char *sip_sdp_body(const osip_message_t *m, size_t *len);
+/** @m has a body (of any type). */
+bool sip_has_body(const osip_message_t *m);
+/** The user part of a request's Request-URI ("" when none). */
+const char *sip_ruri_user(const osip_message_t *req);
+/** The address of a SIP URI with a literal IPv4 host; port 5060 when it has none. Returns 0,
+ *  or -1 when the host is a name or the port is not a number in 1..65535. */
+int sip_uri_addr(const osip_uri_t *u, struct sockaddr_in *out);
+/** Copy @src's body and Content-Type into @dst, or @sdp as application/sdp when not NULL. */
+int sip_copy_body(osip_message_t *dst, const osip_message_t *src, const char *sdp, size_t sdp_len);
 
 #endif

@@ -2,6 +2,7 @@
  * driven by plain client sockets from the test. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,41 +34,35 @@ struct conn {
 	bool eof;
 };
 
-static int h_echo(const struct json *req, struct jw *res, char *err, size_t err_len, void *ctx)
+static json_t *h_echo(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	struct fixture *f = ctx;
+	const char *x = json_string_value(json_object_get(req, "x"));
 
 	(void)err;
 	(void)err_len;
 	f->echo_calls++;
-	jw_obj_begin(res);
-	jw_kv_str(res, "x", json_get_str(req, "x", "none"));
-	jw_kv_u64(res, "n", (uint64_t)f->echo_calls);
-	jw_obj_end(res);
-	return 0;
+	return json_pack("{s:s, s:i}", "x", x ? x : "none", "n", f->echo_calls);
 }
 
-static int h_fail(const struct json *req, struct jw *res, char *err, size_t err_len, void *ctx)
+static json_t *h_fail(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
-	(void)res;
 	(void)ctx;
 	snprintf(err, err_len, "it \"broke\"");
-	return -1;
+	return NULL;
 }
 
-static int h_nothing(const struct json *req, struct jw *res, char *err, size_t err_len,
-		     void *ctx)
+static json_t *h_nothing(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
-	(void)res;
 	(void)err;
 	(void)err_len;
 	(void)ctx;
-	return 0;
+	return json_null();
 }
 
-static int h_big(const struct json *req, struct jw *res, char *err, size_t err_len, void *ctx)
+static json_t *h_big(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	static char blob[512 * 1024];
 
@@ -76,8 +71,7 @@ static int h_big(const struct json *req, struct jw *res, char *err, size_t err_l
 	(void)err_len;
 	(void)ctx;
 	memset(blob, 'b', sizeof(blob) - 1);
-	jw_str(res, blob);
-	return 0;
+	return json_string(blob);
 }
 
 static int setup(void **state)
@@ -294,6 +288,9 @@ static void malformed_requests_get_errors_and_connection_stays_open(void **state
 	send_str(&c, "{\"cmd\":5}\n");
 	expect_reply(f, &c,
 		     "{\"ok\":false,\"error\":\"bad request: missing string member \\\"cmd\\\"\"}");
+	send_str(&c, "{\"cmd\":\"echo\",\"cmd\":\"fail\"}\n");
+	assert_true(read_line(f, &c, line, sizeof(line), 2.0) > 0);
+	assert_non_null(strstr(line, "{\"ok\":false,\"error\":\"bad request: duplicate"));
 	send_str(&c, "{\"cmd\":\"nope\"}\n");
 	expect_reply(f, &c, "{\"ok\":false,\"error\":\"unknown command 'nope'\"}");
 	send_str(&c, "{\"cmd\":\"echo\"}\n");

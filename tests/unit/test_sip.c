@@ -24,11 +24,12 @@
 #include <urcu-qsbr.h>
 
 #include "controlplane/apps/call.h"
+#include "controlplane/apps/router.h"
 #include "controlplane/apps/routes.h"
+#include "controlplane/dialog/dialog.h"
 #include "controlplane/config.h"
 #include "controlplane/media/media.h"
 #include "controlplane/sip/sip.h"
-#include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -66,7 +67,10 @@ static int stack_up(unsigned answer_delay_ms)
 	cfg.media_port_max = PORT_MAX;
 	cfg.sip_t1_ms = T1_MS;
 	cfg.sip_answer_delay_ms = answer_delay_ms;
-	if (media_init(&cfg, err, sizeof(err)) != 0 || call_init(&cfg, err, sizeof(err)) != 0)
+	struct dlg_config dc = {.t1_ms = cfg.sip_t1_ms, .ack_timeout_ms = 64 * cfg.sip_t1_ms,
+				.max_dialogs = 64};
+	if (media_init(&cfg, err, sizeof(err)) != 0 || dlg_init(&dc) != 0 ||
+	    router_init(&cfg, err, sizeof(err)) != 0)
 		return -1;
 	int tries;
 	for (tries = 0; tries < 50; tries++) {
@@ -97,8 +101,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	call_shutdown();
-	routes_free(call_set_routes(NULL));
+	router_shutdown();
+	sip_run();
+	dlg_shutdown();
+	routes_free(router_set_routes(NULL));
 	media_poll();
 	sip_shutdown();
 	media_shutdown();
@@ -111,8 +117,9 @@ static int teardown(void **state)
 /* What mgwd's control loop does between two waits. */
 static void pump(void)
 {
-	call_timers(1000);
+	timer_run();
 	sip_run();
+	media_poll();
 	rcu_quiescent_state();
 }
 
@@ -228,7 +235,7 @@ static void expect_nothing(int ms)
 
 /* ---- the UAC side ---- */
 
-struct dlg {
+struct uac {
 	char call_id[48];
 	char from_tag[24];
 	char to_tag[64];  /* learnt from the responses */
@@ -241,7 +248,7 @@ static void new_branch(char *out, size_t cap)
 	snprintf(out, cap, "z9hG4bK-t%u", ++serial);
 }
 
-static void dlg_new(struct dlg *d)
+static void uac_new(struct uac *d)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->call_id, sizeof(d->call_id), "call-%u-%ld@test", ++serial, random());
@@ -251,7 +258,7 @@ static void dlg_new(struct dlg *d)
 }
 
 /* A request in @d's dialog; @ttag NULL for none, @extra are whole header lines. */
-static int request(char *out, size_t cap, const char *method, const struct dlg *d,
+static int request(char *out, size_t cap, const char *method, const struct uac *d,
 		   unsigned cseq, const char *branch, const char *ttag, const char *extra,
 		   const char *sdp)
 {
@@ -273,7 +280,7 @@ static int request(char *out, size_t cap, const char *method, const struct dlg *
 			sdp ? sdp : "");
 }
 
-static void send_request(const struct dlg *d, const char *method, unsigned cseq,
+static void send_request(const struct uac *d, const char *method, unsigned cseq,
 			 const char *branch, const char *ttag, const char *extra, const char *sdp)
 {
 	char msg[MSG_MAX];
@@ -282,12 +289,12 @@ static void send_request(const struct dlg *d, const char *method, unsigned cseq,
 	inject(msg);
 }
 
-static void send_invite(const struct dlg *d, const char *extra, const char *sdp)
+static void send_invite(const struct uac *d, const char *extra, const char *sdp)
 {
 	send_request(d, "INVITE", d->cseq, d->branch, NULL, extra, sdp);
 }
 
-static void send_in_dialog(const struct dlg *d, const char *method, unsigned cseq,
+static void send_in_dialog(const struct uac *d, const char *method, unsigned cseq,
 			   const char *sdp)
 {
 	char branch[48];
@@ -297,13 +304,13 @@ static void send_in_dialog(const struct dlg *d, const char *method, unsigned cse
 }
 
 /* The ACK for a 2xx: a transaction of its own. */
-static void send_ack(const struct dlg *d, const char *sdp)
+static void send_ack(const struct uac *d, const char *sdp)
 {
 	send_in_dialog(d, "ACK", d->cseq, sdp);
 }
 
 /* INVITE answered 100, 180, 200 (left in @ok); learns the To tag. */
-static void call_up(struct dlg *d, const char *sdp, char *ok)
+static void call_up(struct uac *d, const char *sdp, char *ok)
 {
 	char buf[MSG_MAX], tag180[64], hv[256];
 
@@ -353,11 +360,11 @@ static void assert_media_all_free(void)
 static void invite_with_offer_is_answered_then_bye_releases_media(void **state)
 {
 	char ok[MSG_MAX], buf[MSG_MAX], fmts[64], hv[256];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
 	assert_int_equal(media_ports_total(), 6);
-	dlg_new(&d);
+	uac_new(&d);
 	call_up(&d, offer_pcmu_pcma_te, ok);
 	assert_true(header(ok, "Content-Type", hv, sizeof(hv)));
 	assert_string_equal(hv, "application/sdp");
@@ -380,10 +387,10 @@ static void invite_with_offer_is_answered_then_bye_releases_media(void **state)
 static void ok_is_retransmitted_until_the_ack(void **state)
 {
 	char ok[MSG_MAX], buf[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	call_up(&d, offer_pcmu_pcma_te, ok);
 	expect(200, buf); /* T1 later */
 	assert_string_equal(body_of(buf), body_of(ok));
@@ -397,10 +404,10 @@ static void ok_is_retransmitted_until_the_ack(void **state)
 static void unacknowledged_ok_ends_the_call_after_64_t1(void **state)
 {
 	char ok[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	uint64_t t0 = time_now_ms();
 	call_up(&d, offer_pcmu_pcma_te, ok);
 	while (call_count() > 0 && time_now_ms() - t0 < 64 * T1_MS + 1000) {
@@ -419,10 +426,10 @@ static void unacknowledged_ok_ends_the_call_after_64_t1(void **state)
 static void retransmitted_invite_makes_one_call_and_gets_the_ok_again(void **state)
 {
 	char invite[MSG_MAX], buf[MSG_MAX], tag[64];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	int len = request(invite, sizeof(invite), "INVITE", &d, 1, d.branch, NULL, NULL,
 			  offer_pcmu_pcma_te);
 	inject_n(invite, (size_t)len);
@@ -449,27 +456,21 @@ static void retransmitted_invite_makes_one_call_and_gets_the_ok_again(void **sta
 /* The "codec" of the only call in the control API's list. */
 static void only_call_codec(char *out, size_t cap)
 {
-	struct jw w;
-
-	jw_init(&w);
-	call_list_json(&w);
-	assert_int_equal(w.err, 0);
-	struct json *j = json_parse(w.buf, w.len, NULL, 0);
+	json_t *j = call_list_json();
 	assert_non_null(j);
-	assert_int_equal(j->type, JSON_ARRAY);
-	assert_int_equal(j->n, 1);
-	snprintf(out, cap, "%s", json_get_str(j->items[0], "codec", "?"));
-	json_free(j);
-	jw_free(&w);
+	assert_int_equal(json_array_size(j), 1);
+	const char *codec = json_string_value(json_object_get(json_array_get(j, 0), "codec"));
+	snprintf(out, cap, "%s", codec ? codec : "?");
+	json_decref(j);
 }
 
 static void invite_without_sdp_gets_an_offer_and_the_ack_answer_sets_the_codec(void **state)
 {
 	char ok[MSG_MAX], buf[MSG_MAX], fmts[64], codec[32];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	call_up(&d, NULL, ok);
 	unsigned port = sdp_audio_port(ok, fmts, sizeof(fmts));
 	assert_true(port >= PORT_MIN && port <= PORT_MAX && port % 2 == 0);
@@ -492,10 +493,10 @@ static void invite_without_sdp_gets_an_offer_and_the_ack_answer_sets_the_codec(v
 static void ack_without_answer_to_our_offer_ends_the_call(void **state)
 {
 	char ok[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	call_up(&d, NULL, ok);
 	assert_int_equal(call_count(), 1);
 	send_ack(&d, NULL);
@@ -505,10 +506,10 @@ static void ack_without_answer_to_our_offer_ends_the_call(void **state)
 static void offer_without_common_codec_is_refused_488(void **state)
 {
 	char buf[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	send_invite(&d, NULL, offer_g729);
 	expect(488, buf);
 	assert_true(to_tag(buf, d.to_tag, sizeof(d.to_tag)));
@@ -521,16 +522,16 @@ static void offer_without_common_codec_is_refused_488(void **state)
 static void port_exhaustion_is_refused_503(void **state)
 {
 	char ok[MSG_MAX], buf[MSG_MAX];
-	struct dlg d[7];
+	struct uac d[7];
 
 	(void)state;
 	for (int i = 0; i < 6; i++) {
-		dlg_new(&d[i]);
+		uac_new(&d[i]);
 		call_up(&d[i], offer_pcmu_pcma_te, ok);
 		send_ack(&d[i], NULL);
 	}
 	assert_int_equal(media_ports_free(), 0);
-	dlg_new(&d[6]);
+	uac_new(&d[6]);
 	send_invite(&d[6], NULL, offer_pcmu_pcma_te);
 	expect(503, buf);
 	assert_true(to_tag(buf, d[6].to_tag, sizeof(d[6].to_tag)));
@@ -540,7 +541,7 @@ static void port_exhaustion_is_refused_503(void **state)
 	send_in_dialog(&d[0], "BYE", 2, NULL); /* a port comes back: calls are accepted again */
 	expect(200, buf);
 	media_settle();
-	dlg_new(&d[6]);
+	uac_new(&d[6]);
 	call_up(&d[6], offer_pcmu_pcma_te, ok);
 	assert_int_equal(call_count(), 6);
 }
@@ -550,11 +551,11 @@ static void port_exhaustion_is_refused_503(void **state)
 static void cancel_while_ringing_gets_200_and_the_invite_487(void **state)
 {
 	char buf[MSG_MAX], hv[64], tag180[64];
-	struct dlg d;
+	struct uac d;
 	bool got200 = false, got487 = false;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	send_invite(&d, NULL, offer_pcmu_pcma_te);
 	expect(100, buf);
 	expect(180, buf);
@@ -585,10 +586,10 @@ static void cancel_while_ringing_gets_200_and_the_invite_487(void **state)
 static void cancel_for_unknown_call_gets_481(void **state)
 {
 	char buf[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	send_request(&d, "CANCEL", 1, d.branch, NULL, NULL, NULL);
 	expect(481, buf);
 	assert_true(to_tag(buf, d.to_tag, sizeof(d.to_tag)));
@@ -600,10 +601,10 @@ static void cancel_for_unknown_call_gets_481(void **state)
 static void bye_for_unknown_dialog_gets_481(void **state)
 {
 	char buf[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	snprintf(d.to_tag, sizeof(d.to_tag), "nosuchtag");
 	send_in_dialog(&d, "BYE", 2, NULL);
 	expect(481, buf);
@@ -612,9 +613,9 @@ static void bye_for_unknown_dialog_gets_481(void **state)
 static void request_answered_with_status(const char *method, int code, char *buf)
 {
 	char tag[64];
-	struct dlg d;
+	struct uac d;
 
-	dlg_new(&d);
+	uac_new(&d);
 	send_request(&d, method, 1, d.branch, NULL, NULL, NULL);
 	expect(code, buf);
 	assert_true(to_tag(buf, tag, sizeof(tag))); /* RFC 3261 8.2.6.2 */
@@ -653,10 +654,10 @@ static void unknown_method_gets_501(void **state)
 static void invite_requiring_100rel_gets_420_with_unsupported(void **state)
 {
 	char buf[MSG_MAX], hv[256];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	send_invite(&d, "Require: 100rel\r\n", offer_pcmu_pcma_te);
 	expect(420, buf);
 	assert_true(to_tag(buf, d.to_tag, sizeof(d.to_tag)));
@@ -703,10 +704,10 @@ static void garbage_without_via_is_dropped_and_counted(void **state)
 static void invite_without_call_id_is_refused_and_counted(void **state)
 {
 	char buf[MSG_MAX], msg[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	request(msg, sizeof(msg), "INVITE", &d, 1, d.branch, NULL, NULL, offer_pcmu_pcma_te);
 	char *cid = strstr(msg, "Call-ID: ");
 	char *eol = strstr(cid, "\r\n") + 2;
@@ -722,10 +723,10 @@ static void invite_without_call_id_is_refused_and_counted(void **state)
 static void cseq_method_mismatch_gets_400(void **state)
 {
 	char buf[MSG_MAX], msg[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	request(msg, sizeof(msg), "INVITE", &d, 1, d.branch, NULL, NULL, offer_pcmu_pcma_te);
 	char *cseq = strstr(msg, "CSeq: 1 INVITE");
 	memcpy(cseq, "CSeq: 1 BYE   ", 14);
@@ -739,10 +740,10 @@ static void cseq_method_mismatch_gets_400(void **state)
 
 static void ack_matching_no_dialog_is_counted_stray(void **state)
 {
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	snprintf(d.to_tag, sizeof(d.to_tag), "nosuchtag");
 	send_ack(&d, NULL);
 	expect_nothing(QUIET_MS);
@@ -753,10 +754,10 @@ static void ack_matching_no_dialog_is_counted_stray(void **state)
 static void response_matching_nothing_is_counted_stray(void **state)
 {
 	char msg[MSG_MAX];
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
-	dlg_new(&d);
+	uac_new(&d);
 	int n = request(msg, sizeof(msg), "INVITE", &d, 1, d.branch, "t9", NULL, NULL);
 	char *rest = strstr(msg, "\r\n");
 	char resp[MSG_MAX];
@@ -771,7 +772,7 @@ static void random_bytes_and_truncated_invites_are_survived(void **state)
 {
 	char blob[2000], invite[MSG_MAX], ok[MSG_MAX];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	struct dlg d;
+	struct uac d;
 
 	(void)state;
 	for (int round = 0; round < 8; round++) {
@@ -784,7 +785,7 @@ static void random_bytes_and_truncated_invites_are_survived(void **state)
 		inject_n(blob, sizeof(blob));
 	}
 	drain();
-	dlg_new(&d);
+	uac_new(&d);
 	int len = request(invite, sizeof(invite), "INVITE", &d, 1, d.branch, NULL, NULL,
 			  offer_pcmu_pcma_te);
 	for (int i = 0; i < len; i++) {
@@ -793,12 +794,13 @@ static void random_bytes_and_truncated_invites_are_survived(void **state)
 	}
 	assert_true(call_count() <= 1);
 	assert_int_equal(sip_get_stats()->rx, 8 + (unsigned)len);
-	call_shutdown();
+	call_shutdown_all();
+	pump();
 	assert_media_all_free();
 
 	/* and the stack still works */
 	drain();
-	dlg_new(&d);
+	uac_new(&d);
 	call_up(&d, offer_pcmu_pcma_te, ok);
 	send_ack(&d, NULL);
 	assert_int_equal(call_count(), 1);

@@ -1,0 +1,96 @@
+#include "controlplane/apps/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/apps/b2bua.h"
+#include "controlplane/apps/call.h"
+#include "controlplane/apps/echo.h"
+#include "controlplane/dialog/dialog.h"
+#include "util/log.h"
+
+static const struct config *cfg;
+static struct routes *routes;
+
+/* Require: mgw supports no extension a request could require (RFC 3261 8.2.2.3). */
+static bool router_requires(osip_transaction_t *tr, const osip_message_t *req)
+{
+	osip_header_t *h = NULL;
+	if (osip_message_header_get_byname(req, "require", 0, &h) < 0 || !h || !h->hvalue)
+		return false;
+	osip_message_t *r = sip_response(req, 420, NULL, NULL, 0);
+	if (r) {
+		osip_message_set_header(r, "Unsupported", h->hvalue);
+		sip_txn_respond(tr, r);
+	}
+	return true;
+}
+
+/* Max-Forwards left for the next hop, or -1 when there is none left (483). */
+static int router_hops(const osip_message_t *req)
+{
+	osip_header_t *h = NULL;
+	if (osip_message_get_max_forwards(req, 0, &h) < 0 || !h || !h->hvalue)
+		return 70;
+	char *end = NULL;
+	long v = strtol(h->hvalue, &end, 10);
+	if (end == h->hvalue || v < 0)
+		return 70;
+	return v > 70 ? 69 : (int)v - 1;
+}
+
+static void router_new_invite(osip_transaction_t *tr, osip_message_t *req,
+			      const struct sockaddr_in *src)
+{
+	if (router_requires(tr, req))
+		return;
+	int hops = router_hops(req);
+	if (hops < 0) {
+		sip_txn_reply(tr, 483, NULL);
+		return;
+	}
+	if (call_count() >= cfg->limits_max_calls) {
+		osip_message_t *r = sip_response(req, 503, NULL, NULL, 0);
+		if (r) {
+			osip_message_set_header(r, "Retry-After", "5");
+			sip_txn_respond(tr, r);
+		}
+		return;
+	}
+	const struct route *route = routes_match(routes, sip_ruri_user(req));
+	if (!route) {
+		sip_txn_reply(tr, 404, NULL);
+		return;
+	}
+	if (route->n_dests)
+		b2bua_start(tr, req, src, route, hops);
+	else
+		echo_start(tr, req, src, route);
+}
+
+int router_init(const struct config *config, char *err, size_t err_len)
+{
+	cfg = config;
+	if (!routes)
+		routes = routes_load(NULL, err, err_len); /* every call to echo */
+	if (!routes)
+		return -1;
+	echo_init(cfg);
+	b2bua_init(cfg);
+	dlg_set_router(router_new_invite);
+	return 0;
+}
+
+struct routes *router_set_routes(struct routes *r)
+{
+	struct routes *old = routes;
+	routes = r;
+	return old;
+}
+
+void router_shutdown(void)
+{
+	call_shutdown_all();
+	dlg_set_router(NULL);
+}

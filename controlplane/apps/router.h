@@ -1,0 +1,19 @@
+/* router: the applications' front door. Every new INVITE comes here from the dialog core;
+ * the router refuses what it must (420 for an unsupported extension, 483 when Max-Forwards
+ * is spent, 503 above limits.max_calls, 404 when no route matches) and hands the rest to the
+ * route's application: echo, or the B2BUA with the route's destinations. Routes are
+ * reloaded without touching calls in progress (routes.h). */
+#ifndef MGW_ROUTER_H
+#define MGW_ROUTER_H
+
+#include "controlplane/apps/routes.h"
+#include "controlplane/config.h"
+
+/** Take the dialog core's new INVITEs; default routes until router_set_routes(). */
+int router_init(const struct config *cfg, char *err, size_t err_len);
+/** Use @r for new calls; returns the previous table for the caller to free. */
+struct routes *router_set_routes(struct routes *r);
+/** End every call (shutdown). */
+void router_shutdown(void);
+
+#endif
