@@ -3,7 +3,7 @@
 # everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config
-      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev
+      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev
       sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,10 +1,21 @@
 #include "util/log.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#define LOG_BUF 65536
 
 static enum log_level log_threshold = LOG_INFO;
+/* Lines of the buffering thread wait here until log_flush() (one write per loop turn
+ * instead of one per line); other threads write straight through. */
+static char log_buf[LOG_BUF];
+static size_t log_len;
+static bool log_buffering;
+static pthread_t log_owner;
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(enum log_level level) { log_threshold = level; }
@@ -35,5 +46,35 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", line);
+	size_t len = strnlen(line, sizeof(line) - 1);
+	line[len++] = '\n';
+	if (!log_buffering || !pthread_equal(pthread_self(), log_owner)) {
+		fwrite(line, 1, len, stderr);
+		return;
+	}
+	if (log_len + len > sizeof(log_buf))
+		log_flush();
+	memcpy(log_buf + log_len, line, len);
+	log_len += len;
+}
+
+void log_flush(void)
+{
+	size_t off = 0;
+	while (off < log_len) {
+		ssize_t n = write(STDERR_FILENO, log_buf + off, log_len - off);
+		if (n <= 0)
+			break; /* nowhere to write: lose the lines rather than stall */
+		off += (size_t)n;
+	}
+	log_len = 0;
+}
+
+void log_buffered(bool on)
+{
+	if (!on)
+		log_flush();
+	fflush(stderr);
+	log_owner = pthread_self();
+	log_buffering = on;
 }

@@ -6,6 +6,7 @@
 #define MGW_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
@@ -14,6 +15,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /** Parse "error", "warn", "info", "debug"; returns -1 on an unknown name. */
 int log_level_parse(const char *name);
+
+/** Buffer the calling thread's lines until log_flush() (the control loop: one write per turn);
+ *  off flushes and writes each line again as it comes. */
+void log_buffered(bool on);
+void log_flush(void);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

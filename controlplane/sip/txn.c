@@ -42,6 +42,26 @@ unsigned sip_txn_count(void) { return n_live; }
 
 /* ---- the branch index ---- */
 
+/* Append the strings of @parts (NULL-terminated) to @buf, or to a malloc'd copy when they do
+ * not fit; NULL when out of memory. No printf: this runs for every message. */
+static char *key_join(char *buf, size_t len, const char *const *parts)
+{
+	size_t n = 0;
+	for (const char *const *p = parts; *p; p++)
+		n += strlen(*p);
+	char *out = n < len ? buf : malloc(n + 1);
+	if (!out)
+		return NULL;
+	char *w = out;
+	for (const char *const *p = parts; *p; p++) {
+		size_t l = strlen(*p);
+		memcpy(w, *p, l);
+		w += l;
+	}
+	*w = '\0';
+	return out;
+}
+
 char *sip_txn_key(char side, const osip_message_t *m, const char *method, char *buf, size_t len)
 {
 	osip_via_t *via = NULL;
@@ -50,34 +70,20 @@ char *sip_txn_key(char side, const osip_message_t *m, const char *method, char *
 		return NULL;
 	const char *host = via->host ? via->host : "";
 	const char *port = via->port ? via->port : "";
-	size_t n;
+	const char *sd = side == 's' ? "s:" : "c:";
 	if (osip_via_param_get_byname(via, "branch", &br) == 0 && br && br->gvalue &&
 	    strncmp(br->gvalue, "z9hG4bK", 7) == 0) {
-		n = (size_t)snprintf(buf, len, "%c:%s|%s:%s|%s", side, br->gvalue, host, port, method);
-		if (n >= len) {
-			char *k = malloc(n + 1);
-			if (k)
-				snprintf(k, n + 1, "%c:%s|%s:%s|%s", side, br->gvalue, host, port,
-					 method);
-			return k;
-		}
-		return buf;
+		const char *parts[] = {sd, br->gvalue, "|", host, ":", port, "|", method, NULL};
+		return key_join(buf, len, parts);
 	}
 	/* RFC 2543: no branch to trust; what identifies the request instead (17.2.3) */
 	const char *cid = m->call_id && m->call_id->number ? m->call_id->number : "";
 	const char *cidh = m->call_id && m->call_id->host ? m->call_id->host : "";
 	const char *cseq = m->cseq && m->cseq->number ? m->cseq->number : "";
 	const char *ftag = sip_tag(m->from);
-	n = (size_t)snprintf(buf, len, "%c:2543|%s@%s|%s|%s|%s:%s|%s", side, cid, cidh, cseq,
-			     ftag ? ftag : "", host, port, method);
-	if (n >= len) {
-		char *k = malloc(n + 1);
-		if (k)
-			snprintf(k, n + 1, "%c:2543|%s@%s|%s|%s|%s:%s|%s", side, cid, cidh, cseq,
-				 ftag ? ftag : "", host, port, method);
-		return k;
-	}
-	return buf;
+	const char *parts[] = {sd, "2543|", cid, "@", cidh, "|", cseq, "|", ftag ? ftag : "",
+			       "|", host, ":", port, "|", method, NULL};
+	return key_join(buf, len, parts);
 }
 
 static void index_grow(void)
