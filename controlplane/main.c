@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,8 +95,31 @@ static int parse_args(int argc, char **argv, struct config *cfg, const char **pa
 	return 0;
 }
 
+/* Another DPDK primary process holding the lock on this file prefix's runtime config (EAL
+ * fails then without saying why): its pid, or 0. */
+static pid_t eal_prefix_owner(const char *prefix)
+{
+	char path[512];
+	const char *run = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	snprintf(path, sizeof(path), "%s/dpdk/%s/config", run ? run : "/tmp", prefix);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	pid_t owner = fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK ? lk.l_pid : 0;
+	close(fd);
+	return owner;
+}
+
 static int eal_start(const struct config *cfg)
 {
+	pid_t owner = eal_prefix_owner(cfg->eal_file_prefix);
+	if (owner) {
+		LOG_E("main", "DPDK file prefix \"%s\" is in use by process %d (another mgwd?): "
+			      "give this one its own eal.file_prefix",
+		      cfg->eal_file_prefix, (int)owner);
+		return -1;
+	}
 	char *argv[64];
 	int argc = 0;
 	char mem[16];
@@ -120,7 +144,8 @@ static int eal_start(const struct config *cfg)
 	argv[argc] = NULL;
 	int rc = rte_eal_init(argc, argv);
 	if (rc < 0)
-		LOG_E("main", "DPDK EAL init failed: %s", rte_strerror(rte_errno));
+		LOG_E("main", "DPDK EAL init failed%s%s (its own messages above say more)",
+		      rte_errno ? ": " : "", rte_errno ? rte_strerror(rte_errno) : "");
 	return rc;
 }
 
