@@ -246,8 +246,24 @@ static void on_event(const struct msg_event *ev, void *ctx)
 	}
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* A fatal signal: the log lines still in the buffer are what tells what happened. */
+static void on_fatal(int sig)
+{
+	log_flush();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+#endif
+
 static int signals_fd(void)
 {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	/* (sanitizer builds keep their own handlers, which report) */
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], on_fatal);
+#endif
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -97,6 +97,10 @@ void dp_close(void);
 /** Read every port's link state and publish it to the workers; logs changes. Returns the
  *  number of ports whose state changed. Control plane, a few times a second. */
 unsigned dp_poll_links(void);
+/** Hold every worker outside its PMDs' rx and tx functions until dp_workers_resume(); returns
+ *  once they all are. For a thread about to take memory away from a port (pmd_guard.c). */
+void dp_workers_pause(void);
+void dp_workers_resume(void);
 
 unsigned dp_n_ports(void);
 int dp_port_info(unsigned port, struct dp_port_info *out);

@@ -215,6 +215,7 @@ int dp_start(char *err, size_t err_len)
 		i++;
 	}
 	launched = true;
+	dp.launched = true;
 	return 0;
 }
 
@@ -249,6 +250,7 @@ void dp_stop(void)
 	dp_send_cmd(-1, &quit);
 	rte_eal_mp_wait_lcore();
 	launched = false;
+	dp.launched = false;
 }
 
 void dp_close(void)

@@ -221,10 +221,38 @@ static void worker_intr_arm(struct dp_worker *w, bool on)
 	w->intr_armed = on;
 }
 
+/* Another thread holds the workers outside the PMDs (dp_workers_pause): wait here. */
+static void worker_pause_point(struct dp_worker *w)
+{
+	while (unlikely(atomic_load(&dp.pause_req))) {
+		atomic_store(&w->state, DP_W_PAUSED);
+		while (atomic_load(&dp.pause_req))
+			rte_pause();
+		atomic_store(&w->state, DP_W_RUN);
+	}
+}
+
+void dp_workers_pause(void)
+{
+	if (!dp.launched)
+		return;
+	atomic_fetch_add(&dp.pause_req, 1);
+	for (unsigned i = 0; i < dp.n_workers; i++)
+		while (atomic_load(&dp.workers[i]->state) == DP_W_RUN && dp.workers[i]->running)
+			rte_pause();
+}
+
+void dp_workers_resume(void)
+{
+	if (dp.launched)
+		atomic_fetch_sub(&dp.pause_req, 1);
+}
+
 /* Nothing to do for a while: sleep until packets come (or a little while), off the RCU read
  * side so that no grace period waits for an idle worker. Never with packets waiting to go. */
 static void worker_sleep(struct dp_worker *w)
 {
+	atomic_store(&w->state, DP_W_SLEEP);
 	stream_rcu_offline();
 	if (w->intr_ok) {
 		struct rte_epoll_event ev[DP_MAX_PORTS];
@@ -242,6 +270,8 @@ static void worker_sleep(struct dp_worker *w)
 								  : w->sleep_us * 2;
 	}
 	rcu_thread_online();
+	atomic_store(&w->state, DP_W_RUN);
+	worker_pause_point(w); /* seq_cst: a pause asked while asleep is seen here */
 	ctr_inc(&w->stats.sleeps);
 }
 
@@ -283,6 +313,7 @@ int dp_worker_main(void *arg)
 		if (unlikely(t - last > ctr_get(&w->stats.loop_gap_max)))
 			ctr_set(&w->stats.loop_gap_max, t - last);
 		last = t;
+		worker_pause_point(w);
 		unsigned got = dp_worker_poll(w);
 		ctr_inc(&w->stats.loops);
 		if (got) {

@@ -32,6 +32,16 @@ struct dp_ctx {
 	struct dp_worker *workers[DP_MAX_WORKERS];
 	/* written by the control plane (dp_poll_links), read by the workers every loop */
 	_Atomic uint8_t link_up[DP_MAX_PORTS];
+	/* written by a thread that must not race with the workers' polling (dp_workers_pause) */
+	_Atomic uint32_t pause_req;
+	bool launched;
+};
+
+/* What a worker is doing, for dp_workers_pause(). Written by the worker only. */
+enum dp_worker_state {
+	DP_W_RUN = 0,    /* polling: may be inside a PMD's rx or tx burst */
+	DP_W_PAUSED = 1, /* waiting at the top of its loop for pause_req to clear */
+	DP_W_SLEEP = 2,  /* idle, asleep: checks pause_req before it polls again */
 };
 
 extern struct dp_ctx dp;
@@ -61,6 +71,7 @@ struct dp_worker {
 	uint32_t sleep_us;           /* current back-off */
 	bool intr_ok;                /* every port's queue has an RX interrupt for this thread */
 	bool intr_armed;
+	_Atomic uint32_t state;      /* enum dp_worker_state */
 };
 
 /** Send everything buffered for port index @pi (or drop it when the link is down). */

@@ -445,7 +445,7 @@ static void b2b_b_answered(struct bcall *c, osip_message_t *resp)
 	c->state = B_ANSWERED;
 	call_answered(&c->call);
 	b2b_to_a(c, resp, true);
-	LOG_D("b2bua", "%s answered by %s (%s%s)", a->call_id, c->dests[c->next_dest - 1].text,
+	LOG_I("b2bua", "%s answered by %s (%s%s)", a->call_id, c->dests[c->next_dest - 1].text,
 	      c->plan.codec[LEG_B].name, c->plan.transcode ? ", transcoded" : "");
 }
 
