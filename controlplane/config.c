@@ -93,6 +93,7 @@ static const struct config_key config_keys[] = {
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
 	CFG_UINT("sip", "t1_ms", sip_t1_ms, 10, 10000, NULL),
+	CFG_UINT("sip", "timer_j_ms", sip_timer_j_ms, 0, 64000, NULL),
 	CFG_STR("sip", "user_agent", sip_user_agent, true),
 	CFG_UINT("sip", "answer_delay_ms", sip_answer_delay_ms, 0, 600000, NULL),
 	CFG_STR("control", "socket", control_socket, true),
@@ -151,6 +152,7 @@ void config_defaults(struct config *cfg)
 	inet_pton(AF_INET, "127.0.0.1", &cfg->sip_listen);
 	cfg->sip_port = 5060;
 	cfg->sip_t1_ms = 500;
+	cfg->sip_timer_j_ms = 5000;
 	snprintf(cfg->sip_user_agent, sizeof(cfg->sip_user_agent), "mgw");
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");

@@ -59,6 +59,9 @@ struct config {
 	struct in_addr sip_listen;  /* default 127.0.0.1 */
 	unsigned sip_port;          /* default 5060 */
 	unsigned sip_t1_ms;         /* RFC 3261 T1, default 500 */
+	unsigned sip_timer_j_ms;    /* how long a completed non-INVITE server transaction absorbs
+				       retransmissions (RFC 3261 Timer J, 64*T1 = 32 s), default
+				       5000 */
 	char sip_user_agent[64];    /* default "mgw" */
 	unsigned sip_answer_delay_ms; /* echo app rings this long before answering, default 0 */
 

@@ -192,6 +192,7 @@ void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b)
 		dlg_bye(c->leg[LEG_B].dlg);
 	b2b_cdr(c, reason);
 	timer_stop(&c->media_timer);
+	b2b_fwd_free_all(c);
 	for (int s = 0; s < 2; s++) {
 		media_ep_release(&c->leg[s].ep);
 		dlg_free(c->leg[s].dlg); /* its transactions report to nobody any more */

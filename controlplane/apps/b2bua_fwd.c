@@ -4,6 +4,7 @@
 #include "controlplane/apps/b2bua_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,14 +41,17 @@ static void b2b_forward(struct bcall *c, osip_transaction_t *tr, osip_message_t 
 		dlg_reply(x->dlg, tr, inv ? 491 : 500, NULL);
 		return;
 	}
-	struct sdp_stream offer;
+	struct sdp_stream *offer = NULL;
 	if (sdp) {
-		if (sdp_parse(sdp, len, &offer) != SDP_OK) {
-			dlg_reply(x->dlg, tr, 488, NULL);
+		offer = malloc(sizeof(*offer));
+		if (!offer || sdp_parse(sdp, len, offer) != SDP_OK) {
+			dlg_reply(x->dlg, tr, offer ? 488 : 500, NULL);
+			free(offer);
 			return;
 		}
-		if (b2b_sdp_for(c, !from, NULL, true, offer.dir) != 0) {
+		if (b2b_sdp_for(c, !from, NULL, true, offer->dir) != 0) {
 			dlg_reply(x->dlg, tr, 500, NULL);
+			free(offer);
 			return;
 		}
 	}
@@ -57,19 +61,32 @@ static void b2b_forward(struct bcall *c, osip_transaction_t *tr, osip_message_t 
 		if (out)
 			osip_message_free(out);
 		dlg_reply(x->dlg, tr, 500, NULL);
+		free(offer);
 		return;
 	}
 	f->client = inv ? dlg_send_invite(y->dlg, out) : dlg_send(y->dlg, out);
 	if (!f->client) {
 		dlg_reply(x->dlg, tr, 500, NULL);
+		free(offer);
 		return;
 	}
 	f->server = tr;
 	f->from = from;
 	f->invite = inv;
-	f->offer = sdp != NULL;
-	if (sdp)
-		f->sdp = offer;
+	f->offer = offer;
+}
+
+/* The forwarding is over (answered, or nobody will answer). */
+static void fwd_clear(struct b2b_fwd *f)
+{
+	free(f->offer);
+	memset(f, 0, sizeof(*f));
+}
+
+void b2b_fwd_free_all(struct bcall *c)
+{
+	for (int i = 0; i < B2B_MAX_FWD; i++)
+		fwd_clear(&c->fwd[i]);
 }
 
 void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req)
@@ -106,7 +123,7 @@ static int b2b_fwd_answer(struct bcall *c, struct b2b_fwd *f, const osip_message
 	if (!sdp || sdp_parse(sdp, len, &ans) != SDP_OK)
 		return -1;
 	y->sdp = ans;
-	x->sdp = f->sdp; /* not before: a rejected offer leaves the leg as it was */
+	x->sdp = *f->offer; /* not before: a rejected offer leaves the leg as it was */
 	int te = -1;
 	for (unsigned i = 0; i < ans.n_codecs; i++)
 		if (strcasecmp(ans.codecs[i].name, "telephone-event") == 0)
@@ -145,7 +162,7 @@ void b2b_fwd_response(struct bcall *c, osip_transaction_t *tr, osip_message_t *r
 		if (r)
 			dlg_respond(x->dlg, f->server, r);
 	}
-	memset(f, 0, sizeof(*f));
+	fwd_clear(f);
 }
 
 void b2b_fwd_ended(struct bcall *c, osip_transaction_t *tr)
@@ -158,7 +175,7 @@ void b2b_fwd_ended(struct bcall *c, osip_transaction_t *tr)
 			/* no final answer from the other leg (Timer B/F) */
 			if (f->server)
 				dlg_reply(c->leg[f->from].dlg, f->server, 408, NULL);
-			memset(f, 0, sizeof(*f));
+			fwd_clear(f);
 		}
 	}
 }

@@ -32,8 +32,8 @@ struct b2b_fwd {
 	osip_transaction_t *client; /* to the other leg */
 	int from;
 	bool invite;                /* a re-INVITE: its 2xx needs our ACK and our own 2xx */
-	bool offer;                 /* it carried an SDP offer that we rewrote */
-	struct sdp_stream sdp;      /* that offer: leg @from's SDP once the other leg accepts it */
+	struct sdp_stream *offer;   /* the SDP offer it carried (rewritten on its way): leg
+				     * @from's SDP once the other leg accepts it; NULL for none */
 };
 
 struct leg {
@@ -82,6 +82,7 @@ void b2b_media_watch(struct bcall *c);
 void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req);
 void b2b_fwd_response(struct bcall *c, osip_transaction_t *tr, osip_message_t *resp);
 void b2b_fwd_ended(struct bcall *c, osip_transaction_t *tr);
+void b2b_fwd_free_all(struct bcall *c);
 void b2b_a_ack(struct dlg *d, const osip_message_t *ack);
 
 #endif

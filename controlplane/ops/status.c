@@ -1,6 +1,7 @@
 #include "controlplane/ops/status.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -13,6 +14,24 @@
 #include "dataplane/dp.h"
 #include "util/time.h"
 #include "util/timer.h"
+
+/* jemalloc's statistics when mgwd is linked with it (release builds), glibc's otherwise */
+int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+	__attribute__((weak));
+
+/* Bytes the control plane has allocated from the heap. */
+static uint64_t heap_bytes(void)
+{
+	if (mallctl) {
+		uint64_t epoch = 1;
+		size_t allocated = 0, len = sizeof(allocated);
+		mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)); /* refresh the statistics */
+		if (mallctl("stats.allocated", &allocated, &len, NULL, 0) == 0)
+			return allocated;
+	}
+	struct mallinfo2 mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
 
 static const struct config *cfg;
 static const char *version;
@@ -98,15 +117,16 @@ static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 	(void)ctx;
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &cfg->dp_media_ip, ip, sizeof(ip));
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, "
-			 "s:o, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+			 "s:o, s:o, s:o}",
 			 "version", version, "uptime_s", U64((time_now_ms() - started_ms) / 1000),
 			 "workers", U64(dp_n_workers()), "calls", U64(call_count()), "streams",
 			 U64(media_streams()), "media_pairs", U64(pairs_count()), "stream_bytes",
 			 U64(media_stream_bytes()), "table_bytes", U64(media_table_bytes()),
 			 "media_addresses", U64(media_n_addrs()), "ports_free",
 			 U64(media_ports_free()), "ports_total", U64(media_ports_total()),
-			 "ports_cooling", U64(media_ports_cooling()), "media_ip", ip, "sip",
+			 "ports_cooling", U64(media_ports_cooling()), "heap_bytes", U64(heap_bytes()),
+			 "media_ip", ip, "sip",
 			 status_sip(), "ports", status_ports(), "worker_stats", status_workers());
 }
 

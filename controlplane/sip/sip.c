@@ -403,6 +403,7 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 	snprintf(contact, sizeof(contact), "<sip:mgw@%s:%u>", ip, cfg->sip_port);
 	snprintf(user_agent, sizeof(user_agent), "%s", cfg->sip_user_agent);
 	t1_ms = cfg->sip_t1_ms;
+	sip_timer_j_ms = cfg->sip_timer_j_ms;
 	memset(&sip_stats, 0, sizeof(sip_stats));
 	osip_trace_initialize_func(OSIP_INFO1, sip_osip_trace);
 	if (osip_init(&sip_osip) != 0) {

@@ -20,6 +20,7 @@ struct sip_txn {
 };
 
 extern osip_t *sip_osip;
+extern unsigned sip_timer_j_ms; /* a completed NIST's life */
 extern struct sip_stats sip_stats;
 
 /** The index key of @m as @side ('s' server, 'c' client) for @method into @buf (or malloc'd

@@ -34,6 +34,7 @@ static struct sip_txn **index_buckets;
 static size_t n_buckets, n_indexed;
 static struct sip_txn *run_head, *run_tail;
 static unsigned n_live;
+unsigned sip_timer_j_ms = 64 * DEFAULT_T1;
 /* transactions terminated during a run: freed after it */
 static struct sip_txn **killed;
 static size_t n_killed, cap_killed;
@@ -281,6 +282,8 @@ static struct sip_txn *txn_adopt(osip_transaction_t *tr, const struct sockaddr_i
 	ctx->tr = tr;
 	ctx->addr = *addr;
 	osip_transaction_set_your_instance(tr, ctx);
+	if (tr->ctx_type == NIST && tr->nist_context)
+		tr->nist_context->timer_j_length = (int)sip_timer_j_ms; /* set before it starts */
 	n_live++;
 	return ctx;
 }
