@@ -1,7 +1,8 @@
 /* flow: the bench's streams, as packets to build and as addresses to recognise.
  *
  * Stream s belongs to relay pair s / 2. Stream 2j sends to pair j's leg A local endpoint from
- * peer_a(j); mgwd relays it out of leg B towards peer_b(j). Stream 2j + 1 goes the other way.
+ * peer_a(j); mgwd relays it out of leg B towards peer_b(j), so it must arrive from leg B's
+ * local endpoint, which is where stream 2j + 1 sends to. Stream 2j + 1 goes the other way.
  * The bench's own addresses (peers) are laid out so that a received packet's destination
  * names its stream without a lookup: pairs 10000 k .. 10000 k + 9999 use bench address
  * ip + 256 k, peer_a port 20000 + 2 i and peer_b port 40000 + 2 i.

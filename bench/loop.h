@@ -21,6 +21,7 @@ struct loop_stats {
 	uint64_t tx_full;            /* frames the memif ring did not take (not counted as sent) */
 	uint64_t foreign;            /* received frames that carry no valid stamp of ours */
 	uint64_t misrouted;          /* stamp's stream differs from the address it arrived at */
+	uint64_t wrong_source_leg;   /* relayed from elsewhere than the other leg of its pair */
 	uint64_t arp_answered, arp_sent;
 	uint64_t sent_deleting;      /* to a deleted pair between delete request and reply */
 	uint64_t sent_deleted;       /* to a deleted pair after the reply */

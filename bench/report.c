@@ -79,6 +79,8 @@ static void report_json(const struct report *r, const struct report_figures *fig
 	jw_kv_u64(&w, "tx_ring_full", st->tx_full);
 	jw_kv_u64(&w, "foreign", st->foreign);
 	jw_kv_u64(&w, "misrouted", st->misrouted);
+	if (r->o->target == OPTS_TARGET_MGWD)
+		jw_kv_u64(&w, "wrong_source_leg", st->wrong_source_leg);
 	jw_kv_u64(&w, "silent_streams", r->silent_streams);
 	jw_kv_u64(&w, "arp_answered", st->arp_answered);
 	if (r->o->target == OPTS_TARGET_MGWD)
@@ -108,6 +110,8 @@ static void report_human(const struct report *r, const struct report_figures *fi
 	       fig->p99_us, fig->p999_us, fig->max_us);
 	printf("  tx ring full %" PRIu64 ", foreign %" PRIu64 ", misrouted %" PRIu64
 	       ", silent streams %u\n", st->tx_full, st->foreign, st->misrouted, r->silent_streams);
+	if (o->target == OPTS_TARGET_MGWD)
+		printf("  from the wrong leg %" PRIu64 "\n", st->wrong_source_leg);
 	if (r->have_status)
 		printf("  mgwd: rx %" PRIu64 ", tx %" PRIu64 ", drops %" PRIu64 " (%s)\n",
 		       r->after.rx - r->before.rx, r->after.tx - r->before.tx,

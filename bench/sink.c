@@ -98,6 +98,15 @@ static void sink_stamp(struct loop *lp, struct rte_mbuf *m, const uint8_t *p, ui
 		memcpy(&dport, p + 36, 2);
 		if (flow_stream_of(lp->t, dip, dport) != st.stream)
 			lp->st.misrouted++;
+		/* It must leave mgwd from the other leg of its pair: the local endpoint that
+		 * the pair's other stream sends to (stream s ^ 1). */
+		const struct flow *other = &lp->t->f[st.stream ^ 1u];
+		uint32_t src_ip;
+		uint16_t src_port;
+		memcpy(&src_ip, p + 26, 4);
+		memcpy(&src_port, p + 34, 2);
+		if (src_ip != other->dst_ip || src_port != other->dst_port)
+			lp->st.wrong_source_leg++;
 		if (lp->t_del_req && (st.stream / 2) % 2 == 1)
 			sink_deleted(lp, st.tsc);
 	}

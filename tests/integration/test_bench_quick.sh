@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mgw-bench against a real mgwd over memif, at a rate mgwd handles without effort (20k pps,
 # 1000 streams = 500 relay pairs, 2 s): every packet sent is relayed, from the right leg to the
-# right peer, and mgwd's counters agree with the bench's. Then a run that deletes every second
+# right peer (the bench checks each packet's destination and that its source is mgwd's local
+# endpoint of the pair's other leg), and mgwd's counters agree with the bench's. Then a run that deletes every second
 # pair in the middle: no packet sent after media.delete replied arrives for a deleted pair,
 # and the pairs still up keep relaying. The bench runs outside mgwd's namespace: memif uses a
 # socket file, so the namespace does not matter for it.
@@ -45,6 +46,7 @@ check steady "r['sent'] >= 30000" "the bench sent too little for 20k pps over 2 
 check steady "r['received'] == r['sent'] and r['lost'] == 0" "packets lost at 20k pps"
 check steady "r['received_total'] == r['sent_total']" "packets lost outside the window"
 check steady "r['foreign'] == 0 and r['misrouted'] == 0" "packets that were not ours or took the wrong leg"
+check steady "r.get('wrong_source_leg') == 0" "packets relayed from elsewhere than the other leg of their pair"
 check steady "r['silent_streams'] == 0" "a stream relayed nothing"
 check steady "r['mgwd_rx'] == r['sent_total'] and r['mgwd_tx'] == r['received_total']" \
 	"mgwd's counters disagree with the bench"
@@ -63,5 +65,6 @@ check delete "r['sent_total'] - r['received_total'] == r['mgwd_drops'] and \
 	r['mgwd_drops_total_by_reason'] in ('', 'no_stream=%d' % r['mgwd_drops'])" \
 	"packets lost that mgwd did not count as sent to a deleted pair"
 check delete "r['misrouted'] == 0 and r['foreign'] == 0" "packets that were not ours or took the wrong leg"
+check delete "r.get('wrong_source_leg') == 0" "packets relayed from elsewhere than the other leg of their pair"
 wait_status "r['streams'] == 0" 5 || fail "pairs left after the run: $(mgwctl --json status)"
 note "bench: relayed without loss, nothing relayed for deleted pairs after the delete replied"
