@@ -104,35 +104,32 @@ static int ctl_fill(struct ctl *c, int timeout_ms, char *err, size_t errlen)
 
 /* Take one complete reply line off the buffer and check "ok"; 1 with the result in @res (may
  * be NULL when not wanted), 0 when no line is complete, -1 on an error reply. */
-static int ctl_take(struct ctl *c, struct json **res, char *err, size_t errlen)
+static int ctl_take(struct ctl *c, json_t **res, char *err, size_t errlen)
 {
 	char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
 	if (!nl)
 		return 0;
 	size_t n = (size_t)(nl - c->buf);
-	struct json *j = json_parse(c->buf, n, err, errlen);
+	json_error_t jerr;
+	json_t *j = json_loadb(c->buf, n, 0, &jerr);
 	memmove(c->buf, nl + 1, c->len - n - 1);
 	c->len -= n + 1;
 	c->pending--;
-	if (!j)
+	if (!j) {
+		snprintf(err, errlen, "mgwd: reply is not JSON: %s", jerr.text);
 		return -1;
-	const struct json *ok = json_get(j, "ok");
-	if (!ok || ok->type != JSON_BOOL || !ok->b) {
-		snprintf(err, errlen, "mgwd: %s", json_get_str(j, "error", "reply without ok"));
-		json_free(j);
+	}
+	if (!json_is_true(json_object_get(j, "ok"))) {
+		const char *e = json_string_value(json_object_get(j, "error"));
+		snprintf(err, errlen, "mgwd: %s", e ? e : "reply without ok");
+		json_decref(j);
 		return -1;
 	}
 	if (res) {
-		/* Detach the result from the reply so that the caller frees only it. */
-		for (size_t i = 0; i < j->n; i++) {
-			if (strcmp(j->keys[i], "result") == 0) {
-				*res = j->items[i];
-				j->items[i] = NULL;
-				break;
-			}
-		}
+		json_t *r = json_object_get(j, "result");
+		*res = r ? json_incref(r) : json_null();
 	}
-	json_free(j);
+	json_decref(j);
 	return 1;
 }
 
@@ -146,9 +143,9 @@ int ctl_poll(struct ctl *c, char *err, size_t errlen)
 	return ctl_take(c, NULL, err, errlen);
 }
 
-struct json *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen)
+json_t *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen)
 {
-	struct json *res = NULL;
+	json_t *res = NULL;
 	if (c->pending != 0) {
 		snprintf(err, errlen, "control socket: a reply is still pending");
 		return NULL;
@@ -160,7 +157,7 @@ struct json *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen)
 		if (rc < 0)
 			return NULL;
 		if (rc > 0)
-			return res ? res : json_parse("null", 4, err, errlen);
+			return res ? res : json_null();
 		if (ctl_fill(c, 100, err, errlen) != 0)
 			return NULL;
 	}
@@ -209,28 +206,28 @@ static int ctl_create_batch(struct ctl *c, const struct flow_table *t, uint32_t 
 		 "{\"cmd\":\"media.create\",\"count\":%u,\"tag\":\"bench\",\"peer_a\":\"%s\","
 		 "\"peer_b\":\"%s\",\"peer_step\":%u}",
 		 count, pa, pb, FLOW_PEER_STEP);
-	struct json *res = ctl_call(c, req, err, errlen);
+	json_t *res = ctl_call(c, req, err, errlen);
 	if (!res)
 		return -1;
-	const struct json *arr = json_get(res, "pairs");
+	json_t *arr = json_object_get(res, "pairs");
 	int rc = -1;
-	if (!arr || arr->type != JSON_ARRAY || arr->n != count) {
+	if (!json_is_array(arr) || json_array_size(arr) != count) {
 		snprintf(err, errlen, "media.create: expected %u pairs in the reply", count);
 		goto out;
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		const struct json *p = arr->items[i];
+		json_t *p = json_array_get(arr, i);
 		struct flow_pair *fp = &pairs[first + i];
-		fp->id = (uint64_t)json_get_num(p, "id", 0);
-		if (ctl_parse_ep(json_get_str(p, "a", NULL), &fp->a_ip, &fp->a_port) ||
-		    ctl_parse_ep(json_get_str(p, "b", NULL), &fp->b_ip, &fp->b_port)) {
+		fp->id = (uint64_t)json_integer_value(json_object_get(p, "id"));
+		if (ctl_parse_ep(json_string_value(json_object_get(p, "a")), &fp->a_ip, &fp->a_port) ||
+		    ctl_parse_ep(json_string_value(json_object_get(p, "b")), &fp->b_ip, &fp->b_port)) {
 			snprintf(err, errlen, "media.create: pair %u: bad endpoint", i);
 			goto out;
 		}
 	}
 	rc = 0;
 out:
-	json_free(res);
+	json_decref(res);
 	return rc;
 }
 
@@ -247,82 +244,86 @@ int ctl_create(struct ctl *c, const struct flow_table *t, struct flow_pair *pair
 
 long ctl_delete_tag(struct ctl *c, char *err, size_t errlen)
 {
-	struct json *res = ctl_call(c, "{\"cmd\":\"media.delete\",\"tag\":\"bench\"}", err, errlen);
+	json_t *res = ctl_call(c, "{\"cmd\":\"media.delete\",\"tag\":\"bench\"}", err, errlen);
 	if (!res)
 		return -1;
-	long n = (long)json_get_num(res, "deleted", 0);
-	json_free(res);
+	long n = (long)json_integer_value(json_object_get(res, "deleted"));
+	json_decref(res);
 	return n;
 }
 
 int ctl_send_delete_odd(struct ctl *c, const struct flow_pair *pairs, uint32_t n_pairs,
 			char *err, size_t errlen)
 {
-	struct jw w;
 	int sent = 0;
 
-	jw_init(&w);
 	for (uint32_t j = 1; j < n_pairs;) {
-		jw_reset(&w);
-		jw_obj_begin(&w);
-		jw_kv_str(&w, "cmd", "media.delete");
-		jw_key(&w, "ids");
-		jw_arr_begin(&w);
-		for (uint32_t k = 0; k < CTL_DELETE_IDS && j < n_pairs; k++, j += 2)
-			jw_u64(&w, pairs[j].id);
-		jw_arr_end(&w);
-		jw_obj_end(&w);
-		if (w.err || ctl_send(c, w.buf, err, errlen) != 0) {
-			if (w.err)
-				snprintf(err, errlen, "out of memory");
-			jw_free(&w);
+		json_t *ids = json_array();
+		json_t *req = json_pack("{s:s, s:o}", "cmd", "media.delete", "ids", ids);
+		for (uint32_t k = 0; ids && k < CTL_DELETE_IDS && j < n_pairs; k++, j += 2)
+			json_array_append_new(ids, json_integer((json_int_t)pairs[j].id));
+		char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+		json_decref(req);
+		if (!line) {
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		int rc = ctl_send(c, line, err, errlen);
+		free(line);
+		if (rc != 0)
+			return -1;
 		sent++;
 	}
-	jw_free(&w);
 	return sent;
 }
 
+/* A counter that mgwd writes as a JSON integer (a real for very old replies). */
+static uint64_t ctl_u64(json_t *v)
+{
+	if (json_is_integer(v))
+		return (uint64_t)json_integer_value(v);
+	return json_is_real(v) ? (uint64_t)json_real_value(v) : 0;
+}
+
 /* Add one worker's drop counters to @st. */
-static void ctl_add_drops(struct ctl_status *st, const struct json *drops, uint64_t *by,
+static void ctl_add_drops(struct ctl_status *st, json_t *drops, uint64_t *by,
 			  const char **names, size_t *n_names)
 {
-	if (!drops || drops->type != JSON_OBJECT)
-		return;
-	for (size_t i = 0; i < drops->n && i < 32; i++) {
-		const struct json *x = drops->items[i];
-		uint64_t v = x->type == JSON_NUMBER ? (uint64_t)x->num : 0;
+	const char *key;
+	json_t *x;
+
+	json_object_foreach(drops, key, x) {
+		uint64_t v = ctl_u64(x);
 		size_t k = 0;
-		while (k < *n_names && strcmp(names[k], drops->keys[i]) != 0)
+		while (k < *n_names && strcmp(names[k], key) != 0)
 			k++;
 		if (k == *n_names) {
 			if (k == 32)
 				continue;
-			names[(*n_names)++] = drops->keys[i];
+			names[(*n_names)++] = key;
 		}
 		by[k] += v;
 		st->drops += v;
 	}
 }
 
-static void ctl_read_workers(struct ctl_status *st, const struct json *ws)
+static void ctl_read_workers(struct ctl_status *st, json_t *ws)
 {
 	uint64_t by[32] = { 0 };
 	const char *names[32];
-	size_t n_names = 0, off = 0;
+	size_t n_names = 0, off = 0, i;
+	json_t *w;
 
-	for (size_t i = 0; ws && ws->type == JSON_ARRAY && i < ws->n; i++) {
-		const struct json *w = ws->items[i];
-		st->rx += (uint64_t)json_get_num(w, "rx", 0);
-		st->tx += (uint64_t)json_get_num(w, "tx", 0);
-		const struct json *gap = json_get(w, "loop_gap_max_ns");
-		if (gap && gap->type == JSON_NUMBER) {
+	json_array_foreach(ws, i, w) {
+		st->rx += ctl_u64(json_object_get(w, "rx"));
+		st->tx += ctl_u64(json_object_get(w, "tx"));
+		json_t *gap = json_object_get(w, "loop_gap_max_ns");
+		if (json_is_number(gap)) {
 			st->have_loop_gap = 1;
-			if ((uint64_t)gap->num > st->loop_gap_max_ns)
-				st->loop_gap_max_ns = (uint64_t)gap->num;
+			if (ctl_u64(gap) > st->loop_gap_max_ns)
+				st->loop_gap_max_ns = ctl_u64(gap);
 		}
-		ctl_add_drops(st, json_get(w, "drops"), by, names, &n_names);
+		ctl_add_drops(st, json_object_get(w, "drops"), by, names, &n_names);
 	}
 	st->drops_by[0] = '\0';
 	for (size_t k = 0; k < n_names && off < sizeof(st->drops_by); k++) {
@@ -335,18 +336,18 @@ static void ctl_read_workers(struct ctl_status *st, const struct json *ws)
 int ctl_status(struct ctl *c, struct ctl_status *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	struct json *res = ctl_call(c, "{\"cmd\":\"status\"}", err, errlen);
+	json_t *res = ctl_call(c, "{\"cmd\":\"status\"}", err, errlen);
 	if (!res)
 		return -1;
-	ctl_read_workers(st, json_get(res, "worker_stats"));
-	json_free(res);
+	ctl_read_workers(st, json_object_get(res, "worker_stats"));
+	json_decref(res);
 	return 0;
 }
 
 int ctl_stats_reset(struct ctl *c, char *err, size_t errlen)
 {
-	struct json *res = ctl_call(c, "{\"cmd\":\"stats.reset\"}", err, errlen);
-	json_free(res);
+	json_t *res = ctl_call(c, "{\"cmd\":\"stats.reset\"}", err, errlen);
+	json_decref(res);
 	return res ? 0 : -1;
 }
 

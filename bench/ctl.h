@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bench/flow.h"
-#include "util/json.h"
 
 #define CTL_BATCH 10000u     /* pairs per media.create */
 #define CTL_DELETE_IDS 5000u /* ids per media.delete: keeps the line under 64 KiB */
@@ -34,8 +35,8 @@ struct ctl_status {
 int ctl_open(struct ctl *c, const char *path, char *err, size_t errlen);
 void ctl_close(struct ctl *c);
 /** Send @req (one line, no newline) and wait for its reply. Returns the reply's result (the
- *  caller frees it with json_free; a JSON null when the result is null), or NULL with @err. */
-struct json *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen);
+ *  caller drops it with json_decref; a JSON null when the result is null), or NULL with @err. */
+json_t *ctl_call(struct ctl *c, const char *req, char *err, size_t errlen);
 /** Send @req without waiting. */
 int ctl_send(struct ctl *c, const char *req, char *err, size_t errlen);
 /** Collect one reply to a ctl_send request if it has arrived: 1 (ok), 0 (not yet), -1 (error

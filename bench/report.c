@@ -3,8 +3,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-#include "util/json.h"
+#include <jansson.h>
 
 #define REPORT_WIRE_OVERHEAD 24 /* FCS 4 + preamble/SFD 8 + inter-frame gap 12 */
 
@@ -22,74 +23,96 @@ void report_figures(const struct report *r, struct report_figures *fig)
 	fig->p99_us = (double)hist_quantile(&st->lat, 0.99) * us;
 	fig->p999_us = (double)hist_quantile(&st->lat, 0.999) * us;
 	fig->max_us = (double)st->lat.max * us;
+	fig->idle_p50_us = (double)hist_quantile(&st->idle_lat, 0.5) * us;
+	fig->idle_max_us = (double)st->idle_lat.max * us;
 }
 
-static void report_json_mgwd(const struct report *r, struct jw *w)
+static void report_set_u64(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static void report_set_double(json_t *o, const char *key, double v)
+{
+	json_object_set_new(o, key, json_real(v));
+}
+
+static void report_json_mgwd(const struct report *r, json_t *o)
 {
 	const struct loop *lp = r->lp;
 
 	if (r->create_s >= 0)
-		jw_kv_double(w, "create_s", r->create_s);
+		report_set_double(o, "create_s", r->create_s);
 	if (r->have_create_gap)
-		jw_kv_u64(w, "create_loop_gap_max_ns", r->create_loop_gap_ns);
+		report_set_u64(o, "create_loop_gap_max_ns", r->create_loop_gap_ns);
 	if (r->have_status) {
-		jw_kv_u64(w, "mgwd_rx", r->after.rx - r->before.rx);
-		jw_kv_u64(w, "mgwd_tx", r->after.tx - r->before.tx);
-		jw_kv_u64(w, "mgwd_drops", r->after.drops - r->before.drops);
-		jw_kv_str(w, "mgwd_drops_total_by_reason", r->after.drops_by);
+		report_set_u64(o, "mgwd_rx", r->after.rx - r->before.rx);
+		report_set_u64(o, "mgwd_tx", r->after.tx - r->before.tx);
+		report_set_u64(o, "mgwd_drops", r->after.drops - r->before.drops);
+		json_object_set_new(o, "mgwd_drops_total_by_reason",
+				    json_string(r->after.drops_by));
 		if (r->after.have_loop_gap)
-			jw_kv_u64(w, "mgwd_loop_gap_max_ns", r->after.loop_gap_max_ns);
+			report_set_u64(o, "mgwd_loop_gap_max_ns", r->after.loop_gap_max_ns);
 	}
 	if (r->o->delete_half_at_s >= 0) {
-		jw_kv_u64(w, "sent_deleting", lp->st.sent_deleting);
-		jw_kv_u64(w, "sent_deleted", lp->st.sent_deleted);
-		jw_kv_u64(w, "late_deleted", lp->st.late_deleted);
-		jw_kv_u64(w, "rx_deleted", lp->st.rx_deleted);
+		report_set_u64(o, "sent_deleting", lp->st.sent_deleting);
+		report_set_u64(o, "sent_deleted", lp->st.sent_deleted);
+		report_set_u64(o, "late_deleted", lp->st.late_deleted);
+		report_set_u64(o, "rx_deleted", lp->st.rx_deleted);
 		double ms = (double)(lp->t_del_reply - lp->t_del_req) * 1e3 / (double)lp->hz;
 		if (lp->t_del_reply)
-			jw_kv_double(w, "delete_reply_ms", ms);
+			report_set_double(o, "delete_reply_ms", ms);
 	}
 }
 
 static void report_json(const struct report *r, const struct report_figures *fig)
 {
 	const struct loop_stats *st = &r->lp->st;
-	struct jw w;
+	json_t *o = json_object();
 
-	jw_init(&w);
-	jw_obj_begin(&w);
-	jw_kv_str(&w, "target", r->o->target == OPTS_TARGET_MGWD ? "mgwd" : "limit");
+	if (!o)
+		return;
+	json_object_set_new(o, "target",
+			    json_string(r->o->target == OPTS_TARGET_MGWD ? "mgwd" : "limit"));
 	if (r->o->label[0])
-		jw_kv_str(&w, "label", r->o->label);
-	jw_kv_u64(&w, "streams", r->lp->t->n);
-	jw_kv_u64(&w, "frame_bytes", r->o->frame_bytes);
-	jw_kv_u64(&w, "offered_pps", r->o->pps);
-	jw_kv_double(&w, "duration_s", r->o->duration_s);
-	jw_kv_u64(&w, "sent", st->sent);
-	jw_kv_u64(&w, "received", st->received);
-	jw_kv_u64(&w, "lost", fig->lost);
-	jw_kv_double(&w, "pps", fig->pps);
-	jw_kv_double(&w, "gbps", fig->gbps);
-	jw_kv_double(&w, "lat_p50_us", fig->p50_us);
-	jw_kv_double(&w, "lat_p99_us", fig->p99_us);
-	jw_kv_double(&w, "lat_p999_us", fig->p999_us);
-	jw_kv_double(&w, "lat_max_us", fig->max_us);
-	jw_kv_u64(&w, "sent_total", st->sent_total);
-	jw_kv_u64(&w, "received_total", st->rx_total);
-	jw_kv_u64(&w, "tx_ring_full", st->tx_full);
-	jw_kv_u64(&w, "foreign", st->foreign);
-	jw_kv_u64(&w, "misrouted", st->misrouted);
+		json_object_set_new(o, "label", json_string(r->o->label));
+	report_set_u64(o, "streams", r->lp->t->n);
+	report_set_u64(o, "frame_bytes", r->o->frame_bytes);
+	report_set_u64(o, "offered_pps", r->o->pps);
+	report_set_double(o, "duration_s", r->o->duration_s);
+	report_set_u64(o, "sent", st->sent);
+	report_set_u64(o, "received", st->received);
+	report_set_u64(o, "lost", fig->lost);
+	report_set_double(o, "pps", fig->pps);
+	report_set_double(o, "gbps", fig->gbps);
+	report_set_double(o, "lat_p50_us", fig->p50_us);
+	report_set_double(o, "lat_p99_us", fig->p99_us);
+	report_set_double(o, "lat_p999_us", fig->p999_us);
+	report_set_double(o, "lat_max_us", fig->max_us);
+	report_set_u64(o, "sent_total", st->sent_total);
+	report_set_u64(o, "received_total", st->rx_total);
+	report_set_u64(o, "tx_ring_full", st->tx_full);
+	report_set_u64(o, "foreign", st->foreign);
+	report_set_u64(o, "misrouted", st->misrouted);
 	if (r->o->target == OPTS_TARGET_MGWD)
-		jw_kv_u64(&w, "wrong_source_leg", st->wrong_source_leg);
-	jw_kv_u64(&w, "silent_streams", r->silent_streams);
-	jw_kv_u64(&w, "arp_answered", st->arp_answered);
+		report_set_u64(o, "wrong_source_leg", st->wrong_source_leg);
+	report_set_u64(o, "silent_streams", r->silent_streams);
+	report_set_u64(o, "arp_answered", st->arp_answered);
+	if (r->o->idle_probes) {
+		report_set_u64(o, "idle_probes", st->idle_sent);
+		report_set_u64(o, "idle_received", st->idle_received);
+		report_set_u64(o, "idle_gap_ms", r->o->idle_gap_ms);
+		report_set_double(o, "idle_lat_p50_us", fig->idle_p50_us);
+		report_set_double(o, "idle_lat_max_us", fig->idle_max_us);
+	}
 	if (r->o->target == OPTS_TARGET_MGWD)
-		report_json_mgwd(r, &w);
-	jw_obj_end(&w);
-	if (!w.err)
-		printf("%s\n", w.buf);
+		report_json_mgwd(r, o);
+	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+	json_decref(o);
+	if (line)
+		printf("%s\n", line);
 	fflush(stdout);
-	jw_free(&w);
+	free(line);
 }
 
 static void report_human(const struct report *r, const struct report_figures *fig)
@@ -110,6 +133,10 @@ static void report_human(const struct report *r, const struct report_figures *fi
 	       fig->p99_us, fig->p999_us, fig->max_us);
 	printf("  tx ring full %" PRIu64 ", foreign %" PRIu64 ", misrouted %" PRIu64
 	       ", silent streams %u\n", st->tx_full, st->foreign, st->misrouted, r->silent_streams);
+	if (o->idle_probes)
+		printf("  after %u ms idle: %" PRIu64 " of %" PRIu64 " probes back, latency us p50 %.1f,"
+		       " max %.1f\n", o->idle_gap_ms, st->idle_received, st->idle_sent,
+		       fig->idle_p50_us, fig->idle_max_us);
 	if (o->target == OPTS_TARGET_MGWD)
 		printf("  from the wrong leg %" PRIu64 "\n", st->wrong_source_leg);
 	if (r->have_status)
