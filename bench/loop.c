@@ -21,6 +21,7 @@ void loop_init(struct loop *lp, const struct opts *o, struct flow_table *t, stru
 	lp->pairs = pairs;
 	lp->hz = rte_get_tsc_hz();
 	hist_reset(&lp->st.lat);
+	hist_reset(&lp->st.idle_lat);
 }
 
 int loop_resolve(struct loop *lp, unsigned timeout_ms)
@@ -158,4 +159,36 @@ int loop_run(struct loop *lp)
 		lp->del_failed = 1;
 	}
 	return lp->del_failed ? -1 : 0;
+}
+
+void loop_idle_probes(struct loop *lp)
+{
+	const struct opts *o = lp->o;
+	uint64_t gap = lp->hz * o->idle_gap_ms / 1000, now = rte_rdtsc();
+	uint32_t step = o->one_way ? 2 : 1, s = 0;
+
+	if (o->idle_probes == 0)
+		return;
+	lp->t_probe = now;
+	for (unsigned k = 0; k < o->idle_probes; k++) {
+		/* Silence first: whatever the previous probe woke up goes back to sleep. */
+		for (uint64_t until = now + gap; now < until; now = rte_rdtsc())
+			sink_poll(lp, now);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(lp->l->tx_pool);
+		if (!m)
+			continue;
+		now = rte_rdtsc();
+		flow_build(lp->t, s, &lp->t->f[s], m, now);
+		if (rte_eth_tx_burst(lp->l->port, 0, &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			lp->st.tx_full++;
+			continue;
+		}
+		lp->t->f[s].seq++;
+		lp->st.idle_sent++;
+		s = s + step >= lp->t->n ? 0 : s + step;
+	}
+	/* The last probe's answer. */
+	for (uint64_t until = now + gap; now < until; now = rte_rdtsc())
+		sink_poll(lp, now);
 }

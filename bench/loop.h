@@ -28,6 +28,8 @@ struct loop_stats {
 	uint64_t late_deleted;       /* of those, received: must be 0 */
 	uint64_t rx_deleted;         /* received for deleted pairs, sent before the reply */
 	struct hist lat;             /* TSC cycles, window packets */
+	uint64_t idle_sent, idle_received; /* probes after idle spells (--idle-probes) */
+	struct hist idle_lat;        /* TSC cycles, probes */
 };
 
 struct loop {
@@ -38,6 +40,7 @@ struct loop {
 	const struct flow_pair *pairs;
 	uint64_t hz;
 	uint64_t t_start, t0, t1, t_end;
+	uint64_t t_probe;            /* frames stamped from here on are idle probes; 0 = none */
 	uint64_t t_del_at, t_del_req, t_del_reply; /* 0 = not (yet) */
 	int del_pending;
 	int del_failed;
@@ -56,6 +59,9 @@ void loop_init(struct loop *lp, const struct opts *o, struct flow_table *t, stru
 int loop_resolve(struct loop *lp, unsigned timeout_ms);
 /** Run warm-up, window and drain. Returns 0, or -1 when the mid-run delete failed. */
 int loop_run(struct loop *lp);
+/** After loop_run: --idle-probes single frames, each after --idle-gap-ms of silence in which
+ *  the target has nothing to do (it may sleep: this measures what waking up costs). */
+void loop_idle_probes(struct loop *lp);
 
 /* Receive side (sink.c). */
 /** Receive what is there (a few bursts at most) at TSC @now. */

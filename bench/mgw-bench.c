@@ -141,6 +141,8 @@ static int bench_main(const struct opts *o)
 		flow_synth_pairs(&t, o->media_ip);
 	}
 	int run_rc = loop_run(&lp);
+	if (run_rc == 0)
+		loop_idle_probes(&lp);
 	bench_teardown_mgwd(&c, o, &r);
 	r.silent_streams = bench_silent(&t, o);
 	report_print(&r);

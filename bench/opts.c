@@ -29,6 +29,9 @@ static void opts_usage(FILE *out)
 		"  --media-ip A.B.C.D      limit mode: first target address (default 198.19.0.10)\n"
 		"  --one-way               send towards leg A only (default: both legs)\n"
 		"  --delete-half-at S      delete every second pair S seconds into the window\n"
+		"  --idle-probes N         after the run, N single frames each after an idle spell:\n"
+		"                          the latency of a target that has gone to sleep\n"
+		"  --idle-gap-ms N         idle spell before each probe (default 20)\n"
 		"  --pairs-file PATH       load the pairs from PATH if it exists, else save them\n"
 		"  --keep                  leave the pairs in mgwd at the end\n"
 		"  --lcores L              EAL --lcores (default 0@0)\n"
@@ -84,6 +87,7 @@ static void opts_defaults(struct opts *o)
 		.ip = 0xc6130001,       /* 198.19.0.1 */
 		.media_ip = 0xc613000a, /* 198.19.0.10 */
 		.delete_half_at_s = -1,
+		.idle_gap_ms = 20,
 		.label = "",
 	};
 }
@@ -91,7 +95,7 @@ static void opts_defaults(struct opts *o)
 enum {
 	O_TARGET = 256, O_MEMIF, O_STREAMS, O_FRAME, O_PPS, O_DURATION, O_WARMUP, O_DRAIN, O_IP,
 	O_MEDIA_IP, O_ONE_WAY, O_DELETE_HALF, O_PAIRS, O_KEEP, O_LCORES, O_PREFIX, O_MBUFS,
-	O_ZC, O_JSON, O_LABEL,
+	O_ZC, O_JSON, O_LABEL, O_IDLE_PROBES, O_IDLE_GAP,
 };
 
 static const struct option opts_long[] = {
@@ -116,6 +120,8 @@ static const struct option opts_long[] = {
 	{ "zero-copy", no_argument, NULL, O_ZC },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "label", required_argument, NULL, O_LABEL },
+	{ "idle-probes", required_argument, NULL, O_IDLE_PROBES },
+	{ "idle-gap-ms", required_argument, NULL, O_IDLE_GAP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -148,6 +154,16 @@ static int opts_set_num(struct opts *o, int c, const char *arg)
 		if (opts_num("--drain-ms", arg, 0, 60000, &v))
 			return -1;
 		o->drain_ms = (unsigned)v;
+		return 0;
+	case O_IDLE_PROBES:
+		if (opts_num("--idle-probes", arg, 0, 100000, &v))
+			return -1;
+		o->idle_probes = (unsigned)v;
+		return 0;
+	case O_IDLE_GAP:
+		if (opts_num("--idle-gap-ms", arg, 1, 60000, &v))
+			return -1;
+		o->idle_gap_ms = (unsigned)v;
 		return 0;
 	case O_DELETE_HALF:
 		return opts_num("--delete-half-at", arg, 0, 86400, &o->delete_half_at_s);

@@ -28,6 +28,8 @@ struct opts {
 	const char *pairs_file;   /* reuse / save the created pairs */
 	bool keep;                /* do not delete the pairs at the end */
 	bool one_way;             /* send only towards leg A */
+	unsigned idle_probes;     /* after the run: single frames separated by idle spells */
+	unsigned idle_gap_ms;     /* length of each idle spell */
 	bool json;
 	const char *label;        /* free text copied into the JSON object */
 };

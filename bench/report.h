@@ -27,6 +27,7 @@ struct report_figures {
 	uint64_t lost;
 	double pps, gbps, loss_pct;
 	double p50_us, p99_us, p999_us, max_us;
+	double idle_p50_us, idle_max_us; /* idle probes */
 };
 
 void report_figures(const struct report *r, struct report_figures *fig);

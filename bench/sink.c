@@ -112,7 +112,10 @@ static void sink_stamp(struct loop *lp, struct rte_mbuf *m, const uint8_t *p, ui
 	}
 	lp->t->f[st.stream].rx++;
 	lp->st.rx_total++;
-	if (st.tsc >= lp->t0 && st.tsc < lp->t1) {
+	if (lp->t_probe && st.tsc >= lp->t_probe) {
+		lp->st.idle_received++;
+		hist_add(&lp->st.idle_lat, now - st.tsc);
+	} else if (st.tsc >= lp->t0 && st.tsc < lp->t1) {
 		lp->st.received++;
 		hist_add(&lp->st.lat, now - st.tsc);
 	}
