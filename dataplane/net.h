@@ -44,26 +44,56 @@ void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
 void net_input_handoff(struct dp_worker *w, struct rte_mbuf *m);
 
 /**
- * One's complement sum of @len bytes at @buf, eight bytes at a time (RFC 1071: the sum does
- * not depend on the byte order it is computed in, so memory order in, memory order out),
- * folded to 16 bits. A received UDP datagram is intact when this over the datagram plus its
- * pseudo-header gives 0xffff.
+ * One's complement sum of @len bytes at @buf, folded to 16 bits (RFC 1071: the sum does not
+ * depend on the byte order it is computed in, so memory order in, memory order out). The
+ * 32-bit halves of each 8 bytes go into separate 64-bit accumulators, which cannot carry
+ * out for any packet, so the adds are independent (no end-around carry chain) and the
+ * compiler may vectorise them; 2^32 = 1 modulo 0xffff makes the final folds exact. A received
+ * UDP datagram is intact when this over the datagram plus its pseudo-header gives 0xffff.
  */
 static inline uint16_t net_cksum_sum(const void *buf, uint32_t len, uint32_t init)
 {
 	const uint8_t *p = buf;
-	uint64_t sum = init, v;
-	for (; len >= 8; len -= 8, p += 8) {
+	uint64_t a = init, b = 0, c = 0, d = 0, v, w;
+	for (; len >= 16; len -= 16, p += 16) {
 		__builtin_memcpy(&v, p, 8);
-		sum += v;
-		sum += sum < v; /* end-around carry */
+		__builtin_memcpy(&w, p + 8, 8);
+		a += (uint32_t)v;
+		b += v >> 32;
+		c += (uint32_t)w;
+		d += w >> 32;
 	}
-	if (len) {
+	if (len >= 8) {
+		__builtin_memcpy(&v, p, 8);
+		a += (uint32_t)v;
+		b += v >> 32;
+		len -= 8;
+		p += 8;
+	}
+	if (len) { /* the tail, zero padded as it lies in memory (a variable-length copy here
+		    * would be a slow string move) */
+		unsigned sh = 0;
 		v = 0;
-		__builtin_memcpy(&v, p, len); /* the tail, zero padded (odd byte included) */
-		sum += v;
-		sum += sum < v;
+		if (len & 4) {
+			uint32_t x;
+			__builtin_memcpy(&x, p, 4);
+			v = x;
+			p += 4;
+			sh = 32;
+		}
+		if (len & 2) {
+			uint16_t x;
+			__builtin_memcpy(&x, p, 2);
+			v |= (uint64_t)x << sh;
+			p += 2;
+			sh += 16;
+		}
+		if (len & 1)
+			v |= (uint64_t)*p << sh;
+		c += (uint32_t)v;
+		d += v >> 32;
 	}
+	uint64_t sum = a + b + c + d; /* each < 2^62 for any length a packet can have */
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);

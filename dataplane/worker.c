@@ -146,6 +146,7 @@ static unsigned worker_rx(struct dp_worker *w, uint16_t pi)
 		if (slot[i]) {
 			rte_prefetch0(slot[i]);
 			rte_prefetch0(st);
+			rte_prefetch0((const char *)st + RTE_CACHE_LINE_SIZE);
 		}
 	}
 	for (uint16_t i = 0; i < n; i++) {

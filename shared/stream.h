@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <urcu-qsbr.h>
@@ -119,29 +120,36 @@ struct stream_src {
 /* The run-time state of a stream. [o] = written only by the owner worker; read by the other
  * leg's worker ([x]) or the control plane ([cp]) as noted. */
 struct stream_state {
+	/* first cache line: what every RTP packet reads or writes, on its own stream (and, for
+	 * owner and peer, on the other leg's when relaying towards it) */
 	/* claimed by a worker with one CAS: stream id << 16 | (worker + 1), with
 	 * STREAM_OWNER_RESETTING while the new owner clears what an older stream id left;
 	 * 0 = never. Whoever reads the state checks that it belongs to the stream id of the
 	 * config in hand first. */
 	_Atomic uint64_t owner;
-	/* [o] latched peers (stream_peer_word); [x] read by the worker relaying towards it, [cp] */
-	_Atomic uint64_t peer, rtcp_peer;
+	/* [o] latched RTP peer (stream_peer_word); [x] read by the worker relaying towards it,
+	 * [cp] */
+	_Atomic uint64_t peer;
 	/* [o] under stats_seq: what a received RTP packet updates; [cp] reads a snapshot */
 	seqlock_t stats_seq;
 	ctr32_t rtp_received;  /* RFC 3550 received, expected and jitter (timestamp units) */
 	ctr32_t rtp_expected;
+	ctr32_t rtp_jitter;
 	ctr_t rx_pkts, rx_bytes;
 	ctr_t last_rx_tsc;     /* rte_rdtsc() of the last RTP packet's burst, 0 = none */
-	ctr32_t rtp_jitter;
-	/* second cache line: [o] counters outside the seqlock, [cp] reads them word by word */
+	/* [o], [cp] reads it word by word */
 	ctr_t tx_pkts;         /* RTP sent: ECHO back to the sender; RELAY: received here and
 				* sent on from the other leg (every counter a worker writes
 				* lives in the stream it received on) */
+	/* second cache line: [o] only, every RTP packet */
+	struct rtp_stats rtp;
+	/* [o]; [x] and [cp] read it like peer */
+	_Atomic uint64_t rtcp_peer;
+	/* [o] counters outside the seqlock, [cp] reads them word by word */
 	ctr_t rtcp_pkts;       /* RTCP accepted (consumed, or relayed on RELAY) */
 	ctr_t wrong_source;    /* packets dropped: not from the latched peer */
+	/* third cache line: [o], only where translation or errors need it */
 	ctr_t drops;           /* malformed RTP, media direction, no destination */
-	/* [o] only */
-	struct rtp_stats rtp;
 	struct stream_src src;
 } __attribute__((aligned(64)));
 
@@ -163,8 +171,6 @@ struct stream_cfg {
 	uint32_t peer_ip;     /* from SDP, network order, 0 = unknown */
 	uint16_t peer_port;   /* from SDP, network order */
 	uint16_t seq_base;    /* our first sequence number */
-	uint32_t ssrc;        /* our SSRC when we are the RTP source */
-	uint32_t ts_base;     /* our first timestamp */
 	uint32_t ts_mult;     /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
 	struct stream_pt_map xmap; /* RELAY: payload types renumbered / G.711 converted on the
 				    * way to the other leg */
@@ -173,12 +179,22 @@ struct stream_cfg {
 	 * next quiescent state. other_st is the other leg's state (its latched peers). */
 	const struct stream_cfg *other;
 	struct stream_state *other_st;
+	/* second cache line: what only translation and the control plane read */
+	uint32_t ssrc;        /* our SSRC when we are the RTP source */
+	uint32_t ts_base;     /* our first timestamp */
 	/* [cp] reclamation */
 	struct stream_cfg *retired_next;
 	void (*retired)(struct stream_cfg *cfg); /* called after the grace period, and then owns
 						  * @cfg; NULL: the config is freed */
 	void *retired_ctx;
 } __attribute__((aligned(64)));
+
+/* The hot path counts on these: one line of config and two of state per packet. */
+_Static_assert(offsetof(struct stream_cfg, other_st) + sizeof(void *) <= 64,
+	       "a relayed packet's config fits one cache line");
+_Static_assert(offsetof(struct stream_state, rtp) == 64 &&
+	       offsetof(struct stream_state, wrong_source) + sizeof(ctr_t) <= 128,
+	       "a stream's per-packet state fits two cache lines");
 
 #define STREAM_TABLE_MAX_ADDRS 64
 #define STREAM_SLOTS_PER_ADDR 32768 /* one per even port */

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/tsan.h"
+
+#define STATE_BYTES (STREAM_SLOTS_PER_ADDR * sizeof(struct stream_state))
 
 struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs)
 {
@@ -17,16 +20,19 @@ struct stream_table *stream_table_create(const uint32_t *addrs, unsigned n_addrs
 	for (unsigned i = 0; i < n_addrs; i++) {
 		/* calloc of these sizes maps zero pages: memory is used as streams touch it */
 		t->cfg[i] = calloc(STREAM_SLOTS_PER_ADDR, sizeof(t->cfg[i][0]));
-		t->state[i] = aligned_alloc(64, STREAM_SLOTS_PER_ADDR * sizeof(struct stream_state));
+		/* zero pages too, page-aligned (so cache-aligned), touched as ports are used */
+		void *st = mmap(NULL, STATE_BYTES, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		t->state[i] = st == MAP_FAILED ? NULL : st;
 		if (!t->cfg[i] || !t->state[i]) {
 			free(t->cfg[i]);
-			free(t->state[i]);
+			if (t->state[i])
+				munmap(t->state[i], STATE_BYTES);
 			t->cfg[i] = NULL;
 			t->state[i] = NULL;
 			stream_table_destroy(t);
 			return NULL;
 		}
-		memset(t->state[i], 0, STREAM_SLOTS_PER_ADDR * sizeof(struct stream_state));
 		t->addrs[i] = addrs[i];
 		t->n_addrs = i + 1;
 	}
@@ -45,7 +51,7 @@ void stream_table_destroy(struct stream_table *t)
 	stream_table_reclaim(t);
 	for (unsigned i = 0; i < t->n_addrs; i++) {
 		free(t->cfg[i]);
-		free(t->state[i]);
+		munmap(t->state[i], STATE_BYTES);
 	}
 	free(t);
 }

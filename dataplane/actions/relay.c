@@ -1,6 +1,7 @@
 #include "dataplane/actions/relay.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
@@ -88,11 +89,18 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 		udp->dgram_cksum = c ? c : 0xffff;
 	udp->src_port = src_port;
 	udp->dst_port = dst_port;
+	/* The IPv4 checksum was verified on input: update it for the three fields that change
+	 * rather than reread the header just written (the wide reload stalls on those stores). */
+	uint16_t ttl_proto, ttl_proto_new;
+	memcpy(&ttl_proto, &ip->time_to_live, sizeof(ttl_proto));
+	ttl_proto_new = ttl_proto;
+	((uint8_t *)&ttl_proto_new)[0] = 64;
+	uint16_t ic = net_csum_update32(ip->hdr_checksum, ip->src_addr, o->local_ip);
+	ic = net_csum_update32(ic, ip->dst_addr, dst_ip);
+	ip->hdr_checksum = net_csum_update16(ic, ttl_proto, ttl_proto_new);
 	ip->src_addr = o->local_ip;
 	ip->dst_addr = dst_ip;
 	ip->time_to_live = 64;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	if (full_csum && udp->dgram_cksum) {
 		udp->dgram_cksum = 0;
 		uint16_t sum = rte_ipv4_udptcp_cksum(ip, udp);
