@@ -49,8 +49,13 @@ static enum rtp_seq_verdict rtp_stats_seq(struct rtp_stats *s, uint16_t seq)
 		rtp_stats_init_seq(s, seq);
 		s->received++;
 		return RTP_SEQ_RESTART;
+	} else if (s->cycles == 0 && (int16_t)(seq - (uint16_t)s->base_seq) < 0) {
+		/* late, and older than the packet that validated the source (overtaken during
+		 * probation, e.g. on its way through another worker): the statistics start at
+		 * base_seq, so it stays out of them like the probation packets it belongs to */
+		return RTP_SEQ_IGNORED;
 	}
-	/* else: duplicate or reordered packet, counted */
+	/* else: in order, or a duplicate or reordered packet: counted */
 	s->received++;
 	return RTP_SEQ_COUNTED;
 }

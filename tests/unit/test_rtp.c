@@ -116,6 +116,29 @@ static void reordering_within_max_misorder_is_counted_once(void **state)
 	assert_int_equal(rtp_stats_lost(&st), -1);
 }
 
+/* The first packets of a source arrive late (one of them overtaken on a detour): whatever
+ * precedes the packet that validated the source is outside the statistics, so the loss stays
+ * 0 instead of going negative for good. */
+static void packets_overtaken_during_probation_are_not_counted(void **state)
+{
+	(void)state;
+	pkt(1002);
+	pkt(1003); /* validates: base 1003 */
+	pkt(1000);
+	pkt(1001);
+	run(1004, 20);
+	assert_int_equal(st.base_seq, 1003);
+	assert_int_equal(st.received, 21);
+	assert_int_equal(rtp_stats_expected(&st), 21);
+	assert_int_equal(rtp_stats_lost(&st), 0);
+	/* after a wrap, a packet numbered below base_seq is an ordinary late one */
+	run(1024, 65536 - 1024);
+	run(0, 1010);
+	pkt(1000);
+	assert_int_equal(st.cycles, 65536);
+	assert_int_equal(rtp_stats_lost(&st), -1);
+}
+
 static void late_packet_beyond_max_misorder_is_not_counted(void **state)
 {
 	(void)state;
@@ -318,7 +341,8 @@ int main(void)
 		T(gaps_count_as_lost),
 		T(duplicates_make_loss_negative),
 		T(reordering_within_max_misorder_is_counted_once),
-		T(late_packet_beyond_max_misorder_is_not_counted),
+		T(packets_overtaken_during_probation_are_not_counted),
+	T(late_packet_beyond_max_misorder_is_not_counted),
 		T(sequence_wrap_adds_a_cycle_and_keeps_expected_right),
 		T(loss_across_the_wrap_is_counted),
 		T(a_late_packet_from_before_the_wrap_adds_no_cycle),
