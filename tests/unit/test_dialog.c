@@ -76,7 +76,7 @@ static int teardown(void **state)
 }
 
 struct call_ids {
-	char call_id[64], from_tag[32], to_tag[64], branch[48];
+	char call_id[512], from_tag[32], to_tag[64], branch[48];
 };
 
 static void ids_new(struct call_ids *c)
@@ -220,6 +220,32 @@ static void a_second_invite_of_the_same_dialog_to_be_is_482(void **state)
 	assert_int_equal(call_count(), 0);
 }
 
+/* A Call-ID is compared whole, however long: two that share their first 400 characters are
+ * two calls, and a BYE ends only its own. */
+static void long_call_ids_that_differ_only_at_the_end_are_two_calls(void **state)
+{
+	(void)state;
+	struct call_ids a, b;
+	char ok[PEER_MSG_MAX], buf[PEER_MSG_MAX], prefix[420];
+	memset(prefix, 'x', 400);
+	prefix[400] = '\0';
+	ids_new(&a);
+	snprintf(a.call_id, sizeof(a.call_id), "%s-1@uac", prefix);
+	ids_new(&b);
+	snprintf(b.call_id, sizeof(b.call_id), "%s-2@uac", prefix);
+	answered(&a, ok);
+	in_dialog(&a, "ACK", 1);
+	answered(&b, ok);
+	in_dialog(&b, "ACK", 1);
+	assert_int_equal(call_count(), 2);
+	in_dialog(&a, "BYE", 2);
+	assert_int_equal(next_status(buf), 200);
+	assert_int_equal(call_count(), 1);
+	in_dialog(&b, "BYE", 2);
+	assert_int_equal(next_status(buf), 200);
+	assert_int_equal(call_count(), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -229,6 +255,7 @@ int main(void)
 		T(the_ack_stops_the_2xx_and_a_late_invite_gets_it_again),
 		T(cseq_out_of_order_is_500_and_no_dialog_is_481),
 		T(a_second_invite_of_the_same_dialog_to_be_is_482),
+		T(long_call_ids_that_differ_only_at_the_end_are_two_calls),
 	};
 #undef T
 	rcu_register_thread();
