@@ -251,6 +251,43 @@ static int parse_message(sdp_message_t *sdp, struct sdp_stream *out)
 	return SDP_OK;
 }
 
+/* The body in the one form libosip2's SDP parser reads safely: every line ended by CRLF
+ * (a bare LF or a bare CR taken as a line end), the last line too, and NUL padding behind.
+ * libosip2 5.3 reads past the end of its input when the text ends in a bare CR (it looks for
+ * the LF after it), so no bare CR may reach it. A NUL inside the body is not SDP: NULL. */
+static char *sdp_canonical(const char *body, size_t len)
+{
+	char *text = malloc(2 * len + 5);
+	size_t n = 0;
+	bool line_open = false;
+
+	if (text == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = body[i];
+		if (c == '\0') {
+			free(text);
+			return NULL;
+		}
+		if (c == '\r' || c == '\n') {
+			if (c == '\r' && i + 1 < len && body[i + 1] == '\n')
+				i++;
+			text[n++] = '\r';
+			text[n++] = '\n';
+			line_open = false;
+			continue;
+		}
+		text[n++] = c;
+		line_open = true;
+	}
+	if (line_open) {
+		text[n++] = '\r';
+		text[n++] = '\n';
+	}
+	memset(text + n, 0, 3);
+	return text;
+}
+
 int sdp_parse(const char *body, size_t len, struct sdp_stream *out)
 {
 	sdp_message_t *sdp = NULL;
@@ -260,11 +297,9 @@ int sdp_parse(const char *body, size_t len, struct sdp_stream *out)
 	if (body == NULL || out == NULL)
 		return SDP_ERR_PARSE;
 	memset(out, 0, sizeof(*out));
-	text = malloc(len + 1);
+	text = sdp_canonical(body, len);
 	if (text == NULL)
 		return SDP_ERR_PARSE;
-	memcpy(text, body, len);
-	text[len] = '\0';
 	if (sdp_message_init(&sdp) != 0) {
 		free(text);
 		return SDP_ERR_PARSE;

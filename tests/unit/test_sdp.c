@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "controlplane/sip/sdp.h"
@@ -434,6 +435,43 @@ static void garbage_is_a_parse_error(void **state)
 	assert_int_equal(sdp_parse("v=0\r\nzzzz", 3, &m), SDP_ERR_PARSE);
 }
 
+/* libosip2 5.3 reads past the end of an SDP text that ends in a bare CR (found by fuzzing;
+ * the ASan build catches the read): such bodies are refused or parsed, never overread, and an
+ * offer written with bare CRs or bare LFs parses like the same offer with CRLFs. */
+static void bare_cr_line_ends_are_read_safely(void **state)
+{
+	static const char crash[] = "v=0\no=- 2 2 I 4 0\rt=0 0\rm=e 0 1\r";
+	const char *crlf = HDR "c=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\n";
+	char cr[512], lf[512];
+	struct sdp_stream a, b, c;
+
+	(void)state;
+	/* exactly its bytes, in a buffer of its own size: a read past it is an ASan error */
+	char *heap = malloc(sizeof(crash) - 1);
+	assert_non_null(heap);
+	memcpy(heap, crash, sizeof(crash) - 1);
+	(void)sdp_parse(heap, sizeof(crash) - 1, &a);
+	free(heap);
+	for (size_t cut = 1; cut < sizeof(crash); cut++)
+		(void)sdp_parse(crash, cut, &a);
+
+	size_t n = strlen(crlf), j = 0, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (crlf[i] == '\n')
+			continue;
+		cr[j++] = crlf[i];
+		lf[k++] = crlf[i] == '\r' ? '\n' : crlf[i];
+	}
+	cr[j] = lf[k] = '\0';
+	assert_int_equal(parse(crlf, &a), SDP_OK);
+	assert_int_equal(parse(cr, &b), SDP_OK);
+	assert_int_equal(parse(lf, &c), SDP_OK);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_memory_equal(&a, &c, sizeof(a));
+	/* a NUL inside the body is not SDP */
+	assert_int_equal(sdp_parse("v=0\r\n\0o=- 1 1 IN IP4 1.2.3.4\r\n", 34, &a), SDP_ERR_PARSE);
+}
+
 static void malformed_attributes_do_not_break_parsing(void **state)
 {
 	const char *offer = HDR "c=IN IP4 192.0.2.1\r\nt=0 0\r\n"
@@ -607,6 +645,7 @@ int main(void)
 		cmocka_unit_test(answer_contains_the_expected_lines),
 		cmocka_unit_test(answer_into_small_buffer_fails),
 		cmocka_unit_test(written_offer_parses_back),
+		cmocka_unit_test(bare_cr_line_ends_are_read_safely),
 		cmocka_unit_test(offer_of_only_unknown_codecs_fails),
 		cmocka_unit_test(answer_with_offered_codec_is_taken),
 		cmocka_unit_test(answer_with_codec_we_did_not_offer_is_refused),
