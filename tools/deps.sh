@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages mgw needs to build, run and test. Idempotent, quiet when
 # everything is present.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev
       sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat)
 missing=()

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of each fuzz target's corpus (tests/fuzz/corpus/<target>/seed-*).
+Run it from anywhere; it rewrites only the seed-* files. Crash regression cases found by
+fuzzing are kept beside them as crash-* and are never touched here."""
+import os, struct, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+SDP = ("v=0\r\no=alice 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+       "m=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+       "a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+put("fuzz_sdp", "offer", SDP)
+put("fuzz_sdp", "offer-lf", SDP.replace("\r\n", "\n"))
+put("fuzz_sdp", "two-media", SDP + "m=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n")
+put("fuzz_sdp", "hold", SDP.replace("a=sendrecv", "a=sendonly").replace("192.0.2.1\r\nt", "0.0.0.0\r\nt"))
+put("fuzz_sdp", "dynamic-only", SDP.replace("RTP/AVP 0 8 101", "RTP/AVP 96 97")
+    .replace("a=rtpmap:101 telephone-event/8000", "a=rtpmap:96 PCMA/8000\r\na=rtpmap:97 opus/48000/2"))
+
+
+def sip(method, ruri, cseq, branch, body="", to_tag="", extra=""):
+    return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=%s;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=f1\r\nTo: <%s>%s\r\n"
+            "Call-ID: seed-1@127.0.0.1\r\nCSeq: %d %s\r\nContact: <sip:alice@127.0.0.1:5071>\r\n"
+            "%s%sContent-Length: %d\r\n\r\n%s"
+            % (method, ruri, branch, ruri, ";tag=" + to_tag if to_tag else "", cseq, method,
+               extra, "Content-Type: application/sdp\r\n" if body else "", len(body), body))
+
+
+put("fuzz_sip", "invite-echo", sip("INVITE", "sip:echo@127.0.0.1", 1, "z9hG4bK-1", SDP))
+put("fuzz_sip", "invite-b2bua", sip("INVITE", "sip:1234@127.0.0.1", 1, "z9hG4bK-2", SDP))
+put("fuzz_sip", "invite-no-sdp", sip("INVITE", "sip:echo@127.0.0.1", 1, "z9hG4bK-3"))
+put("fuzz_sip", "ack", sip("ACK", "sip:echo@127.0.0.1", 1, "z9hG4bK-4", to_tag="t1"))
+put("fuzz_sip", "bye", sip("BYE", "sip:echo@127.0.0.1", 2, "z9hG4bK-5", to_tag="t1"))
+put("fuzz_sip", "cancel", sip("CANCEL", "sip:echo@127.0.0.1", 1, "z9hG4bK-1"))
+put("fuzz_sip", "options", sip("OPTIONS", "sip:127.0.0.1", 1, "z9hG4bK-6"))
+put("fuzz_sip", "reinvite-hold", sip("INVITE", "sip:echo@127.0.0.1", 3, "z9hG4bK-7",
+                                     SDP.replace("a=sendrecv", "a=sendonly"), to_tag="t1"))
+put("fuzz_sip", "response-200", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-x\r\n"
+    "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r@x\r\nCSeq: 1 INVITE\r\n"
+    "Content-Length: 0\r\n\r\n")
+put("fuzz_sip", "rfc2543-no-branch", sip("INVITE", "sip:echo@127.0.0.1", 1, "12345", SDP))
+put("fuzz_sip", "max-forwards-0", sip("INVITE", "sip:1234@127.0.0.1", 1, "z9hG4bK-8", SDP)
+    .replace("Max-Forwards: 70", "Max-Forwards: 0"))
+# the SDP body that made libosip2 5.3 read out of bounds (ends in a bare CR)
+crash_body = "v=0\no=- 2 2 I 4 0\rt=0 0\rm=e 0 1\r"
+put("fuzz_sip", "invite-bare-cr-sdp", sip("INVITE", "sip:echo@127.0.0.1", 1, "z9hG4bK-9", crash_body))
+put("fuzz_sdp", "bare-cr", crash_body)
+
+for name in sorted(os.listdir(os.path.join(ROOT, "docs", "examples"))):
+    if name.endswith(".conf"):
+        with open(os.path.join(ROOT, "docs", "examples", name), "rb") as f:
+            put("fuzz_config", name, f.read())
+put("fuzz_config", "empty", "")
+put("fuzz_config", "routes", 'routes = ( { name = "a"; prefix = "1"; destinations = ( "127.0.0.1:5070", '
+    '"udp:10.0.0.1:5060" ); }, { name = "e"; regex = "^9[0-9]+$"; app = "echo"; } );\n')
+put("fuzz_config", "bad-type", 'media = { port_min = "x"; };\n')
+
+for name, line in [
+        ("help", '{"cmd":"help"}'),
+        ("create", '{"cmd":"media.create","count":2,"tag":"t","peer_a":"10.0.0.1:30000","peer_b":"10.0.0.1:40000"}'),
+        ("stats", '{"cmd":"media.stats","tag":"t"}'),
+        ("delete", '{"cmd":"media.delete","tag":"t"}'),
+        ("delete-ids", '{"cmd":"media.delete","ids":[1,2,3]}'),
+        ("two-lines", '{"cmd":"help"}\n{"cmd":"media.stats"}'),
+        ("not-json", 'status please'),
+        ("unknown", '{"cmd":"nope","x":[1,{"y":null}]}')]:
+    put("fuzz_api", name, line)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def ip4(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+PORT_MAC = bytes([2, 0, 0, 0, 0, 1])
+PEER_MAC = bytes([2, 0, 0, 0, 0, 2])
+
+
+def eth(payload, ethertype=0x0800, dst=PORT_MAC):
+    return dst + PEER_MAC + struct.pack("!H", ethertype) + payload
+
+
+def ipv4(src, dst, proto, l4, options=b"", frag=0):
+    ihl = 5 + len(options) // 4
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 20 + len(options) + len(l4), 1, frag, 64,
+                    proto, 0, ip4(src), ip4(dst)) + options
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + l4
+
+
+def udp(src, dst, sport, dport, payload):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, len(u))
+    c = csum(pseudo + u) or 0xffff
+    return u[:6] + struct.pack("!H", c) + u[8:]
+
+
+def rtp(seq, ssrc=0x1234, pt=0):
+    return struct.pack("!BBHII", 0x80, pt, seq, seq * 160, ssrc) + b"\xff" * 160
+
+
+def udp_frame(src, sport, dst, dport, payload):
+    return eth(ipv4(src, dst, 17, udp(src, dst, sport, dport, payload)))
+
+
+put("fuzz_frames", "arp-request", eth(struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC,
+    ip4("10.0.0.2"), b"\0" * 6, ip4("10.0.0.10")), 0x0806, b"\xff" * 6))
+put("fuzz_frames", "arp-reply", eth(struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, PEER_MAC,
+    ip4("10.0.0.3"), PORT_MAC, ip4("10.0.0.11")), 0x0806))
+put("fuzz_frames", "rtp-echo", udp_frame("10.0.0.2", 4000, "10.0.0.10", 30000, rtp(1)))
+put("fuzz_frames", "rtp-relay-a", udp_frame("10.0.0.2", 40000, "10.0.0.10", 30002, rtp(7)))
+put("fuzz_frames", "rtp-relay-b", udp_frame("10.0.0.3", 50000, "10.0.0.11", 30004, rtp(9, 0x99, 8)))
+put("fuzz_frames", "rtcp-relay", udp_frame("10.0.0.2", 40001, "10.0.0.10", 30003,
+    struct.pack("!BBHI", 0x80, 201, 1, 0x1234)))
+put("fuzz_frames", "rtp-dtmf", udp_frame("10.0.0.2", 40000, "10.0.0.10", 30002,
+    struct.pack("!BBHII", 0x80, 101, 3, 480, 0x1234) + bytes([5, 0x8a, 0, 160])))
+put("fuzz_frames", "no-stream", udp_frame("10.0.0.2", 4000, "10.0.0.10", 31000, rtp(1)))
+icmp = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"ping" * 8
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+put("fuzz_frames", "icmp-echo", eth(ipv4("10.0.0.2", "10.0.0.10", 1, icmp)))
+put("fuzz_frames", "ip-options", eth(ipv4("10.0.0.2", "10.0.0.10", 17,
+    udp("10.0.0.2", "10.0.0.10", 4000, 30000, rtp(2)), options=b"\x01\x01\x01\x00")))
+put("fuzz_frames", "fragment", eth(ipv4("10.0.0.2", "10.0.0.10", 17,
+    udp("10.0.0.2", "10.0.0.10", 4000, 30000, rtp(3)), frag=0x2000)))
+put("fuzz_frames", "vlan", PORT_MAC + PEER_MAC + b"\x81\x00\x00\x05\x08\x00" +
+    ipv4("10.0.0.2", "10.0.0.10", 17, udp("10.0.0.2", "10.0.0.10", 4000, 30000, rtp(4))))
+print("seeds written under", os.path.join(HERE, "corpus"))
