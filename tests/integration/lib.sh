@@ -198,6 +198,12 @@ sdp_media() {
 		awk -F '\t' '{ print $1, $2, $3, ($4 != "" ? $4 : $5), $6, $7, $8 }'
 }
 
+# sdp_of SDP-FILE SRC-PORT DST-PORT WHAT: "IP:PORT" of the media in the first message from
+# SRC-PORT to DST-PORT that is WHAT (a method or a status code) in sdp_media's output.
+sdp_of() {
+	awk -v s="$2" -v d="$3" -v w="$4" '$2 == s && $3 == d && $4 == w { print $6 ":" $7; exit }' "$1"
+}
+
 sipp_run() {
 	# sipp_run NAME ARGS...: SIPp against mgwd, its statistics in $WORK/NAME_*.csv
 	local name=$1; shift

@@ -24,11 +24,12 @@ grep -qE "ended .* rtp in [1-9][0-9]* out [1-9]" "$WORK/mgwd.log" || fail "no RT
 
 # Where the caller said it receives (its INVITE) and where mgwd said it does (its 200).
 sdp_media "$WORK/sip.pcap" >"$WORK/sdp.txt"
-read -r _ _ _ _ _ peer_ip peer_port < <(awk '$4 == "INVITE"' "$WORK/sdp.txt")
-read -r _ _ _ _ _ mgw_ip mgw_port < <(awk '$4 == "200" && $5 == "INVITE"' "$WORK/sdp.txt")
-[ "${peer_ip:-}" = "$TAP_ADDR" ] && [ -n "${peer_port:-}" ] ||
+peer=$(sdp_of "$WORK/sdp.txt" 5070 5060 INVITE)
+mgw=$(sdp_of "$WORK/sdp.txt" 5060 5070 200)
+peer_ip=${peer%:*} peer_port=${peer##*:} mgw_ip=${mgw%:*} mgw_port=${mgw##*:}
+[ "$peer_ip" = "$TAP_ADDR" ] && [ -n "$peer_port" ] ||
 	fail "no SDP offer from the caller in the capture: $(cat "$WORK/sdp.txt")"
-[ "${mgw_ip:-}" = "$MEDIA_IP" ] && [ -n "${mgw_port:-}" ] ||
+[ "$mgw_ip" = "$MEDIA_IP" ] && [ -n "$mgw_port" ] ||
 	fail "mgwd's 200 does not offer media on $MEDIA_IP: $(cat "$WORK/sdp.txt")"
 note "SDP: caller $peer_ip:$peer_port, mgwd $mgw_ip:$mgw_port"
 
