@@ -34,6 +34,7 @@ mgw_cleanup() {
 	local rc=$?
 	set +e
 	[ -n "${CLEANUP_EXTRA:-}" ] && eval "$CLEANUP_EXTRA"
+	[ -n "${TSHARK_PIDS:-}" ] && capture_stop
 	if [ -n "${MGWD_PID:-}" ] && kill -0 "$MGWD_PID" 2>/dev/null; then
 		kill -TERM "$MGWD_PID"
 		for _ in $(seq 100); do kill -0 "$MGWD_PID" 2>/dev/null || break; sleep 0.1; done
@@ -131,24 +132,76 @@ assert_clean() {
 	note "clean: 0 calls, 0 streams, all ports free"
 }
 
-# Start tshark on the tap's host side; capture goes to $WORK/$1.pcap.
+# Captures seen from outside, as a peer would: capture_start NAME [IFACE [FILTER]] runs tshark in
+# the namespace and writes $WORK/NAME.pcap; by default on the tap's host side, UDP to or from
+# the media address. Several may run at once; capture_stop ends them all.
 capture_start() {
-	local file="$WORK/$1.pcap"
-	ip netns exec "$NS" tshark -q -i mgw0 -f "udp and host $MEDIA_IP" -w "$file" >"$WORK/tshark.log" 2>&1 &
-	TSHARK_PID=$!
-	CLEANUP_EXTRA='kill $TSHARK_PID 2>/dev/null; wait $TSHARK_PID 2>/dev/null'
+	local name=$1 iface=${2:-mgw0} filter=${3:-"udp and host $MEDIA_IP"}
+	local log="$WORK/tshark-$name.log"
+	ip netns exec "$NS" tshark -q -i "$iface" -f "$filter" -w "$WORK/$name.pcap" >"$log" 2>&1 &
+	TSHARK_PIDS="${TSHARK_PIDS:-} $!"
 	for _ in $(seq 100); do
-		grep -q "Capturing on" "$WORK/tshark.log" && return 0
+		grep -q "Capturing on" "$log" && return 0
 		sleep 0.1
 	done
-	fail "tshark did not start: $(cat "$WORK/tshark.log")"
+	fail "tshark did not start on $iface: $(cat "$log")"
 }
 
 capture_stop() {
+	local pid
 	sleep 0.5
-	kill -TERM "$TSHARK_PID" 2>/dev/null || true
-	wait "$TSHARK_PID" 2>/dev/null || true
-	CLEANUP_EXTRA=
+	for pid in ${TSHARK_PIDS:-}; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in ${TSHARK_PIDS:-}; do wait "$pid" 2>/dev/null || true; done
+	TSHARK_PIDS=
+}
+
+# udp_flows PCAP: one line per UDP flow of a capture, "SRC-IP:PORT DST-IP:PORT PACKETS".
+udp_flows() {
+	tshark -r "$1" -Y udp -T fields -e ip.src -e udp.srcport -e ip.dst -e udp.dstport 2>/dev/null |
+		awk '{ n[$1 ":" $2 " " $3 ":" $4]++ } END { for (f in n) print f, n[f] }' | sort
+}
+
+# flow_count FLOWS SRC DST: packets from SRC to DST (IP:PORT each) in udp_flows' output FLOWS.
+flow_count() {
+	awk -v s="$2" -v d="$3" '$1 == s && $2 == d { n += $3 } END { print n + 0 }' "$1"
+}
+
+# assert_forwarded FLOWS WHAT IN-SRC IN-DST OUT-SRC OUT-DST MIN: at least MIN packets went from
+# IN-SRC to IN-DST (the peer to mgwd), and of those between 95 % and 100 % came out again from
+# OUT-SRC to OUT-DST (mgwd to the peer that must get them). Prints the counts.
+assert_forwarded() {
+	local flows=$1 what=$2 in out
+	in=$(flow_count "$flows" "$3" "$4")
+	out=$(flow_count "$flows" "$5" "$6")
+	note "$what: $in packets $3 -> $4, $out packets $5 -> $6"
+	[ "$in" -ge "$7" ] || fail "$what: only $in packets $3 -> $4 (want >= $7); flows: $(cat "$flows")"
+	[ $((out * 100)) -ge $((in * 95)) ] && [ "$out" -le "$in" ] ||
+		fail "$what: $in packets in but $out out $5 -> $6; flows: $(cat "$flows")"
+}
+
+# assert_only_flows FLOWS "SRC DST" ...: every flow that leaves the media address is one of these.
+assert_only_flows() {
+	local flows=$1 f; shift
+	while read -r f; do
+		local pair=${f% *} ok=0 want
+		for want in "$@"; do [ "$pair" = "$want" ] && ok=1; done
+		[ $ok -eq 1 ] || fail "unexpected media from mgwd: $f (expected only: $*)"
+	done < <(grep "^$MEDIA_IP:" "$flows")
+}
+
+# sdp_media PCAP: the SDP of every SIP message in a capture, one line each:
+# "FRAME SRC-PORT DST-PORT METHOD-OR-STATUS CSEQ-METHOD C-ADDRESS M-PORT".
+sdp_media() {
+	tshark -r "$1" -Y "sip and sdp" -T fields -E occurrence=f -e frame.number -e udp.srcport \
+		-e udp.dstport -e sip.Method -e sip.Status-Code -e sip.CSeq.method \
+		-e sdp.connection_info.address -e sdp.media.port 2>/dev/null |
+		awk -F '\t' '{ print $1, $2, $3, ($4 != "" ? $4 : $5), $6, $7, $8 }'
+}
+
+# sdp_of SDP-FILE SRC-PORT DST-PORT WHAT: "IP:PORT" of the media in the first message from
+# SRC-PORT to DST-PORT that is WHAT (a method or a status code) in sdp_media's output.
+sdp_of() {
+	awk -v s="$2" -v d="$3" -v w="$4" '$2 == s && $3 == d && $4 == w { print $6 ":" $7; exit }' "$1"
 }
 
 sipp_run() {

@@ -3,7 +3,9 @@
 # picks PCMA, and the data plane transcodes. Payload bytes with known G.711 equivalents are
 # checked on the tap: PCMU 0xff (silence) and 0x80 (max positive) from the caller reach the
 # callee as PT 8 with A-law 0xd5 and 0xaa; A-law 0xaa and 0x2a (max negative) from the callee
-# reach the caller as PT 0 with mu-law 0x80 and 0x00. At least 95% of each arrive.
+# reach the caller as PT 0 with mu-law 0x80 and 0x00. At least 95% of each arrive, each from
+# the leg mgwd's SDP gave its receiver, and every packet mgwd sent has a correct UDP checksum
+# (rewriting the payload means recomputing it).
 source "$(dirname "$0")/lib.sh"
 mgw_setup b2b_transcode 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );'
 
@@ -15,6 +17,7 @@ mkpcap "$WORK/callee.pcap" 8 100 0xaa 0x2a
 	-trace_msg -message_file "$WORK/callee.msg" >"$WORK/callee.out" 2>&1) &
 CALLEE=$!
 capture_start transcode
+capture_start sip lo "udp port 5060"
 sipp_run caller -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 -d 3000 -m 1 ||
 	fail "caller: $(tail -30 "$WORK/caller.out")"
 wait "$CALLEE" || fail "callee: $(tail -30 "$WORK/callee.out")"
@@ -55,5 +58,32 @@ for name, recv_at, expect in (
         print(f"--- {name}: unexpected {other}")
         ok = False
 sys.exit(0 if ok else 1)
+PY
+
+# Every packet mgwd sent (all of them relayed and rewritten: the laws differ each way) left the
+# leg facing its receiver, and carries a correct UDP checksum over the new payload.
+sdp_media "$WORK/sip.pcap" >"$WORK/sdp.txt"
+leg_a=$(sdp_of "$WORK/sdp.txt" 5060 5061 200)    # mgwd's answer to the caller
+leg_b=$(sdp_of "$WORK/sdp.txt" 5060 5070 INVITE) # mgwd's offer to the callee
+note "SDP: mgwd leg A $leg_a, leg B $leg_b"
+[ "${leg_a%:*}" = "$MEDIA_IP" ] && [ "${leg_b%:*}" = "$MEDIA_IP" ] ||
+	fail "mgwd's SDP not found: $(cat "$WORK/sdp.txt")"
+tshark -r "$WORK/transcode.pcap" -o udp.check_checksum:TRUE -Y "ip.src == $MEDIA_IP" -T fields \
+	-e ip.src -e udp.srcport -e ip.dst -e udp.dstport -e udp.checksum -e udp.checksum.status \
+	2>/dev/null >"$WORK/csum.txt"
+python3 - "$WORK/csum.txt" "$leg_a" "$leg_b" "$TAP_ADDR" <<'PY' || fail "relayed packets from mgwd"
+import collections, sys
+rows = [l.split('\t') for l in open(sys.argv[1]).read().splitlines() if l]
+leg_a, leg_b, host = sys.argv[2], sys.argv[3], sys.argv[4]
+# leg B to the callee's media (7000), leg A to the caller's (6000)
+want = {(leg_b, host + ':7000'), (leg_a, host + ':6000')}
+flows = collections.Counter((f'{r[0]}:{r[1]}', f'{r[2]}:{r[3]}') for r in rows)
+status = collections.Counter(r[5] for r in rows)
+print(f"--- from mgwd: {dict(flows)}; UDP checksum status {dict(status)} (1 = good)")
+ok = set(flows) == want and all(flows[f] >= 95 for f in want)
+bad = [r for r in rows if r[5] != '1' or r[4] == '0x0000']
+for r in bad[:5]:
+    print(f"--- bad checksum: {r}")
+sys.exit(0 if ok and not bad else 1)
 PY
 assert_clean
