@@ -113,7 +113,7 @@ static void arp_send_request(struct dp_worker *w, uint16_t pi, uint32_t ip)
 const struct rte_ether_addr *arp_resolve(struct dp_worker *w, uint16_t pi, uint32_t ip)
 {
 	struct arp_entry *e = arp_slot(&w->arp, ip);
-	uint64_t now = rte_rdtsc();
+	uint64_t now = w->now; /* the burst's time: one TSC read per burst, not per packet */
 	if (e->ip == ip && e->valid && e->expires > now)
 		return &e->mac;
 	if (e->ip != ip) {

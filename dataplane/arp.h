@@ -37,7 +37,8 @@ void arp_cache_init(struct arp_cache *c, uint64_t tsc_hz);
 void arp_cache_flush(struct arp_cache *c);
 /** Handle an ARP frame received on port index @pi; consumes @m (reply sent in place). */
 void arp_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
-/** The MAC for @ip (network order), or NULL; sends a rate-limited request when unknown. */
+/** The MAC for @ip (network order), or NULL; sends a rate-limited request when unknown.
+ *  Time is @w->now, the current burst's TSC (set by the worker before it hands packets on). */
 const struct rte_ether_addr *arp_resolve(struct dp_worker *w, uint16_t pi, uint32_t ip);
 /** A stream latched a peer at @ip whose frames come from @mac: when @ip is on-link, that is
  *  its MAC (learnt, and shared with the other workers, at no cost per packet since a stream

@@ -116,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p == NULL)
 		abort();
 	memcpy(p, data, size);
+	w.now = rte_rdtsc(); /* as worker_rx() does for each burst */
 	net_input(&w, 0, m);
 	for (unsigned q = 0; q < RTE_DIM(w.txq); q++) {
 		for (unsigned i = 0; i < w.txq[q].n; i++)

@@ -152,6 +152,7 @@ static void input_flags(const struct frame *f, uint64_t ol_flags)
 	assert_non_null(p);
 	memcpy(p, f->b, f->len);
 	m->ol_flags = ol_flags;
+	w.now = rte_rdtsc(); /* as worker_rx() does for each burst */
 	net_input(&w, 0, m);
 }
 
@@ -231,6 +232,7 @@ static int test_setup(void **state)
 
 	(void)state;
 	dp_worker_init(&w, 0, 0, 0);
+	w.now = rte_rdtsc();
 	while (ev_take(&ev))
 		;
 	return 0;

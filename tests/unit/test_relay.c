@@ -140,6 +140,7 @@ static void input(const struct frame *f)
 	char *p = rte_pktmbuf_append(m, f->len);
 	assert_non_null(p);
 	memcpy(p, f->b, f->len);
+	w.now = rte_rdtsc(); /* as worker_rx() does for each burst */
 	net_input(&w, 0, m);
 }
 
@@ -234,6 +235,7 @@ static int test_setup(void **state)
 	(void)state;
 	dp.cfg.gateway = 0;
 	dp_worker_init(&w, 0, 0, 0);
+	w.now = rte_rdtsc();
 	arp_learn(&w, rte_cpu_to_be_32(PEER_A), (const struct rte_ether_addr *)mac_a);
 	arp_learn(&w, rte_cpu_to_be_32(PEER_B), (const struct rte_ether_addr *)mac_b);
 	arp_learn(&w, rte_cpu_to_be_32(PEER_A2), (const struct rte_ether_addr *)mac_a2);
