@@ -94,10 +94,14 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
 	CFG_UINT("sip", "t1_ms", sip_t1_ms, 10, 10000, NULL),
 	CFG_UINT("sip", "timer_j_ms", sip_timer_j_ms, 0, 64000, NULL),
+	CFG_UINT("sip", "ack_timeout_ms", sip_ack_timeout_ms, 0, 600000, NULL),
 	CFG_STR("sip", "user_agent", sip_user_agent, true),
 	CFG_UINT("sip", "answer_delay_ms", sip_answer_delay_ms, 0, 600000, NULL),
 	CFG_STR("control", "socket", control_socket, true),
 	CFG_UINT("limits", "max_calls", limits_max_calls, 1, 10000000, NULL),
+	CFG_UINT("limits", "max_cps", limits_max_cps, 0, 1000000, NULL),
+	CFG_UINT("limits", "source_rps", limits_source_rps, 0, 1000000, NULL),
+	CFG_UINT("limits", "max_transactions", limits_max_transactions, 100, 10000000, NULL),
 	CFG_SPECIAL("log", "level", CK_LOGLEVEL),
 };
 
@@ -157,6 +161,7 @@ void config_defaults(struct config *cfg)
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");
 	cfg->limits_max_calls = 10000;
+	cfg->limits_max_transactions = 100000;
 	cfg->log_level = LOG_INFO;
 }
 

@@ -62,6 +62,9 @@ struct config {
 	unsigned sip_timer_j_ms;    /* how long a completed non-INVITE server transaction absorbs
 				       retransmissions (RFC 3261 Timer J, 64*T1 = 32 s), default
 				       5000 */
+	unsigned sip_ack_timeout_ms; /* how long an answered INVITE waits for its ACK before the
+					call is ended (2xx retransmitted meanwhile); 0 = 64*T1,
+					the RFC 3261 value (the default) */
 	char sip_user_agent[64];    /* default "mgw" */
 	unsigned sip_answer_delay_ms; /* echo app rings this long before answering, default 0 */
 
@@ -70,6 +73,12 @@ struct config {
 
 	/* limits { } */
 	unsigned limits_max_calls; /* default 10000 */
+	unsigned limits_max_cps;   /* new calls admitted per second (503 beyond), 0 = no limit
+				      (default) */
+	unsigned limits_source_rps; /* SIP datagrams per second from one source IP (dropped
+				       beyond, burst 2 s worth), 0 = no limit (default) */
+	unsigned limits_max_transactions; /* live SIP transactions (new requests 503 beyond),
+					     default 100000 */
 
 	/* log { } */
 	int log_level; /* enum log_level, default LOG_INFO */

@@ -345,8 +345,9 @@ static void log_ready(const struct config *cfg)
 
 /* jemalloc (release builds): hand unused pages back after 10 s rather than at once, so that a
  * steady call rate does not fault the same memory in again and again, while what an overload
- * took returns soon after it. */
-const char *malloc_conf = "dirty_decay_ms:10000,muzzy_decay_ms:10000";
+ * took returns soon after it: jemalloc's background thread purges on that schedule even when
+ * the control plane is idle and allocates nothing. */
+const char *malloc_conf = "background_thread:true,dirty_decay_ms:10000,muzzy_decay_ms:10000";
 
 /* The control plane allocates and frees in small pieces at the rate of calls (every SIP
  * message is parsed into its own allocations): keep the heap instead of handing its top back
@@ -382,7 +383,8 @@ int main(int argc, char **argv)
 	struct api *api = NULL;
 	rcu_register_thread();
 	struct dlg_config dc = {.t1_ms = cfg.sip_t1_ms,
-				.ack_timeout_ms = 64 * cfg.sip_t1_ms,
+				.ack_timeout_ms = cfg.sip_ack_timeout_ms ? cfg.sip_ack_timeout_ms
+								  : 64 * cfg.sip_t1_ms,
 				.max_dialogs = cfg.limits_max_calls * 2};
 	if (media_init(&cfg, err, sizeof(err)) != 0 || dlg_init(&dc) != 0 ||
 	    router_init(&cfg, err, sizeof(err)) != 0) {

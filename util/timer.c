@@ -158,6 +158,8 @@ int timer_wait_ms(int cap)
 
 unsigned timer_count(void) { return wheel.count; }
 
+uint64_t timer_now(void) { return wheel.clock(); }
+
 void timer_set_clock(uint64_t (*now_ms)(void))
 {
 	wheel.clock = now_ms ? now_ms : default_clock;

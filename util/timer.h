@@ -38,6 +38,8 @@ static inline bool timer_pending(const struct timer *t) { return t->pprev != 0; 
 unsigned timer_run(void);
 /** Milliseconds until the next timer may be due, at most @cap (0 when one is due now). */
 int timer_wait_ms(int cap);
+/** The wheel's clock now (ms): time_now_ms(), or a test's clock. */
+uint64_t timer_now(void);
 /** Pending timers. */
 unsigned timer_count(void);
 

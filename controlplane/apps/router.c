@@ -9,9 +9,25 @@
 #include "controlplane/apps/echo.h"
 #include "controlplane/dialog/dialog.h"
 #include "util/log.h"
+#include "util/rate.h"
+#include "util/timer.h"
 
 static const struct config *cfg;
 static struct routes *routes;
+static struct rate_bucket cps;          /* limits.max_cps */
+static struct router_stats stats;
+
+const struct router_stats *router_get_stats(void) { return &stats; }
+
+/* 503 with Retry-After, before the call costs a port or any memory of its own */
+static void router_refuse(osip_transaction_t *tr, const osip_message_t *req, const char *after)
+{
+	osip_message_t *r = sip_response(req, 503, NULL, NULL, 0);
+	if (r) {
+		osip_message_set_header(r, "Retry-After", after);
+		sip_txn_respond(tr, r);
+	}
+}
 
 /* Require: mgw supports no extension a request could require (RFC 3261 8.2.2.3). */
 static bool router_requires(osip_transaction_t *tr, const osip_message_t *req)
@@ -51,11 +67,15 @@ static void router_new_invite(osip_transaction_t *tr, osip_message_t *req,
 		return;
 	}
 	if (call_count() >= cfg->limits_max_calls) {
-		osip_message_t *r = sip_response(req, 503, NULL, NULL, 0);
-		if (r) {
-			osip_message_set_header(r, "Retry-After", "5");
-			sip_txn_respond(tr, r);
-		}
+		stats.max_calls_refused++;
+		router_refuse(tr, req, "5");
+		return;
+	}
+	/* burst: a tenth of a second's worth, at least one call */
+	if (cfg->limits_max_cps &&
+	    !rate_take(&cps, cfg->limits_max_cps, cfg->limits_max_cps / 10 + 1, timer_now())) {
+		stats.max_cps_refused++;
+		router_refuse(tr, req, "1");
 		return;
 	}
 	const struct route *route = routes_match(routes, sip_ruri_user(req));
@@ -72,6 +92,8 @@ static void router_new_invite(osip_transaction_t *tr, osip_message_t *req,
 int router_init(const struct config *config, char *err, size_t err_len)
 {
 	cfg = config;
+	memset(&stats, 0, sizeof(stats));
+	rate_bucket_init(&cps, cfg->limits_max_cps / 10 + 1, timer_now());
 	if (!routes)
 		routes = routes_load(NULL, err, err_len); /* every call to echo */
 	if (!routes)

@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 
 #include "controlplane/apps/call.h"
+#include "controlplane/apps/router.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
 #include "controlplane/media/pairs.h"
@@ -109,6 +110,17 @@ static json_t *status_sip(void)
 			 U64(ds->cseq_errors));
 }
 
+/* What admission control refused (config limits { }). */
+static json_t *status_limits(void)
+{
+	const struct sip_stats *ss = sip_get_stats();
+	const struct router_stats *rs = router_get_stats();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "max_calls_refused",
+			 U64(rs->max_calls_refused), "max_cps_refused", U64(rs->max_cps_refused),
+			 "transactions_refused", U64(ss->txn_limited), "source_dropped",
+			 U64(ss->source_limited), "source_evictions", U64(ss->source_evictions));
+}
+
 static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
@@ -118,7 +130,7 @@ static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &cfg->dp_media_ip, ip, sizeof(ip));
 	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
-			 "s:o, s:o, s:o}",
+			 "s:o, s:o, s:o, s:o}",
 			 "version", version, "uptime_s", U64((time_now_ms() - started_ms) / 1000),
 			 "workers", U64(dp_n_workers()), "calls", U64(call_count()), "streams",
 			 U64(media_streams()), "media_pairs", U64(pairs_count()), "stream_bytes",
@@ -127,7 +139,8 @@ static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 			 U64(media_ports_free()), "ports_total", U64(media_ports_total()),
 			 "ports_cooling", U64(media_ports_cooling()), "heap_bytes", U64(heap_bytes()),
 			 "media_ip", ip, "sip",
-			 status_sip(), "ports", status_ports(), "worker_stats", status_workers());
+			 status_sip(), "limits", status_limits(), "ports", status_ports(),
+			 "worker_stats", status_workers());
 }
 
 static json_t *cmd_sessions(json_t *req, char *err, size_t err_len, void *ctx)

@@ -12,7 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include "util/log.h"
+#include "util/rate.h"
+#include "util/timer.h"
 
 #define SIP_MAX_DATAGRAM 65535
 #define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, NOTIFY"
@@ -25,6 +29,8 @@ static char contact[128];
 static char listen_str[64];
 static char user_agent[64];
 static unsigned t1_ms;
+static unsigned max_transactions = UINT_MAX; /* limits.max_transactions */
+static struct rate_table *source_limit;      /* limits.source_rps, NULL = off */
 
 const struct sip_stats *sip_get_stats(void) { return &sip_stats; }
 const char *sip_contact(void) { return contact; }
@@ -243,6 +249,22 @@ static const char *sip_request_defect(const osip_message_t *m)
 	return NULL;
 }
 
+/* A response sent without a transaction (the request opened none), with one extra header
+ * when @hname is not NULL. */
+static void sip_reply_stateless(const osip_message_t *m, int code, const char *hname,
+				const char *hvalue, const struct sockaddr_in *src)
+{
+	if (osip_list_size(&m->vias) <= 0 || MSG_IS_ACK(m))
+		return;
+	osip_message_t *r = sip_response(m, code, NULL, NULL, 0);
+	if (!r)
+		return;
+	if (hname)
+		osip_message_set_header(r, hname, hvalue);
+	sip_send_to(r, src);
+	osip_message_free(r);
+}
+
 static void sip_reply_defect(const osip_message_t *m, const char *why,
 			     const struct sockaddr_in *src)
 {
@@ -277,6 +299,13 @@ static void sip_unmatched_request(osip_event_t *ev, const char *key, const struc
 			return;
 		}
 	}
+	if (sip_transactions() >= max_transactions) {
+		/* no room for one more: answered without one (ACKs never get here) */
+		sip_stats.txn_limited++;
+		sip_reply_stateless(m, 503, "Retry-After", "5", src);
+		osip_event_free(ev);
+		return;
+	}
 	if (!sip_txn_new_server(ev, src, key)) {
 		sip_stats.bad++;
 		sip_reply_defect(m, "Bad Request", src);
@@ -287,6 +316,12 @@ static void sip_unmatched_request(osip_event_t *ev, const char *key, const struc
 void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
 {
 	sip_stats.rx++;
+	/* a source over its rate costs a table lookup, never a parse */
+	if (source_limit && !rate_table_take(source_limit, src->sin_addr.s_addr, timer_now())) {
+		sip_stats.source_limited++;
+		sip_stats.source_evictions = rate_table_evictions(source_limit);
+		return;
+	}
 	if (len < 4 || (len == 4 && memcmp(buf, "\r\n\r\n", 4) == 0))
 		return; /* keep-alive */
 	osip_event_t *ev = osip_parse(buf, len);
@@ -404,7 +439,17 @@ int sip_init(const struct config *cfg, char *err, size_t err_len)
 	snprintf(user_agent, sizeof(user_agent), "%s", cfg->sip_user_agent);
 	t1_ms = cfg->sip_t1_ms;
 	sip_timer_j_ms = cfg->sip_timer_j_ms;
+	max_transactions = cfg->limits_max_transactions ? cfg->limits_max_transactions : UINT_MAX;
 	memset(&sip_stats, 0, sizeof(sip_stats));
+	if (cfg->limits_source_rps) {
+		/* 64k sources in 1.5 MB; burst: two seconds' worth */
+		source_limit = rate_table_create(65536, cfg->limits_source_rps,
+						 2 * cfg->limits_source_rps);
+		if (!source_limit) {
+			snprintf(err, err_len, "sip: out of memory");
+			return -1;
+		}
+	}
 	osip_trace_initialize_func(OSIP_INFO1, sip_osip_trace);
 	if (osip_init(&sip_osip) != 0) {
 		snprintf(err, err_len, "sip: osip_init failed");
@@ -442,4 +487,6 @@ void sip_shutdown(void)
 	if (sip_sock >= 0)
 		close(sip_sock);
 	sip_sock = -1;
+	rate_table_destroy(source_limit);
+	source_limit = NULL;
 }

@@ -40,6 +40,11 @@ struct sip_stats {
 	uint64_t no_memory;    /* messages dropped for want of memory */
 	uint64_t requests;     /* requests that opened a server transaction */
 	uint64_t responses;    /* responses to our client transactions */
+	uint64_t source_limited; /* datagrams dropped unread: their source was over
+				    limits.source_rps */
+	uint64_t source_evictions; /* sources whose rate bucket went to a newcomer */
+	uint64_t txn_limited;  /* new requests answered 503 (stateless): limits.max_transactions
+				  transactions were alive */
 };
 
 /* What the owner of a transaction hears about it. */

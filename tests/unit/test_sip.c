@@ -58,11 +58,18 @@ static const char offer_g729[] = SDP_HEAD "m=audio 40000 RTP/AVP 18\r\n"
 
 /* ---- the stack under test ---- */
 
+/* limits { } for the next stack_up (the tests of admission control set them) */
+static unsigned limit_max_cps, limit_max_txns, limit_source_rps;
+
 static int stack_up(unsigned answer_delay_ms)
 {
 	char err[256];
 
 	config_defaults(&cfg);
+	cfg.limits_max_cps = limit_max_cps;
+	cfg.limits_source_rps = limit_source_rps;
+	if (limit_max_txns)
+		cfg.limits_max_transactions = limit_max_txns;
 	cfg.media_port_min = PORT_MIN;
 	cfg.media_port_max = PORT_MAX;
 	cfg.sip_t1_ms = T1_MS;
@@ -96,6 +103,17 @@ static int stack_up(unsigned answer_delay_ms)
 static int setup(void **state)
 {
 	return stack_up((unsigned)(uintptr_t)*state);
+}
+
+static int setup_limits(void **state)
+{
+	const unsigned *l = *state;
+	limit_max_cps = l[0];
+	limit_max_txns = l[1];
+	limit_source_rps = l[2];
+	int rc = stack_up(0);
+	limit_max_cps = limit_max_txns = limit_source_rps = 0;
+	return rc;
 }
 
 static int teardown(void **state)
@@ -806,6 +824,78 @@ static void random_bytes_and_truncated_invites_are_survived(void **state)
 	assert_int_equal(call_count(), 1);
 }
 
+/* ---- admission control (limits { }) ---- */
+
+static const unsigned cps_one[3] = {1, 0, 0};   /* max_cps 1: a bucket of one call */
+static const unsigned txns_two[3] = {0, 2, 0};  /* max_transactions 2 */
+static const unsigned source_one[3] = {0, 0, 1}; /* source_rps 1: two datagrams of burst */
+
+/* max_cps: a new call beyond the rate is refused 503 with Retry-After before it takes a port;
+ * once the bucket has refilled, the next is taken. */
+static void calls_over_max_cps_get_503_with_retry_after(void **state)
+{
+	char buf[MSG_MAX], ok[MSG_MAX], hv[64];
+	struct uac a, b, c;
+
+	(void)state;
+	uac_new(&a);
+	call_up(&a, offer_pcmu_pcma_te, ok);
+	send_ack(&a, NULL);
+	unsigned free_ports = media_ports_free();
+	uac_new(&b);
+	send_invite(&b, NULL, offer_pcmu_pcma_te);
+	expect(503, buf);
+	assert_true(header(buf, "Retry-After", hv, sizeof(hv)));
+	assert_string_equal(hv, "1");
+	assert_int_equal(call_count(), 1);
+	assert_int_equal(router_get_stats()->max_cps_refused, 1);
+	assert_int_equal(media_ports_free(), free_ports);
+	send_request(&b, "ACK", 1, b.branch, NULL, NULL, NULL); /* the 503's ACK */
+	usleep(1100 * 1000); /* a second: one token back */
+	uac_new(&c);
+	call_up(&c, offer_pcmu_pcma_te, ok);
+	assert_int_equal(call_count(), 2);
+	assert_int_equal(router_get_stats()->max_cps_refused, 1);
+}
+
+/* max_transactions: with that many alive, a new request is answered 503 (Retry-After)
+ * without a transaction, and counted. */
+static void requests_over_max_transactions_get_503_without_a_transaction(void **state)
+{
+	char buf[MSG_MAX], hv[64];
+
+	(void)state;
+	request_answered_with_status("OPTIONS", 200, buf);
+	request_answered_with_status("OPTIONS", 200, buf); /* both linger (Timer J) */
+	assert_int_equal(sip_transactions(), 2);
+	struct uac d;
+	uac_new(&d);
+	send_request(&d, "OPTIONS", 1, d.branch, NULL, NULL, NULL);
+	expect(503, buf);
+	assert_true(header(buf, "Retry-After", hv, sizeof(hv)));
+	assert_int_equal(sip_transactions(), 2);
+	assert_int_equal(sip_get_stats()->txn_limited, 1);
+}
+
+/* source_rps: a source past its burst is dropped before its datagram is parsed: no answer,
+ * counted. */
+static void a_source_over_its_rate_is_dropped_unread(void **state)
+{
+	char buf[MSG_MAX];
+
+	(void)state;
+	request_answered_with_status("OPTIONS", 200, buf);
+	request_answered_with_status("OPTIONS", 200, buf);
+	uint64_t bad = sip_get_stats()->bad;
+	struct uac d;
+	uac_new(&d);
+	send_request(&d, "OPTIONS", 1, d.branch, NULL, NULL, NULL);
+	expect_nothing(QUIET_MS);
+	inject("this is not SIP at all"); /* dropped before the parser: not counted bad */
+	assert_int_equal(sip_get_stats()->source_limited, 2);
+	assert_int_equal(sip_get_stats()->bad, bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,6 +924,15 @@ int main(void)
 		T(response_matching_nothing_is_counted_stray),
 		T(ack_matching_no_dialog_is_counted_stray),
 		T(random_bytes_and_truncated_invites_are_survived),
+		cmocka_unit_test_prestate_setup_teardown(
+			calls_over_max_cps_get_503_with_retry_after, setup_limits, teardown,
+			(void *)cps_one),
+		cmocka_unit_test_prestate_setup_teardown(
+			requests_over_max_transactions_get_503_without_a_transaction, setup_limits,
+			teardown, (void *)txns_two),
+		cmocka_unit_test_prestate_setup_teardown(a_source_over_its_rate_is_dropped_unread,
+							 setup_limits, teardown,
+							 (void *)source_one),
 #undef T
 #undef T_ANSWER_AFTER
 	};
