@@ -25,6 +25,15 @@ void net_post_first_rx(struct dp_worker *w, const struct stream_cfg *c, uint32_t
 	dp_event(w, &ev);
 }
 
+/* A source (network order) against the SDP peer: enum stream_latch_rank. */
+static inline uint8_t net_latch_rank(const struct stream_cfg *c, uint32_t ip, uint16_t port,
+				     uint16_t want_port)
+{
+	if (!c->peer_ip || ip != c->peer_ip)
+		return STREAM_RANK_OTHER;
+	return c->peer_port && port == want_port ? STREAM_RANK_EXACT : STREAM_RANK_IP;
+}
+
 int net_accept(struct dp_worker *w, struct pkt *p)
 {
 	const struct stream_cfg *c = p->cfg;
@@ -33,14 +42,24 @@ int net_accept(struct dp_worker *w, struct pkt *p)
 	uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
 	if (likely(cur == src))
 		return 1;
-	if (stream_peer_valid(cur, c->latch_gen))
-		return 0; /* latched to another source in this generation */
+	/* not the latched peer (or none yet): the slow path */
 	uint16_t want_port = p->rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(c->peer_port) + 1)
 				     : c->peer_port;
-	if ((c->latch == STREAM_LATCH_IP && c->peer_ip && p->ip->src_addr != c->peer_ip) ||
-	    (c->latch == STREAM_LATCH_OFF &&
-	     (p->ip->src_addr != c->peer_ip || p->udp->src_port != want_port)))
-		return 0;
+	uint8_t rank = net_latch_rank(c, p->ip->src_addr, p->udp->src_port, want_port);
+	unsigned k = p->rtcp;
+	if (stream_peer_valid(cur, c->latch_gen)) {
+		/* latched to another source in this generation: it keeps the stream unless this
+		 * one matches the SDP better and the learning window is still open */
+		if (rank <= p->st->latch_rank[k] ||
+		    w->now - p->st->latch_tsc[k] >= dp.tsc_hz / 1000 * STREAM_LEARN_MS)
+			return 0;
+	} else {
+		if ((c->latch == STREAM_LATCH_IP && c->peer_ip && rank == STREAM_RANK_OTHER) ||
+		    (c->latch == STREAM_LATCH_OFF && rank != STREAM_RANK_EXACT))
+			return 0;
+		p->st->latch_tsc[k] = w->now;
+	}
+	p->st->latch_rank[k] = rank;
 	atomic_store_explicit(slot, src, memory_order_relaxed);
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(p->m, const struct rte_ether_hdr *);
 	arp_glean(w, p->ip->src_addr, &eth->src_addr);

@@ -151,7 +151,26 @@ struct stream_state {
 	/* third cache line: [o], only where translation or errors need it */
 	ctr_t drops;           /* malformed RTP, media direction, no destination */
 	struct stream_src src;
+	/* [o] peer learning, [0] RTP and [1] RTCP: when the peer was latched in this latch
+	 * generation (rte_rdtsc) and how well it matched the SDP (enum stream_latch_rank);
+	 * within STREAM_LEARN_MS of latch_tsc a better-matching source takes the peer over */
+	uint64_t latch_tsc[2];
+	uint8_t latch_rank[2];
 } __attribute__((aligned(64)));
+
+/* How well a source matches the SDP peer, for learning. */
+enum stream_latch_rank {
+	STREAM_RANK_OTHER = 0,  /* another address (NAT, or not the peer at all) */
+	STREAM_RANK_IP = 1,     /* the SDP's IP, another port (NAT keeping the address) */
+	STREAM_RANK_EXACT = 2,  /* the SDP's address and port */
+};
+
+/* The learning window: for this long after a stream latched, a source that matches the SDP
+ * better (exact address over same IP over anything) takes the peer over; then the peer is
+ * fixed until the SDP peer moves (latch_gen). A stranger that spoke first cannot keep a
+ * stream whose real peer speaks from its signalled address; nobody can take a stream over
+ * mid-call. */
+#define STREAM_LEARN_MS 3000
 
 /* The configuration of a stream. [cp], immutable once published. */
 struct stream_cfg {

@@ -59,6 +59,7 @@ static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static struct dp_worker w;
 static struct stream_cfg *leg_a, *leg_b;
+static uint64_t skew; /* added to the TSC of every input(): time passing in a test */
 static uint64_t next_id = 1;
 
 /* Folded sum of the UDP pseudo-header and datagram with a zero checksum field. */
@@ -140,7 +141,7 @@ static void input(const struct frame *f)
 	char *p = rte_pktmbuf_append(m, f->len);
 	assert_non_null(p);
 	memcpy(p, f->b, f->len);
-	w.now = rte_rdtsc(); /* as worker_rx() does for each burst */
+	w.now = rte_rdtsc() + skew; /* as worker_rx() does for each burst */
 	net_input(&w, 0, m);
 }
 
@@ -236,6 +237,7 @@ static int test_setup(void **state)
 	dp.cfg.gateway = 0;
 	dp_worker_init(&w, 0, 0, 0);
 	w.now = rte_rdtsc();
+	skew = 0;
 	arp_learn(&w, rte_cpu_to_be_32(PEER_A), (const struct rte_ether_addr *)mac_a);
 	arp_learn(&w, rte_cpu_to_be_32(PEER_B), (const struct rte_ether_addr *)mac_b);
 	arp_learn(&w, rte_cpu_to_be_32(PEER_A2), (const struct rte_ether_addr *)mac_a2);
@@ -478,7 +480,8 @@ static void ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it(vo
 	assert_int_equal(ev.peer_ip, rte_cpu_to_be_32(PEER_A));
 	assert_int_equal(ev.peer_port, rte_cpu_to_be_16(40010));
 
-	/* Now even the SDP port is a wrong source. */
+	/* Past the learning window, even the SDP port is a wrong source. */
+	skew = rte_get_tsc_hz() / 1000 * (STREAM_LEARN_MS + 100);
 	rtp_frame(&f, mac_a, PEER_A, PEER_A_PORT, MEDIA_A, PORT_A, 3, 3, 1, true);
 	input(&f);
 	assert_int_equal(ctr_get(&w.stats.drop[DP_DROP_WRONG_SOURCE]), 2);
@@ -499,6 +502,169 @@ static void ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it(vo
 	const struct expect to_latched = {mac_a, MEDIA_A, PEER_A, PORT_A, 40010};
 	assert_relayed(2, &f, &to_latched, true);
 	assert_int_equal(drops_total(), 2);
+}
+
+/* Within the learning window a source that matches the SDP better takes the peer over:
+ * the SDP's exact address beats its IP from another port, which beats any other address;
+ * a worse or equal match never does, and after the window nothing does. */
+static void the_sdp_address_takes_over_within_the_learning_window(void **state)
+{
+	struct frame f;
+	struct msg_event ev;
+
+	(void)state;
+	legs_new();
+	leg_a->latch = STREAM_LATCH_ANY;
+	legs_publish(leg_a, leg_b);
+	arp_learn(&w, rte_cpu_to_be_32(STRANGER), (const struct rte_ether_addr *)mac_a2);
+	rtp_frame(&f, mac_a2, STRANGER, 1234, MEDIA_A, PORT_A, 1, 1, 1, true);
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, peer_word(STRANGER, 1234));
+	rtp_frame(&f, mac_a, PEER_A, 40010, MEDIA_A, PORT_A, 2, 2, 1, true); /* the SDP's IP */
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, 40010));
+	rtp_frame(&f, mac_a2, STRANGER, 1234, MEDIA_A, PORT_A, 3, 3, 1, true); /* worse: no */
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, 40010));
+	assert_int_equal(st_of(leg_a).wrong_source, 1);
+	rtp_a(&f, 4, 4, 1, true); /* exact */
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, PEER_A_PORT));
+	rtp_frame(&f, mac_a, PEER_A, 40010, MEDIA_A, PORT_A, 5, 5, 1, true); /* worse now */
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, PEER_A_PORT));
+	assert_int_equal(st_of(leg_a).wrong_source, 2);
+	/* each takeover told the control plane where the media comes from now */
+	unsigned events = 0;
+	while (ev_take(&ev))
+		events += ev.stream_id == leg_a->id && ev.type == MSG_EV_STREAM_FIRST_RX;
+	assert_int_equal(events, 3);
+	assert_int_equal(w.txq[0].n, 3);
+
+	/* a new SDP peer (latch generation) opens a new window: past the first one, a worse
+	 * source latches first and the exact address still takes over */
+	skew = rte_get_tsc_hz() / 1000 * (STREAM_LEARN_MS + 100);
+	rtp_frame(&f, mac_a, PEER_A, 40010, MEDIA_A, PORT_A, 6, 6, 1, true);
+	input(&f);
+	assert_int_equal(st_of(leg_a).wrong_source, 3);
+	struct stream_cfg *a2 = leg_new(MEDIA_A, PORT_A, PEER_A, PEER_A_PORT, leg_a->id);
+	struct stream_cfg *b2 = leg_new(MEDIA_B, PORT_B, PEER_B, PEER_B_PORT, leg_b->id);
+	a2->latch = STREAM_LATCH_ANY;
+	a2->latch_gen = 1;
+	legs_publish(a2, b2);
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, stream_peer_word(rte_cpu_to_be_32(PEER_A),
+							     rte_cpu_to_be_16(40010), 1));
+	rtp_a(&f, 7, 7, 1, true);
+	input(&f);
+	assert_int_equal(st_of(leg_a).peer, stream_peer_word(rte_cpu_to_be_32(PEER_A),
+							     rte_cpu_to_be_16(PEER_A_PORT), 1));
+}
+
+/* Hijacking, every action x latch mode: a hijacker sends to leg A before or after its
+ * legitimate peer (the SDP's address), from another port of the peer's IP or from another
+ * address, then again after the peer has spoken. Whatever the case, once the legitimate
+ * peer has spoken nothing more goes to the hijacker and every packet it sends is dropped and
+ * counted wrong_source; with "strict", and with "ip" against another address, the hijacker
+ * never gets a packet at all. Before the peer speaks, "any" (and "ip" for the peer's own IP)
+ * take the first sender by definition: that is what the learning window corrects. */
+enum hj_action { HJ_ECHO, HJ_RELAY, HJ_TRANSCODE };
+
+static unsigned sent_to(uint32_t ip, uint16_t port)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < w.txq[0].n; i++) {
+		const uint8_t *r = tx_data(i);
+		n += get32(r + OFF_IP + 16) == ip && get16(r + OFF_L4 + 2) == port;
+	}
+	return n;
+}
+
+static void hijack_case(enum hj_action action, uint8_t latch, bool before, bool other_ip)
+{
+	struct frame f;
+	struct msg_event ev;
+	const uint32_t hip = other_ip ? STRANGER : PEER_A;
+	const uint16_t hport = other_ip ? PEER_A_PORT : 40020;
+	const unsigned n = 5;
+	uint16_t seq = 1;
+
+	legs_new();
+	leg_a->latch = latch;
+	if (action == HJ_ECHO) {
+		leg_a->action = STREAM_ECHO;
+		leg_b->action = STREAM_DROP;
+	} else if (action == HJ_TRANSCODE) {
+		leg_a->remap = leg_b->remap = 1;
+		leg_a->xmap = (struct stream_pt_map){.audio_in = 0, .audio_out = 8, .te_in = 101,
+						     .te_out = 101, .g711 = STREAM_G711_U2A};
+		leg_b->xmap = leg_a->xmap;
+	}
+	legs_publish(leg_a, leg_b);
+
+	unsigned to_hijacker_early = 0, hijacker_sent = 0;
+	/* one round: the hijacker's packets, and (relay) B's peer's media towards A */
+	if (before) {
+		for (unsigned i = 0; i < n; i++, seq++) {
+			rtp_frame(&f, mac_a2, hip, hport, MEDIA_A, PORT_A, seq, seq, 0x4a4a, true);
+			input(&f);
+			rtp_b(&f, seq, seq, 2, true);
+			input(&f);
+		}
+		hijacker_sent += n;
+		to_hijacker_early = sent_to(hip, hport);
+		tx_reset();
+	}
+	uint64_t ws_before = st_of(leg_a).wrong_source;
+	for (unsigned i = 0; i < n; i++, seq++) {
+		rtp_a(&f, seq, seq, 1, true);
+		input(&f);
+	}
+	assert_int_equal(st_of(leg_a).peer, peer_word(PEER_A, PEER_A_PORT));
+	for (unsigned i = 0; i < n; i++, seq++) {
+		rtp_frame(&f, mac_a2, hip, hport, MEDIA_A, PORT_A, seq, seq, 0x4a4a, true);
+		input(&f);
+		rtp_b(&f, seq, seq, 2, true);
+		input(&f);
+		rtp_a(&f, seq, seq, 1, true);
+		input(&f);
+	}
+	hijacker_sent += n;
+	/* after the legitimate peer spoke: nothing to the hijacker, all its packets counted */
+	assert_int_equal(sent_to(hip, hport), 0);
+	assert_int_equal(st_of(leg_a).wrong_source - ws_before, n);
+	if (action == HJ_ECHO)
+		assert_int_equal(sent_to(PEER_A, PEER_A_PORT), 2 * n);
+	else
+		assert_int_equal(sent_to(PEER_A, PEER_A_PORT), n);
+	/* before it: only where the mode lets the first sender in */
+	bool may_latch = latch == STREAM_LATCH_ANY || (latch == STREAM_LATCH_IP && !other_ip);
+	if (!may_latch)
+		assert_int_equal(to_hijacker_early, 0);
+	if (!before || !may_latch)
+		assert_int_equal(st_of(leg_a).wrong_source, hijacker_sent);
+	tx_reset();
+	while (ev_take(&ev))
+		;
+	assert_int_equal(stream_table_del(dp.table, rte_cpu_to_be_32(MEDIA_A), PORT_A), 0);
+	assert_int_equal(stream_table_del(dp.table, rte_cpu_to_be_32(MEDIA_B), PORT_B), 0);
+	rcu_quiescent_state();
+}
+
+static void hijackers_get_nothing_once_the_peer_has_spoken(void **state)
+{
+	(void)state;
+	arp_learn(&w, rte_cpu_to_be_32(STRANGER), (const struct rte_ether_addr *)mac_a2);
+	static const uint8_t modes[] = {STREAM_LATCH_ANY, STREAM_LATCH_IP, STREAM_LATCH_OFF};
+	unsigned cases = 0;
+	for (int a = HJ_ECHO; a <= HJ_TRANSCODE; a++)
+		for (unsigned m = 0; m < 3; m++)
+			for (int before = 0; before < 2; before++)
+				for (int other_ip = 0; other_ip < 2; other_ip++) {
+					hijack_case((enum hj_action)a, modes[m], before, other_ip);
+					cases++;
+				}
+	assert_int_equal(cases, 36);
 }
 
 static void any_latching_takes_the_first_sender_from_anywhere(void **state)
@@ -842,6 +1008,8 @@ int main(void)
 		T(translation_keeps_the_checksum_right_when_a_partial_sum_is_zero),
 		T(rtcp_goes_to_the_other_peers_odd_port_untranslated),
 		T(ip_latching_takes_the_first_port_from_the_sdp_ip_and_sticks_to_it),
+		T(the_sdp_address_takes_over_within_the_learning_window),
+		T(hijackers_get_nothing_once_the_peer_has_spoken),
 		T(any_latching_takes_the_first_sender_from_anywhere),
 		T(strict_latching_accepts_only_the_sdp_address_and_port),
 		T(a_new_version_of_the_pair_latches_the_new_peer),

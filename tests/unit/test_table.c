@@ -269,6 +269,7 @@ static void statistics_are_read_as_a_consistent_snapshot(void **state)
 	assert_int_equal(pthread_create(&th, NULL, stats_owner, &r), 0);
 	unsigned reads = 0, moving = 0;
 	uint64_t last = 0;
+	long long elapsed;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
@@ -282,7 +283,10 @@ static void statistics_are_read_as_a_consistent_snapshot(void **state)
 		}
 		reads++;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) < 300000000LL);
+		/* at least 300 ms, and until the reader has seen the writer move (on a busy
+		 * machine the two may share a CPU), for 10 s at most */
+		elapsed = (now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec);
+	} while ((elapsed < 300000000LL || moving <= 10) && elapsed < 10000000000LL);
 	atomic_store(&r.stop, true);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_true(moving > 10);
