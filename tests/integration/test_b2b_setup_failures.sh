@@ -3,6 +3,8 @@
 # - the caller cancels while the callee rings: the caller gets 200 for its CANCEL and 487, the
 #   callee gets a CANCEL (answered 200 and 487);
 # - the first destination is busy (486): mgwd fails over to the second, which answers;
+# - the only destination is busy: the caller gets the 486, after both legs took media ports
+#   (the callee's INVITE carries an SDP with a port from mgwd's pool);
 # - no route matches the called number: 404.
 # After each, no call is left and every port is back in the pool.
 source "$(dirname "$0")/lib.sh"
@@ -41,6 +43,20 @@ wait "$SECOND" || fail "second callee did not get the call: $(tail -30 "$WORK/se
 grep -q "127.0.0.1:5070 answered 486" "$WORK/mgwd.log" || fail "mgwd did not log the 486"
 grep -q "answered by udp:127.0.0.1:5072" "$WORK/mgwd.log" ||
 	grep -q "answered by 127.0.0.1:5072" "$WORK/mgwd.log" || fail "the second callee did not answer"
+assert_clean
+
+note "the only destination busy: 486 to the caller, its ports and the B leg's released"
+(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee_busy.xml" -i 127.0.0.1 \
+	-p 5070 -mi "$TAP_ADDR" -nostdin -m 1 -timeout 20s -timeout_error -trace_msg \
+	-message_file "$WORK/busy_only.msg" >"$WORK/busy_only.out" 2>&1) &
+BUSY_ONLY=$!
+sipp_run busy_only_caller -sf "$SCEN/b2b_caller_486.xml" -s 1777 -m 1 ||
+	fail "no 486 for a busy callee: $(tail -30 "$WORK/busy_only_caller.out")"
+wait "$BUSY_ONLY" || fail "busy callee: $(tail -30 "$WORK/busy_only.out")"
+port=$(awk '/^m=audio/ { print $2; exit }' "$WORK/busy_only.msg")
+[ -n "$port" ] && [ "$port" -ge 10000 ] && [ "$port" -le 20000 ] ||
+	fail "the callee's INVITE had no media port from mgwd's pool: $(cat "$WORK/busy_only.msg")"
+note "B leg offered port $port"
 assert_clean
 
 note "no route for the number: 404"
