@@ -90,6 +90,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("cdr", "file", cdr_file, false),
+	CFG_STR("journal", "file", journal_file, false),
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
 	CFG_UINT("sip", "t1_ms", sip_t1_ms, 10, 10000, NULL),
@@ -160,6 +161,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->sip_user_agent, sizeof(cfg->sip_user_agent), "mgw");
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");
+	snprintf(cfg->journal_file, sizeof(cfg->journal_file), "/run/mgw/calls.journal");
 	cfg->limits_max_calls = 10000;
 	cfg->limits_max_transactions = 100000;
 	cfg->log_level = LOG_INFO;

@@ -55,6 +55,10 @@ struct config {
 	/* cdr { } */
 	char cdr_file[CONFIG_STR_MAX]; /* call records, one JSON line per call; "" = the log */
 
+	/* journal { } */
+	char journal_file[CONFIG_STR_MAX]; /* established calls, taken back after a restart;
+					      default /run/mgw/calls.journal, "" = none */
+
 	/* sip { } */
 	struct in_addr sip_listen;  /* default 127.0.0.1 */
 	unsigned sip_port;          /* default 5060 */

@@ -19,6 +19,10 @@
 #include <urcu-qsbr.h>
 
 #include "controlplane/ops/api.h"
+#include "controlplane/apps/b2bua.h"
+#include "controlplane/apps/call.h"
+#include "controlplane/apps/echo.h"
+#include "controlplane/ops/journal.h"
 #include "controlplane/apps/router.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/config.h"
@@ -269,9 +273,41 @@ static int signals_fd(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* SIGQUIT with a journal: stop without ending the calls, for the next mgwd to take back */
+static bool keep_calls;
+
+/* The calls the journal kept when the last mgwd stopped, taken back before SIP opens. */
+static void restore_calls(void)
+{
+	json_t *r = journal_take_restored();
+	const char *key;
+	json_t *call;
+	unsigned n = 0, ok = 0;
+	json_object_foreach(r, key, call) {
+		const char *kind = json_string_value(json_object_get(json_object_get(call, "call"),
+								     "kind"));
+		int rc = -1;
+		n++;
+		if (kind && strcmp(kind, "echo") == 0)
+			rc = echo_restore(key, call);
+		else if (kind && strcmp(kind, "b2bua") == 0)
+			rc = b2bua_restore(key, call);
+		if (rc == 0)
+			ok++;
+		else
+			journal_del(key);
+	}
+	media_restore_done();
+	journal_flush();
+	json_decref(r);
+	if (n)
+		LOG_I("main", "journal: %u of %u call(s) restored", ok, n);
 }
 
 /* The control plane: one epoll loop; RCU-offline while it waits. */
@@ -308,7 +344,14 @@ static void control_loop(struct api *api, int sig_fd)
 						reload(err, sizeof(err));
 						continue;
 					}
-					LOG_I("main", "signal %u: shutting down", si.ssi_signo);
+					if (si.ssi_signo == SIGQUIT && journal_active()) {
+						LOG_I("main", "SIGQUIT: stopping, the calls stay in "
+							      "the journal for the next mgwd");
+						keep_calls = true;
+					} else {
+						LOG_I("main", "signal %u: shutting down",
+						      si.ssi_signo);
+					}
 					running = false;
 				}
 			}
@@ -316,6 +359,7 @@ static void control_loop(struct api *api, int sig_fd)
 		sip_run();
 		dp_poll_events(on_event, NULL, 1024);
 		media_poll();
+		journal_flush();
 		log_flush();
 		uint64_t now = time_now_ms();
 		if (now >= next_link_poll) {
@@ -362,6 +406,7 @@ static void heap_tune(void)
 int main(int argc, char **argv)
 {
 	static struct config cfg;
+	char err0[512];
 	heap_tune();
 	const char *path;
 	int rc = parse_args(argc, argv, &cfg, &path);
@@ -375,6 +420,10 @@ int main(int argc, char **argv)
 	}
 	if (host_side_check(&cfg) != 0)
 		return 1;
+	if (cfg.journal_file[0] && journal_open(cfg.journal_file, err0, sizeof(err0)) != 0) {
+		fprintf(stderr, "mgwd: %s\n", err0);
+		return 1;
+	}
 	int sig_fd = signals_fd();
 	char err[512];
 	if (eal_start(&cfg) < 0)
@@ -397,6 +446,7 @@ int main(int argc, char **argv)
 		LOG_E("main", "%s", err);
 		goto out;
 	}
+	restore_calls();
 	api = api_create(cfg.control_socket, err, sizeof(err));
 	if (!api) {
 		LOG_E("main", "control socket: %s", err);
@@ -411,6 +461,10 @@ int main(int argc, char **argv)
 	log_buffered(false);
 	status = 0;
 out:
+	if (keep_calls) {
+		journal_close(); /* what it holds stays as it is */
+		call_drop_all();
+	}
 	router_shutdown();
 	sip_run(); /* the BYEs and refusals of shutdown go out */
 	dlg_shutdown();
@@ -426,6 +480,7 @@ out:
 	rte_eal_cleanup();
 	routes_free(router_set_routes(NULL));
 	cdr_close();
+	journal_close();
 	LOG_I("main", "stopped");
 	return status;
 }

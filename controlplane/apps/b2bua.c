@@ -12,6 +12,8 @@
 
 #include <rte_cycles.h>
 
+#include "controlplane/apps/persist.h"
+#include "controlplane/ops/journal.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -63,11 +65,119 @@ int b2b_apply_media(struct bcall *c)
 	}
 	int rc = media_ep_relay(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
 				(uint8_t)b2b_cfg->media_latch, false, &o[LEG_A], &o[LEG_B]);
-	if (rc != 0)
+	if (rc != 0) {
 		LOG_E("b2bua", "%s: cannot publish media: %d", b2b_id(c), rc);
-	else
+	} else {
 		b2b_media_watch(c);
+		b2b_persist(c);
+	}
 	return rc;
+}
+
+/* ---- the journal ---- */
+
+static void b2b_key(const struct bcall *c, char *out, size_t len)
+{
+	const struct dlg *a = c->leg[LEG_A].dlg;
+	snprintf(out, len, "%s;%s", a->call_id, a->local_tag);
+}
+
+static json_t *leg_journal(const struct leg *l)
+{
+	json_t *o = json_pack("{s:o, s:o, s:I, s:I, s:s%}", "dlg", dlg_to_json(l->dlg), "ep",
+			      persist_ep(&l->ep), "sess_id", (json_int_t)l->sess_id, "sdp_ver",
+			      (json_int_t)l->sdp_ver, "sdp_out", l->sdp_out,
+			      (size_t)(l->sdp_out_len > 0 ? l->sdp_out_len : 0));
+	if (o && l->have_sdp)
+		json_object_set_new(o, "sdp", persist_sdp(&l->sdp));
+	if (o && l->seen_port)
+		json_object_set_new(o, "seen", persist_addr(l->seen_ip, l->seen_port));
+	return o;
+}
+
+void b2b_persist(struct bcall *c)
+{
+	if (!journal_active() || c->state != B_CONFIRMED || !c->leg[LEG_A].dlg ||
+	    !c->leg[LEG_B].dlg || !c->have_plan)
+		return;
+	char key[SIP_CALL_ID_MAX + 64];
+	b2b_key(c, key, sizeof(key));
+	json_t *o = json_pack("{s:o, s:[o,o], s:o, s:s, s:s, s:i}", "call", call_to_json(&c->call),
+			      "legs", leg_journal(&c->leg[LEG_A]), leg_journal(&c->leg[LEG_B]), "plan",
+			      persist_plan(&c->plan), "user", c->user, "b_call_id", c->b_call_id,
+			      "hops", c->hops);
+	journal_put(key, o);
+	c->journaled = o != NULL;
+}
+
+/* One leg back from the journal: its dialog, port and SDP. Returns NULL or what failed. */
+static const char *leg_restore(struct bcall *c, int side, const json_t *j)
+{
+	struct leg *l = &c->leg[side];
+	const json_t *out = json_object_get(j, "sdp_out"), *sdp = json_object_get(j, "sdp");
+	json_int_t sess = 0, ver = 0;
+	if (!json_is_string(out) || json_string_length(out) >= B2B_SDP_MAX ||
+	    json_unpack((json_t *)j, "{s:I, s:I}", "sess_id", &sess, "sdp_ver", &ver) != 0)
+		return "its SDP";
+	l->dlg = dlg_restore(json_object_get(j, "dlg"), &b2b_dlg_ops, c, side);
+	if (!l->dlg)
+		return "a dialog";
+	if (persist_ep_restore(json_object_get(j, "ep"), &l->ep) != 0)
+		return "a media port (address gone from the pool, or taken)";
+	if (sdp && persist_sdp_read(sdp, &l->sdp) != 0)
+		return "an SDP";
+	l->have_sdp = sdp != NULL;
+	l->sess_id = (uint64_t)sess;
+	l->sdp_ver = (uint64_t)ver;
+	l->sdp_out_len = (int)json_string_length(out);
+	memcpy(l->sdp_out, json_string_value(out), (size_t)l->sdp_out_len);
+	persist_addr_read(json_object_get(j, "seen"), &l->seen_ip, &l->seen_port);
+	return NULL;
+}
+
+static void b2b_media_check(struct timer *t);
+
+int b2bua_restore(const char *key, const json_t *j)
+{
+	const json_t *legs = json_object_get(j, "legs");
+	const char *user = NULL, *bcid = NULL;
+	int hops = 0;
+	if (!json_is_array(legs) || json_array_size(legs) != 2 ||
+	    json_unpack((json_t *)j, "{s:s, s:s, s:i}", "user", &user, "b_call_id", &bcid, "hops",
+			&hops) != 0)
+		return -1;
+	struct bcall *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -1;
+	if (call_restore(&c->call, &b2b_call_ops, json_object_get(j, "call")) != 0) {
+		free(c);
+		return -1;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", user);
+	snprintf(c->b_call_id, sizeof(c->b_call_id), "%s", bcid);
+	c->hops = hops;
+	const char *why = leg_restore(c, LEG_A, json_array_get(legs, 0));
+	if (!why)
+		why = leg_restore(c, LEG_B, json_array_get(legs, 1));
+	if (!why && persist_plan_read(json_object_get(j, "plan"), &c->plan) != 0)
+		why = "its media plan";
+	c->have_plan = true;
+	c->state = B_CONFIRMED;
+	if (!why && b2b_apply_media(c) != 0)
+		why = "its streams";
+	if (why) {
+		LOG_W("journal", "call %s not restored: %s", key, why);
+		for (int s = 0; s < 2; s++) {
+			media_ep_release(&c->leg[s].ep);
+			dlg_free(c->leg[s].dlg);
+		}
+		call_unregister(&c->call);
+		free(c);
+		return -1;
+	}
+	timer_start(&c->media_timer, 1000, b2b_media_check);
+	LOG_I("b2bua", "restored %s -> %s", b2b_id(c), c->leg[LEG_B].dlg->call_id);
+	return 0;
 }
 
 void b2b_media_watch(struct bcall *c)
@@ -186,6 +296,11 @@ void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b)
 {
 	LOG_I("b2bua", "ended %s -> %s: %s", b2b_id(c),
 	      c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-", reason);
+	if (c->journaled) {
+		char key[SIP_CALL_ID_MAX + 64];
+		b2b_key(c, key, sizeof(key));
+		journal_del(key);
+	}
 	if (bye_a && c->leg[LEG_A].dlg)
 		dlg_bye(c->leg[LEG_A].dlg);
 	if (bye_b && c->leg[LEG_B].dlg)
@@ -573,7 +688,10 @@ static void b2b_ack(struct dlg *d, const osip_message_t *ack)
 	if (d->side == LEG_A && c->state == B_ANSWERED) {
 		c->state = B_CONFIRMED;
 		timer_start(&c->media_timer, 1000, b2b_media_check);
-		b2b_a_ack(d, ack);
+		bool had_sdp = c->leg[LEG_A].have_sdp;
+		b2b_a_ack(d, ack); /* without A's SDP yet: its answer, media applied (or ended) */
+		if (had_sdp)
+			b2b_persist(c);
 	}
 }
 
@@ -583,6 +701,7 @@ static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint
 	struct leg *l = &b2b_of(d)->leg[d->side];
 	l->seen_ip = ip;
 	l->seen_port = port;
+	b2b_persist(b2b_of(d));
 }
 
 const struct dlg_ops b2b_dlg_ops = {
@@ -667,8 +786,22 @@ static void b2b_shutdown(struct call *call)
 	b2b_end(c, "shutdown", c->state >= B_ANSWERED, c->state >= B_ANSWERED);
 }
 
+static void b2b_drop(struct call *call)
+{
+	struct bcall *c = (struct bcall *)call;
+	timer_stop(&c->media_timer);
+	b2b_fwd_free_all(c);
+	for (int s = 0; s < 2; s++) {
+		media_ep_release(&c->leg[s].ep);
+		dlg_free(c->leg[s].dlg);
+	}
+	call_unregister(&c->call);
+	free(c);
+}
+
 static const struct call_ops b2b_call_ops = {
 	.kind = "b2bua",
 	.describe = b2b_describe,
 	.shutdown = b2b_shutdown,
+	.drop = b2b_drop,
 };

@@ -66,6 +66,7 @@ struct bcall {
 	bool cancelled;             /* A cancelled: B is being cancelled */
 	struct b2b_fwd fwd[B2B_MAX_FWD];
 	struct timer media_timer;
+	bool journaled;             /* the journal holds it (established) */
 };
 
 extern const struct config *b2b_cfg;
@@ -77,6 +78,8 @@ int b2b_apply_media(struct bcall *c);
 int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool as_offer,
 		enum sdp_dir dir);
 void b2b_media_watch(struct bcall *c);
+/* Keep the call in the journal as it is now (established calls only). */
+void b2b_persist(struct bcall *c);
 
 /* b2bua_fwd.c: the legs' in-dialog requests and the responses to what was forwarded */
 void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req);

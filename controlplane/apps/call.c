@@ -23,6 +23,8 @@ static char *uri_str(const osip_from_t *f)
 	return r;
 }
 
+static void call_link(struct call *c);
+
 int call_register(struct call *c, const struct call_ops *ops, const osip_message_t *invite,
 		  const char *route)
 {
@@ -38,12 +40,54 @@ int call_register(struct call *c, const struct call_ops *ops, const osip_message
 	snprintf(c->route, sizeof(c->route), "%s", route ? route : "-");
 	c->created_ms = time_now_ms();
 	c->created_wall_ms = cdr_wall_ms();
+	call_link(c);
+	return 0;
+}
+
+static void call_link(struct call *c)
+{
 	c->prev = NULL;
 	c->next = all_calls;
 	if (all_calls)
 		all_calls->prev = c;
 	all_calls = c;
 	n_calls++;
+}
+
+json_t *call_to_json(const struct call *c)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "kind", c->ops->kind, "route", c->route,
+			 "from", c->from_uri ? c->from_uri : "-", "to", c->to_uri ? c->to_uri : "-",
+			 "created_wall_ms", (json_int_t)c->created_wall_ms, "answered_wall_ms",
+			 (json_int_t)c->answered_wall_ms);
+}
+
+int call_restore(struct call *c, const struct call_ops *ops, const json_t *j)
+{
+	const char *route = NULL, *from = NULL, *to = NULL;
+	json_int_t created = 0, answered = 0;
+	if (json_unpack((json_t *)j, "{s:s, s:s, s:s, s:I, s:I}", "route", &route, "from", &from,
+			"to", &to, "created_wall_ms", &created, "answered_wall_ms", &answered) != 0 ||
+	    created < 0 || answered < 0)
+		return -1;
+	c->ops = ops;
+	c->from_uri = strdup(from);
+	c->to_uri = strdup(to);
+	if (!c->from_uri || !c->to_uri) {
+		free(c->from_uri);
+		free(c->to_uri);
+		c->from_uri = c->to_uri = NULL;
+		return -1;
+	}
+	snprintf(c->route, sizeof(c->route), "%s", route);
+	/* the monotonic times as far in the past as the wall-clock ones */
+	uint64_t now = time_now_ms(), wall = cdr_wall_ms();
+	c->created_wall_ms = (uint64_t)created;
+	c->answered_wall_ms = (uint64_t)answered;
+	c->created_ms = now - (wall > (uint64_t)created ? wall - (uint64_t)created : 0);
+	c->answered_ms = answered ? now - (wall > (uint64_t)answered ? wall - (uint64_t)answered : 0)
+				  : 0;
+	call_link(c);
 	return 0;
 }
 
@@ -87,6 +131,12 @@ void call_shutdown_all(void)
 {
 	while (all_calls)
 		all_calls->ops->shutdown(all_calls); /* unregisters it */
+}
+
+void call_drop_all(void)
+{
+	while (all_calls)
+		all_calls->ops->drop(all_calls); /* unregisters it */
 }
 
 json_t *call_cdr_begin(const struct call *c, const char *reason)

@@ -22,6 +22,9 @@ struct call_ops {
 	json_t *(*describe)(struct call *c);
 	/* end the call now (shutdown): BYE what is up, refuse what is not */
 	void (*shutdown)(struct call *c);
+	/* forget the call without a word to anyone (mgwd stops keeping its calls in the journal
+	 * for the next one): no SIP, no record */
+	void (*drop)(struct call *c);
 };
 
 struct call {
@@ -38,6 +41,12 @@ struct call {
  *  when out of memory (then @c is not registered). */
 int call_register(struct call *c, const struct call_ops *ops, const osip_message_t *invite,
 		  const char *route);
+/** Register @c as the journal described it (call_to_json) when mgwd restarted: identities,
+ *  route and times as they were. Returns 0, or -1 (not registered) when @j is not a call. */
+int call_restore(struct call *c, const struct call_ops *ops, const json_t *j);
+/** The common part of @c for the journal: kind, route, caller, callee, start and answer
+ *  times (wall clock). A new reference, NULL when out of memory. */
+json_t *call_to_json(const struct call *c);
 /** Forget @c (its application frees it afterwards). */
 void call_unregister(struct call *c);
 /** Note the answer (for the duration in records). */
@@ -48,6 +57,8 @@ unsigned call_count(void);
 json_t *call_list_json(void);
 /** End every call (shutdown). */
 void call_shutdown_all(void);
+/** Forget every call silently (a stop that leaves them to the next mgwd). */
+void call_drop_all(void);
 
 /** A call record with the common fields (time, kind, caller, callee, route, start, answer,
  *  duration, end_reason); the application adds its own and calls call_cdr_emit(). */

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "controlplane/apps/call.h"
+#include "controlplane/apps/persist.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
+#include "controlplane/ops/journal.h"
 #include "controlplane/sip/sdp.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -34,6 +36,7 @@ struct echo_call {
 	char sdp[ECHO_SDP_MAX];
 	int sdp_len;
 	struct timer answer_timer;
+	bool journaled;         /* the journal holds it (established) */
 };
 
 static const struct config *cfg;
@@ -43,6 +46,33 @@ static const struct dlg_ops echo_dlg_ops;
 static const struct call_ops echo_call_ops;
 
 static struct echo_call *echo_of(struct dlg *d) { return d->app; }
+
+/* The call's key in the journal: its dialog's identity. */
+static void echo_key(const struct echo_call *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s;%s", c->dlg->call_id, c->dlg->local_tag);
+}
+
+/* Keep the established call in the journal as it is now. */
+static void echo_persist(struct echo_call *c)
+{
+	if (!journal_active() || c->state != ECHO_CONFIRMED)
+		return;
+	char key[SIP_CALL_ID_MAX + 64];
+	echo_key(c, key, sizeof(key));
+	json_t *o = json_pack("{s:o, s:o, s:o, s:s%, s:I, s:I}", "call", call_to_json(&c->call),
+			      "dlg", dlg_to_json(c->dlg), "ep", persist_ep(&c->ep), "sdp", c->sdp,
+			      (size_t)(c->sdp_len > 0 ? c->sdp_len : 0), "sess_id",
+			      (json_int_t)c->sdp_sess_id, "sdp_ver", (json_int_t)c->sdp_ver);
+	if (o && c->have_nego) {
+		json_object_set_new(o, "remote", persist_sdp(&c->remote));
+		json_object_set_new(o, "nego", persist_nego(&c->nego));
+	}
+	if (o && c->seen_port)
+		json_object_set_new(o, "seen", persist_addr(c->seen_ip, c->seen_port));
+	journal_put(key, o);
+	c->journaled = o != NULL;
+}
 
 static void echo_end(struct echo_call *c, const char *reason)
 {
@@ -61,6 +91,11 @@ static void echo_end(struct echo_call *c, const char *reason)
 		call_cdr_emit(rec);
 	}
 	timer_stop(&c->answer_timer);
+	if (c->journaled) {
+		char key[SIP_CALL_ID_MAX + 64];
+		echo_key(c, key, sizeof(key));
+		journal_del(key);
+	}
 	media_ep_release(&c->ep);
 	dlg_free(c->dlg);
 	call_unregister(&c->call);
@@ -214,6 +249,7 @@ static void echo_reinvite(struct echo_call *c, osip_transaction_t *tr, osip_mess
 	osip_message_t *ok = dlg_response(c->dlg, req, 200, NULL, c->sdp, (size_t)c->sdp_len);
 	if (ok)
 		dlg_respond(c->dlg, tr, ok);
+	echo_persist(c);
 }
 
 static void echo_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req)
@@ -241,8 +277,10 @@ static void echo_ack(struct dlg *d, const osip_message_t *ack)
 	struct echo_call *c = echo_of(d);
 	if (c->state == ECHO_ANSWERED)
 		c->state = ECHO_CONFIRMED;
-	if (!c->delayed_offer || c->have_nego)
+	if (!c->delayed_offer || c->have_nego) {
+		echo_persist(c);
 		return;
+	}
 	size_t len = 0;
 	const char *body = sip_sdp_body(ack, &len);
 	struct sdp_stream media;
@@ -258,6 +296,7 @@ static void echo_ack(struct dlg *d, const osip_message_t *ack)
 	c->nego = nego;
 	c->have_nego = true;
 	echo_publish(c);
+	echo_persist(c);
 }
 
 static void echo_ack_timeout(struct dlg *d)
@@ -282,6 +321,7 @@ static void echo_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uin
 	c->seen_ip = ip;
 	c->seen_port = port;
 	LOG_I("call", "%s: media from %s:%u", d->call_id, inet_ntoa(ip), port);
+	echo_persist(c);
 }
 
 static const struct dlg_ops echo_dlg_ops = {
@@ -338,11 +378,71 @@ static void echo_shutdown(struct call *call)
 	echo_end(c, "shutdown");
 }
 
+static void echo_drop(struct call *call)
+{
+	struct echo_call *c = (struct echo_call *)call;
+	timer_stop(&c->answer_timer);
+	media_ep_release(&c->ep);
+	dlg_free(c->dlg);
+	call_unregister(&c->call);
+	free(c);
+}
+
 static const struct call_ops echo_call_ops = {
 	.kind = "echo",
 	.describe = echo_describe,
 	.shutdown = echo_shutdown,
+	.drop = echo_drop,
 };
+
+int echo_restore(const char *key, const json_t *j)
+{
+	const json_t *sdp = json_object_get(j, "sdp"), *remote = json_object_get(j, "remote");
+	json_int_t sess = 0, ver = 0;
+	if (!json_is_string(sdp) || json_string_length(sdp) >= ECHO_SDP_MAX ||
+	    json_unpack((json_t *)j, "{s:I, s:I}", "sess_id", &sess, "sdp_ver", &ver) != 0)
+		return -1;
+	struct echo_call *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -1;
+	if (call_restore(&c->call, &echo_call_ops, json_object_get(j, "call")) != 0) {
+		free(c);
+		return -1;
+	}
+	c->dlg = dlg_restore(json_object_get(j, "dlg"), &echo_dlg_ops, c, 0);
+	const char *why = NULL;
+	if (!c->dlg)
+		why = "its dialog";
+	else if (persist_ep_restore(json_object_get(j, "ep"), &c->ep) != 0)
+		why = "its media port (address gone from the pool, or taken)";
+	else if (remote && (persist_sdp_read(remote, &c->remote) != 0 ||
+			    persist_nego_read(json_object_get(j, "nego"), &c->nego) != 0))
+		why = "its SDP";
+	if (why) {
+		LOG_W("journal", "call %s not restored: %s", key, why);
+		if (c->dlg)
+			dlg_free(c->dlg);
+		call_unregister(&c->call);
+		free(c);
+		return -1;
+	}
+	c->have_nego = remote != NULL;
+	c->state = ECHO_CONFIRMED;
+	c->sdp_sess_id = (uint64_t)sess;
+	c->sdp_ver = (uint64_t)ver;
+	c->sdp_len = (int)json_string_length(sdp);
+	memcpy(c->sdp, json_string_value(sdp), (size_t)c->sdp_len);
+	persist_addr_read(json_object_get(j, "seen"), &c->seen_ip, &c->seen_port);
+	if (echo_publish(c) != 0) {
+		LOG_W("journal", "call %s not restored: its stream", key);
+		echo_end(c, "not restored");
+		return -1;
+	}
+	echo_persist(c);
+	LOG_I("call", "restored %s from %s, media %s:%u", c->dlg->call_id, c->call.from_uri,
+	      inet_ntoa(media_ep_addr(&c->ep)), c->ep.port);
+	return 0;
+}
 
 void echo_init(const struct config *config)
 {

@@ -286,6 +286,64 @@ void dlg_free(struct dlg *d)
 	dlg_destroy(d);
 }
 
+/* ---- the journal's view of an established leg ---- */
+
+json_t *dlg_to_json(const struct dlg *d)
+{
+	char *local = NULL, *remote = NULL, *target = NULL, peer[INET_ADDRSTRLEN];
+	json_t *o = NULL;
+	if (osip_from_to_str(d->local, &local) == 0 && osip_to_to_str(d->remote, &remote) == 0 &&
+	    osip_uri_to_str(d->target, &target) == 0 &&
+	    inet_ntop(AF_INET, &d->peer.sin_addr, peer, sizeof(peer)))
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:i}", "call_id", d->call_id,
+			      "role", d->role == DLG_UAS ? "uas" : "uac", "local", local, "remote",
+			      remote, "target", target, "local_cseq", (json_int_t)d->local_cseq,
+			      "remote_cseq", (json_int_t)d->remote_cseq, "peer", peer, "peer_port",
+			      (int)ntohs(d->peer.sin_port));
+	osip_free(local);
+	osip_free(remote);
+	osip_free(target);
+	return o;
+}
+
+struct dlg *dlg_restore(const json_t *j, const struct dlg_ops *ops, void *app, int side)
+{
+	const char *cid = NULL, *role = NULL, *local = NULL, *remote = NULL, *target = NULL;
+	const char *peer = NULL;
+	json_int_t lcseq = 0, rcseq = 0;
+	int pport = 0;
+	if (json_unpack((json_t *)j, "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:i}", "call_id",
+			&cid, "role", &role, "local", &local, "remote", &remote, "target", &target,
+			"local_cseq", &lcseq, "remote_cseq", &rcseq, "peer", &peer, "peer_port",
+			&pport) != 0 ||
+	    !*cid || strlen(cid) >= SIP_CALL_ID_MAX || pport <= 0 || pport > 65535 || lcseq < 0 ||
+	    lcseq > UINT32_MAX || rcseq < 0 || rcseq > UINT32_MAX)
+		return NULL;
+	struct dlg *d = dlg_alloc(cid, ops, app, side);
+	if (!d)
+		return NULL;
+	d->role = strcmp(role, "uas") == 0 ? DLG_UAS : DLG_UAC;
+	d->peer.sin_family = AF_INET;
+	d->peer.sin_port = htons((uint16_t)pport);
+	if (osip_from_init(&d->local) != 0 || osip_from_parse(d->local, local) != 0 ||
+	    osip_to_init(&d->remote) != 0 || osip_to_parse(d->remote, remote) != 0 ||
+	    osip_uri_init(&d->target) != 0 || osip_uri_parse(d->target, target) != 0 ||
+	    inet_pton(AF_INET, peer, &d->peer.sin_addr) != 1) {
+		dlg_destroy(d);
+		return NULL;
+	}
+	tags_refresh(d);
+	if (!d->local_tag || !d->remote_tag || find_local(d->call_id, d->local_tag)) {
+		dlg_destroy(d);
+		return NULL;
+	}
+	d->local_cseq = (uint32_t)lcseq;
+	d->remote_cseq = (uint32_t)rcseq;
+	d->answered = true;
+	table_add(d);
+	return d;
+}
+
 /* ---- answering ---- */
 
 osip_message_t *dlg_response(struct dlg *d, const osip_message_t *req, int code,

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <osip2/osip.h>
 
 #include "controlplane/sip/sip.h"
@@ -115,6 +116,13 @@ struct dlg *dlg_new_uac(const char *call_id, const osip_from_t *from, const osip
 			const struct dlg_ops *ops, void *app, int side);
 /** Forget the leg: its timers, its table entry, its transactions' reports. */
 void dlg_free(struct dlg *d);
+
+/** An established leg as the call journal keeps it (identity, target, CSeqs, signalling
+ *  address), a new reference; NULL when out of memory. */
+json_t *dlg_to_json(const struct dlg *d);
+/** The leg @j describes, established (a restart restoring a call): in the table again, able
+ *  to take and send in-dialog requests. NULL (and nothing kept) when @j is not a leg. */
+struct dlg *dlg_restore(const json_t *j, const struct dlg_ops *ops, void *app, int side);
 
 /** Our tag on this leg. */
 static inline const char *dlg_local_tag(const struct dlg *d) { return d->local_tag; }

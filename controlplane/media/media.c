@@ -109,6 +109,22 @@ int media_ep_alloc_at(struct media_ep *ep, unsigned addr_idx)
 	return ep->port ? 0 : -1;
 }
 
+int media_ep_restore(struct media_ep *ep, unsigned addr_idx, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (addr_idx >= n_addrs || ports_reserve(pools[addr_idx], port) != 0)
+		return -1;
+	ep->addr_idx = (uint8_t)addr_idx;
+	ep->port = port;
+	return 0;
+}
+
+void media_restore_done(void)
+{
+	for (unsigned i = 0; i < n_addrs; i++)
+		ports_compact(pools[i]);
+}
+
 int media_ep_alloc(struct media_ep *ep)
 {
 	unsigned best = 0, best_free = 0;

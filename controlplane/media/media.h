@@ -57,6 +57,12 @@ static inline struct in_addr media_ep_addr(const struct media_ep *ep)
 int media_ep_alloc(struct media_ep *ep);
 /** Reserve a port on address @addr_idx. Returns 0 or -1 when that address is exhausted. */
 int media_ep_alloc_at(struct media_ep *ep, unsigned addr_idx);
+/** Take back port @port on address @addr_idx for a call restored after a restart (a new
+ *  stream id; the peer latches again). Restores come in one batch at start-up, before any
+ *  other allocation, ended by media_restore_done(). Returns 0 or -1 (not in the pool, or
+ *  taken). */
+int media_ep_restore(struct media_ep *ep, unsigned addr_idx, uint16_t port);
+void media_restore_done(void);
 /** Publish an echo stream on @ep (@peer from SDP, may be 0: latched from the first packet).
  *  Returns 0 or -errno. */
 int media_ep_echo(struct media_ep *ep, const struct media_peer *peer, uint8_t latch);

@@ -15,6 +15,7 @@ struct ports {
 	unsigned n_free; /* free indices in the ring, from head on */
 	uint16_t *ring;  /* free port indices (port = base + 2 * index) */
 	uint64_t *used;  /* bit per index: handed out */
+	unsigned reserved; /* ports_reserve()d, still in the ring until ports_compact() */
 };
 
 struct ports *ports_create(unsigned min, unsigned max)
@@ -91,12 +92,52 @@ int ports_release(struct ports *p, uint16_t port)
 	if (!index_of(p, port, &idx) || !bit_get(p, idx))
 		return -1;
 	bit_flip(p, idx);
+	if (p->reserved) {
+		/* during a batch of reserves only a reserved port can come back: it is still in
+		 * the ring, so it is simply no longer reserved */
+		p->reserved--;
+		return 0;
+	}
 	tail = p->head + p->n_free;
 	if (tail >= p->n)
 		tail -= p->n;
 	p->ring[tail] = (uint16_t)idx;
 	p->n_free++;
 	return 0;
+}
+
+int ports_reserve(struct ports *p, uint16_t port)
+{
+	unsigned idx;
+
+	if (!index_of(p, port, &idx) || bit_get(p, idx))
+		return -1;
+	bit_flip(p, idx);
+	p->reserved++;
+	return 0;
+}
+
+void ports_compact(struct ports *p)
+{
+	unsigned out = 0, n = p->n_free;
+
+	if (p->reserved == 0)
+		return;
+	/* keep the free ring's order, without the indices now in use, from slot 0 */
+	uint16_t *tmp = malloc(n * sizeof(*tmp) + 1);
+	if (tmp == NULL)
+		abort(); /* at start-up only: nothing sensible to go on with */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned idx = p->ring[(p->head + i) % p->n];
+		if (!bit_get(p, idx))
+			tmp[out++] = (uint16_t)idx;
+	}
+	for (unsigned i = 0; i < out; i++)
+		p->ring[i] = tmp[i];
+	free(tmp);
+	p->head = 0;
+	p->n_free = out;
+	p->reserved = 0;
 }
 
 unsigned ports_total(const struct ports *p)
@@ -106,7 +147,7 @@ unsigned ports_total(const struct ports *p)
 
 unsigned ports_free(const struct ports *p)
 {
-	return p->n_free;
+	return p->n_free - p->reserved;
 }
 
 bool ports_in_use(const struct ports *p, uint16_t port)

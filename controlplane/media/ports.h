@@ -19,6 +19,14 @@ uint16_t ports_alloc(struct ports *p);
 /** Return @port to the pool. Returns 0, or -1 if it is not an allocated port of this pool. */
 int ports_release(struct ports *p, uint16_t port);
 
+/** Take @port itself (a call restored after a restart keeps its ports): marked in use at
+ *  once, but still in the free ring until ports_compact(), so that a batch of k costs
+ *  O(n + k). Allocate nothing between the two (a reserved port may be released). Returns 0,
+ *  or -1 if it is outside the pool or taken. */
+int ports_reserve(struct ports *p, uint16_t port);
+/** Drop the reserved ports from the free ring (after a batch of ports_reserve). */
+void ports_compact(struct ports *p);
+
 unsigned ports_total(const struct ports *p);
 unsigned ports_free(const struct ports *p);
 bool ports_in_use(const struct ports *p, uint16_t port);

@@ -106,6 +106,7 @@ mgw_setup() {
 		base_group eal "eal = { lcores = \"0@0,1@1\"; memory_mb = 256; file_prefix = \"$PREFIX\"; };"
 		base_group dataplane "dataplane = { workers = 1; mbufs = 4095; };"
 		base_group control "control = { socket = \"$WORK/mgwd.sock\"; };"
+		base_group journal "journal = { file = \"$WORK/calls.journal\"; };"
 		base_group log "log = { level = \"debug\"; };"
 		printf '%s\n' "$extra"
 	} >"$WORK/mgwd.conf"

@@ -19,6 +19,7 @@ dataplane = { workers = 1; mbufs = 8191; tap_iface = ""; media_ip = "198.19.0.10
 media = { port_min = 1024; port_max = 65534; };
 sip = { port = $((20000 + $$ % 20000)); };
 control = { socket = "$WORK/mgwd.sock"; };
+journal = { file = "$WORK/calls.journal"; };
 log = { level = "debug"; };
 CONF
 ip netns exec "$NS" "$MGW_BIN/mgwd" -c "$WORK/mgwd.conf" >"$WORK/mgwd.log" 2>&1 &

@@ -146,6 +146,33 @@ static void whole_port_space_cycles_without_loss(void **state)
 	ports_destroy(p);
 }
 
+/* A restart takes back the ports of the calls it restores: reserved ones are in use at once,
+ * gone from the free ring after the compaction, and the rest still come out in their order. */
+static void reserved_ports_are_taken_back_and_the_rest_keep_their_order(void **state)
+{
+	(void)state;
+	struct ports *p = ports_create(10000, 10018); /* 10 ports */
+	assert_non_null(p);
+	assert_int_equal(ports_reserve(p, 10006), 0);
+	assert_int_equal(ports_reserve(p, 10000), 0);
+	assert_int_equal(ports_reserve(p, 10006), -1); /* taken */
+	assert_int_equal(ports_reserve(p, 10007), -1); /* odd */
+	assert_int_equal(ports_reserve(p, 20000), -1); /* outside */
+	assert_true(ports_in_use(p, 10006));
+	assert_int_equal(ports_free(p), 8);
+	ports_compact(p);
+	assert_int_equal(ports_free(p), 8);
+	static const uint16_t order[] = {10002, 10004, 10008, 10010, 10012, 10014, 10016, 10018};
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(ports_alloc(p), order[i]);
+	assert_int_equal(ports_alloc(p), 0);
+	assert_int_equal(ports_release(p, 10006), 0);
+	assert_int_equal(ports_release(p, 10000), 0);
+	assert_int_equal(ports_alloc(p), 10006);
+	assert_int_equal(ports_alloc(p), 10000);
+	ports_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +185,7 @@ int main(void)
 		cmocka_unit_test(odd_bounds_are_rounded_inwards),
 		cmocka_unit_test(bad_ranges_are_refused),
 		cmocka_unit_test(whole_port_space_cycles_without_loss),
+		cmocka_unit_test(reserved_ports_are_taken_back_and_the_rest_keep_their_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
