@@ -91,6 +91,8 @@ static const struct config_key config_keys[] = {
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_STR("journal", "file", journal_file, false),
+	CFG_STR("journal", "redis", journal_redis, false),
+	CFG_STR("journal", "redis_key", journal_redis_key, true),
 	CFG_IPV4("sip", "listen", sip_listen),
 	CFG_UINT("sip", "port", sip_port, 1, 65535, NULL),
 	CFG_UINT("sip", "t1_ms", sip_t1_ms, 10, 10000, NULL),
@@ -162,6 +164,7 @@ void config_defaults(struct config *cfg)
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");
 	snprintf(cfg->journal_file, sizeof(cfg->journal_file), "/run/mgw/calls.journal");
+	snprintf(cfg->journal_redis_key, sizeof(cfg->journal_redis_key), "mgw:calls");
 	cfg->limits_max_calls = 10000;
 	cfg->limits_max_transactions = 100000;
 	cfg->log_level = LOG_INFO;

@@ -58,6 +58,10 @@ struct config {
 	/* journal { } */
 	char journal_file[CONFIG_STR_MAX]; /* established calls, taken back after a restart;
 					      default /run/mgw/calls.journal, "" = none */
+	char journal_redis[CONFIG_STR_MAX]; /* "host:port": the journal in Redis instead of the
+					       file; "" = the file (default) */
+	char journal_redis_key[CONFIG_STR_MAX]; /* the hash holding the calls, default
+						   "mgw:calls" */
 
 	/* sip { } */
 	struct in_addr sip_listen;  /* default 127.0.0.1 */

@@ -420,7 +420,10 @@ int main(int argc, char **argv)
 	}
 	if (host_side_check(&cfg) != 0)
 		return 1;
-	if (cfg.journal_file[0] && journal_open(cfg.journal_file, err0, sizeof(err0)) != 0) {
+	if (cfg.journal_redis[0] ? journal_open_redis(cfg.journal_redis, cfg.journal_redis_key,
+						       err0, sizeof(err0)) != 0
+				 : cfg.journal_file[0] &&
+					   journal_open(cfg.journal_file, err0, sizeof(err0)) != 0) {
 		fprintf(stderr, "mgwd: %s\n", err0);
 		return 1;
 	}

@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "util/log.h"
+#include "util/time.h"
 
 #define JOURNAL_MIN_RECORDS 4096 /* no compaction below this many records in the file */
 
@@ -21,6 +24,13 @@ static char *buf;        /* the turn's records */
 static size_t buf_len, buf_cap;
 static unsigned long long records; /* in the file */
 static struct journal_stats stats;
+/* Redis instead of the file */
+static redisContext *rc;
+static char *rkey, *rowner, owner_id[64];
+static unsigned pending;             /* commands appended, replies not read yet */
+static uint64_t owner_refreshed_ms;
+#define OWNER_TTL_MS 3000
+#define OWNER_REFRESH_MS 1000
 
 const struct journal_stats *journal_get_stats(void)
 {
@@ -28,7 +38,7 @@ const struct journal_stats *journal_get_stats(void)
 	return &stats;
 }
 
-bool journal_active(void) { return fd >= 0; }
+bool journal_active(void) { return fd >= 0 || rc != NULL; }
 
 static int buf_add(const char *s, size_t n)
 {
@@ -188,6 +198,72 @@ fail:
 	return -1;
 }
 
+int journal_open_redis(const char *addr, const char *key, char *err, size_t err_len)
+{
+	char host[256];
+	int port = 6379;
+	const char *colon = strrchr(addr, ':');
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - addr) : (int)strlen(addr), addr);
+	if (colon)
+		port = atoi(colon + 1);
+	live = json_object();
+	rkey = strdup(key);
+	size_t ol = strlen(key) + 8;
+	rowner = malloc(ol);
+	if (!live || !rkey || !rowner) {
+		snprintf(err, err_len, "journal: out of memory");
+		goto fail;
+	}
+	snprintf(rowner, ol, "%s:owner", key);
+	char hn[128] = "";
+	gethostname(hn, sizeof(hn) - 1);
+	snprintf(owner_id, sizeof(owner_id), "%.40s/%d", hn, (int)getpid());
+	struct timeval tv = {.tv_sec = 2};
+	rc = redisConnectWithTimeout(host, port, tv);
+	if (!rc || rc->err) {
+		snprintf(err, err_len, "journal: redis %s: %s", addr, rc ? rc->errstr : "no memory");
+		goto fail;
+	}
+	redisSetTimeout(rc, tv);
+	redisReply *r = redisCommand(rc, "SET %s %s NX PX %d", rowner, owner_id, OWNER_TTL_MS);
+	bool owned = r && r->type == REDIS_REPLY_STATUS;
+	if (r)
+		freeReplyObject(r);
+	if (!owned) {
+		r = redisCommand(rc, "GET %s", rowner);
+		snprintf(err, err_len, "journal: redis %s: the calls in %s belong to a live mgwd (%s)",
+			 addr, key, r && r->type == REDIS_REPLY_STRING ? r->str : "?");
+		if (r)
+			freeReplyObject(r);
+		goto fail;
+	}
+	owner_refreshed_ms = time_now_ms();
+	r = redisCommand(rc, "HGETALL %s", key);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, err_len, "journal: redis %s: HGETALL %s: %s", addr, key,
+			 r && r->type == REDIS_REPLY_ERROR ? r->str : rc->errstr);
+		if (r)
+			freeReplyObject(r);
+		goto fail;
+	}
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		json_error_t e;
+		json_t *call = json_loadb(r->element[i + 1]->str, r->element[i + 1]->len, 0, &e);
+		if (json_is_object(call))
+			json_object_set_new(live, r->element[i]->str, call);
+		else {
+			json_decref(call);
+			stats.bad_lines++;
+		}
+	}
+	freeReplyObject(r);
+	restored = json_deep_copy(live);
+	return 0;
+fail:
+	journal_close();
+	return -1;
+}
+
 json_t *journal_take_restored(void)
 {
 	json_t *r = restored;
@@ -206,26 +282,89 @@ static void record(json_t *rec)
 
 void journal_put(const char *key, json_t *call)
 {
-	if (fd < 0 || !call) {
+	if (!journal_active() || !call) {
 		json_decref(call);
 		return;
 	}
 	stats.puts++;
-	record(json_pack("{s:s, s:O}", "put", key, "call", call));
+	if (rc) {
+		char *v = json_dumps(call, JSON_COMPACT);
+		if (v && redisAppendCommand(rc, "HSET %s %s %s", rkey, key, v) == REDIS_OK)
+			pending++;
+		else
+			stats.write_errors++;
+		free(v);
+	} else {
+		record(json_pack("{s:s, s:O}", "put", key, "call", call));
+	}
 	json_object_set_new(live, key, call);
 }
 
 void journal_del(const char *key)
 {
-	if (fd < 0 || !json_object_get(live, key))
+	if (!journal_active() || !json_object_get(live, key))
 		return;
 	stats.dels++;
-	record(json_pack("{s:s}", "del", key));
+	if (rc) {
+		if (redisAppendCommand(rc, "HDEL %s %s", rkey, key) == REDIS_OK)
+			pending++;
+		else
+			stats.write_errors++;
+	} else {
+		record(json_pack("{s:s}", "del", key));
+	}
 	json_object_del(live, key);
+}
+
+/* Keep ownership of the hash alive (only while it is still ours). */
+static const char owner_refresh_lua[] =
+	"if redis.call('get', KEYS[1]) == ARGV[1] then "
+	"return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
+static void redis_flush(void)
+{
+	uint64_t now = time_now_ms();
+	bool refresh = now - owner_refreshed_ms >= OWNER_REFRESH_MS;
+	if (refresh && redisAppendCommand(rc, "EVAL %s 1 %s %s %d", owner_refresh_lua, rowner,
+					  owner_id, OWNER_TTL_MS) == REDIS_OK)
+		pending++;
+	else
+		refresh = false;
+	if (pending == 0)
+		return;
+	stats.writes++;
+	for (unsigned i = 0; i < pending; i++) {
+		redisReply *r = NULL;
+		if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
+			stats.write_errors += pending - i;
+			LOG_W("journal", "redis: %s", rc->errstr);
+			break;
+		}
+		bool last = refresh && i + 1 == pending;
+		if (r->type == REDIS_REPLY_ERROR) {
+			stats.write_errors++;
+			LOG_W("journal", "redis: %s", r->str);
+		} else if (last && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+			LOG_E("journal", "redis: %s is no longer ours: another mgwd took the calls",
+			      rowner);
+		}
+		freeReplyObject(r);
+	}
+	pending = 0;
+	if (refresh)
+		owner_refreshed_ms = now;
+	if (rc->err) { /* the connection is gone: once a turn, try a new one */
+		LOG_W("journal", "redis: reconnecting after: %s", rc->errstr);
+		redisReconnect(rc);
+	}
 }
 
 void journal_flush(void)
 {
+	if (rc) {
+		redis_flush();
+		return;
+	}
 	if (fd < 0 || buf_len == 0)
 		return;
 	if (write_all(fd, buf, buf_len) != 0) {
@@ -246,6 +385,21 @@ void journal_flush(void)
 void journal_close(void)
 {
 	journal_flush();
+	if (rc) {
+		/* ownership ends with us; the calls stay (a SIGQUIT leaves them for the next) */
+		redisReply *r = redisCommand(rc, "EVAL %s 1 %s %s", 
+					     "if redis.call('get', KEYS[1]) == ARGV[1] then "
+					     "return redis.call('del', KEYS[1]) else return 0 end",
+					     rowner, owner_id);
+		if (r)
+			freeReplyObject(r);
+		redisFree(rc);
+		rc = NULL;
+	}
+	free(rkey);
+	free(rowner);
+	rkey = rowner = NULL;
+	pending = 0;
 	if (fd >= 0)
 		close(fd);
 	if (lock_fd >= 0)
