@@ -282,34 +282,6 @@ static int signals_fd(void)
 /* SIGQUIT with a journal: stop without ending the calls, for the next mgwd to take back */
 static bool keep_calls;
 
-/* The calls the journal kept when the last mgwd stopped, taken back before SIP opens. */
-static void restore_calls(void)
-{
-	json_t *r = journal_take_restored();
-	const char *key;
-	json_t *call;
-	unsigned n = 0, ok = 0;
-	json_object_foreach(r, key, call) {
-		const char *kind = json_string_value(json_object_get(json_object_get(call, "call"),
-								     "kind"));
-		int rc = -1;
-		n++;
-		if (kind && strcmp(kind, "echo") == 0)
-			rc = echo_restore(key, call);
-		else if (kind && strcmp(kind, "b2bua") == 0)
-			rc = b2bua_restore(key, call);
-		if (rc == 0)
-			ok++;
-		else
-			journal_del(key);
-	}
-	media_restore_done();
-	journal_flush();
-	json_decref(r);
-	if (n)
-		LOG_I("main", "journal: %u of %u call(s) restored", ok, n);
-}
-
 /* The control plane: one epoll loop; RCU-offline while it waits. */
 static void control_loop(struct api *api, int sig_fd)
 {
@@ -449,7 +421,8 @@ int main(int argc, char **argv)
 		LOG_E("main", "%s", err);
 		goto out;
 	}
-	restore_calls();
+	router_restore(journal_take_restored());
+	journal_flush();
 	api = api_create(cfg.control_socket, err, sizeof(err));
 	if (!api) {
 		LOG_E("main", "control socket: %s", err);

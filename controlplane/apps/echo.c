@@ -420,6 +420,7 @@ int echo_restore(const char *key, const json_t *j)
 		why = "its SDP";
 	if (why) {
 		LOG_W("journal", "call %s not restored: %s", key, why);
+		media_ep_release(&c->ep);
 		if (c->dlg)
 			dlg_free(c->dlg);
 		call_unregister(&c->call);

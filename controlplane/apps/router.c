@@ -8,6 +8,8 @@
 #include "controlplane/apps/call.h"
 #include "controlplane/apps/echo.h"
 #include "controlplane/dialog/dialog.h"
+#include "controlplane/media/media.h"
+#include "controlplane/ops/journal.h"
 #include "util/log.h"
 #include "util/rate.h"
 #include "util/timer.h"
@@ -87,6 +89,32 @@ static void router_new_invite(osip_transaction_t *tr, osip_message_t *req,
 		b2bua_start(tr, req, src, route, hops);
 	else
 		echo_start(tr, req, src, route);
+}
+
+unsigned router_restore(json_t *calls)
+{
+	const char *key;
+	json_t *call;
+	unsigned n = 0, ok = 0;
+	json_object_foreach(calls, key, call) {
+		const char *kind = json_string_value(json_object_get(json_object_get(call, "call"),
+								     "kind"));
+		int rc = -1;
+		n++;
+		if (kind && strcmp(kind, "echo") == 0)
+			rc = echo_restore(key, call);
+		else if (kind && strcmp(kind, "b2bua") == 0)
+			rc = b2bua_restore(key, call);
+		if (rc == 0)
+			ok++;
+		else
+			journal_del(key);
+	}
+	media_restore_done();
+	json_decref(calls);
+	if (n)
+		LOG_I("journal", "%u of %u call(s) restored", ok, n);
+	return ok;
 }
 
 int router_init(const struct config *config, char *err, size_t err_len)

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "controlplane/apps/routes.h"
 #include "controlplane/config.h"
 
@@ -16,6 +18,12 @@
 int router_init(const struct config *cfg, char *err, size_t err_len);
 /** Use @r for new calls; returns the previous table for the caller to free. */
 struct routes *router_set_routes(struct routes *r);
+/** Take back the calls the journal kept (key -> call, as journal_take_restored gives them;
+ *  the reference is consumed), each by its application; those that cannot be restored are
+ *  removed from the journal. Before any other call or port allocation. Returns how many came
+ *  back. */
+unsigned router_restore(json_t *calls);
+
 struct router_stats {
 	uint64_t max_calls_refused; /* 503: limits.max_calls calls were up */
 	uint64_t max_cps_refused;   /* 503: over limits.max_cps */

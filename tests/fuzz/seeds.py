@@ -2,7 +2,7 @@
 """Writes the seed inputs of each fuzz target's corpus (tests/fuzz/corpus/<target>/seed-*).
 Run it from anywhere; it rewrites only the seed-* files. Crash regression cases found by
 fuzzing are kept beside them as crash-* and are never touched here."""
-import os, struct, sys
+import json, os, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -141,4 +141,35 @@ put("fuzz_frames", "fragment", eth(ipv4("10.0.0.2", "10.0.0.10", 17,
     udp("10.0.0.2", "10.0.0.10", 4000, 30000, rtp(3)), frag=0x2000)))
 put("fuzz_frames", "vlan", PORT_MAC + PEER_MAC + b"\x81\x00\x00\x05\x08\x00" +
     ipv4("10.0.0.2", "10.0.0.10", 17, udp("10.0.0.2", "10.0.0.10", 4000, 30000, rtp(4))))
+# call journal records as echo.c and b2bua.c write them (persist.c's field names)
+def addr(ip, port):
+    return {"ip": ip, "port": port}
+def dlg(cid, role, ltag, rtag, peer_port):
+    return {"call_id": cid, "role": role, "local": "<sip:echo@127.0.0.1>;tag=" + ltag,
+            "remote": "<sip:alice@127.0.0.1>;tag=" + rtag, "target": "sip:alice@127.0.0.1:5071",
+            "local_cseq": 1234, "remote_cseq": 1, "peer": "127.0.0.1", "peer_port": peer_port}
+codec0 = {"pt": 0, "name": "PCMU", "rate": 8000}
+codec8 = {"pt": 8, "name": "PCMA", "rate": 8000}
+sdp_rec = {"addr": addr("198.18.0.1", 30000), "codecs": [codec0, {"pt": 101, "name": "telephone-event", "rate": 8000}],
+           "dir": 0, "ptime": 20, "audio_index": 0,
+           "mlines": [{"media": "audio", "proto": "RTP/AVP", "fmt": "0"}]}
+call_common = {"route": "r", "from": "sip:alice@127.0.0.1", "to": "sip:echo@127.0.0.1",
+               "created_wall_ms": 1764300000000, "answered_wall_ms": 1764300000100}
+echo_rec = {"call": dict(call_common, kind="echo"), "dlg": dlg("j1@x", "uas", "lt1", "rt1", 5071),
+            "ep": addr("198.18.0.2", 34000), "sdp": "v=0\r\n", "sess_id": 7, "sdp_ver": 2,
+            "remote": sdp_rec, "nego": {"codec": codec0, "te_pt": 101, "dir": 0, "ptime": 20},
+            "seen": addr("198.18.0.1", 30000)}
+def leg(cid, role, ltag, rtag, port, ep_port):
+    return {"dlg": dlg(cid, role, ltag, rtag, port), "ep": addr("198.18.0.2", ep_port),
+            "sess_id": 9, "sdp_ver": 1, "sdp_out": "v=0\r\n", "sdp": sdp_rec}
+b2b_rec = {"call": dict(call_common, kind="b2bua"), "legs": [leg("j2@x", "uas", "lt2", "rt2", 5071, 34002),
+           leg("j2b@mgw", "uac", "lt3", "rt3", 5070, 34004)],
+           "plan": {"codec": [codec0, codec8], "te_pt": [101, -1], "transcode": True},
+           "user": "1000", "b_call_id": "j2b@mgw", "hops": 69}
+put("fuzz_journal", "echo", json.dumps({"j1@x;lt1": echo_rec}))
+put("fuzz_journal", "b2bua", json.dumps({"j2@x;lt2": b2b_rec}))
+put("fuzz_journal", "both", json.dumps({"j1@x;lt1": echo_rec, "j2@x;lt2": b2b_rec}))
+put("fuzz_journal", "same-port-twice", json.dumps({"a;1": echo_rec, "b;2": dict(echo_rec, dlg=dlg("j9@x", "uas", "lt9", "rt9", 5071))}))
+put("fuzz_journal", "unknown-kind", json.dumps({"k": {"call": dict(call_common, kind="conference")}}))
+
 print("seeds written under", os.path.join(HERE, "corpus"))
