@@ -90,6 +90,9 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("cdr", "file", cdr_file, false),
+	CFG_IPV4("ng", "listen", ng_listen),
+	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
+	CFG_LIST("ng", "allow", ng_allow, ng_n_allow),
 	CFG_STR("journal", "file", journal_file, false),
 	CFG_STR("journal", "redis", journal_redis, false),
 	CFG_STR("journal", "redis_key", journal_redis_key, true),
@@ -163,6 +166,10 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->sip_user_agent, sizeof(cfg->sip_user_agent), "mgw");
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");
+	inet_pton(AF_INET, "127.0.0.1", &cfg->ng_listen);
+	cfg->ng_port = 2223;
+	cfg->ng_n_allow = 1;
+	snprintf(cfg->ng_allow[0], sizeof(cfg->ng_allow[0]), "127.0.0.1");
 	snprintf(cfg->journal_file, sizeof(cfg->journal_file), "/run/mgw/calls.journal");
 	snprintf(cfg->journal_redis_key, sizeof(cfg->journal_redis_key), "mgw:calls");
 	cfg->limits_max_calls = 10000;
@@ -331,6 +338,17 @@ static int rule_log_level(const struct config *cfg, char *msg, size_t len)
 	return -1;
 }
 
+static int rule_ng_allow(const struct config *cfg, char *msg, size_t len)
+{
+	struct in_addr a;
+	for (unsigned i = 0; i < cfg->ng_n_allow; i++)
+		if (inet_pton(AF_INET, cfg->ng_allow[i], &a) != 1) {
+			snprintf(msg, len, "\"%s\" is not an IPv4 address", cfg->ng_allow[i]);
+			return -1;
+		}
+	return 0;
+}
+
 struct config_rule {
 	const char *key;   /* named in the message */
 	const char *other; /* a related key whose line serves when @key is not in the file */
@@ -348,6 +366,7 @@ static const struct config_rule config_rules[] = {
 	{"media.codecs", NULL, rule_codecs},
 	{"control.socket", NULL, rule_control_socket},
 	{"log.level", NULL, rule_log_level},
+	{"ng.allow", NULL, rule_ng_allow},
 };
 
 #define N_RULES (sizeof(config_rules) / sizeof(config_rules[0]))

@@ -15,6 +15,7 @@
 #define CONFIG_STR_MAX 256
 #define CONFIG_MAX_EAL_EXTRA 16
 #define CONFIG_MAX_CODECS 8
+#define CONFIG_MAX_NG_ALLOW 16
 
 struct config {
 	/* eal { } */
@@ -54,6 +55,12 @@ struct config {
 
 	/* cdr { } */
 	char cdr_file[CONFIG_STR_MAX]; /* call records, one JSON line per call; "" = the log */
+
+	/* ng { }: the rtpengine NG control protocol */
+	struct in_addr ng_listen; /* default 127.0.0.1 */
+	unsigned ng_port;         /* UDP, default 2223; 0 = off */
+	char ng_allow[CONFIG_MAX_NG_ALLOW][16]; /* IPv4 sources answered, default 127.0.0.1 */
+	unsigned ng_n_allow;
 
 	/* journal { } */
 	char journal_file[CONFIG_STR_MAX]; /* established calls, taken back after a restart;

@@ -23,6 +23,7 @@
 #include "controlplane/apps/call.h"
 #include "controlplane/apps/echo.h"
 #include "controlplane/ops/journal.h"
+#include "controlplane/ng/ng.h"
 #include "controlplane/apps/router.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/config.h"
@@ -287,8 +288,10 @@ static void control_loop(struct api *api, int sig_fd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
-	int fds[] = {sip_fd(), api_fd(api), sig_fd};
-	for (int i = 0; i < 3; i++) {
+	int fds[] = {sip_fd(), api_fd(api), sig_fd, ng_fd()};
+	for (int i = 0; i < 4; i++) {
+		if (fds[i] < 0)
+			continue; /* NG off */
 		ev.data.fd = fds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
@@ -308,6 +311,8 @@ static void control_loop(struct api *api, int sig_fd)
 				sip_on_readable();
 			} else if (fd == api_fd(api)) {
 				api_poll(api);
+			} else if (fd == ng_fd()) {
+				ng_on_readable();
 			} else if (fd == sig_fd) {
 				struct signalfd_siginfo si;
 				while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -423,6 +428,10 @@ int main(int argc, char **argv)
 	}
 	router_restore(journal_take_restored());
 	journal_flush();
+	if (ng_init(&cfg, err, sizeof(err)) != 0) {
+		LOG_E("main", "%s", err);
+		goto out;
+	}
 	api = api_create(cfg.control_socket, err, sizeof(err));
 	if (!api) {
 		LOG_E("main", "control socket: %s", err);
@@ -451,6 +460,7 @@ out:
 	if (api)
 		api_destroy(api);
 	sip_shutdown();
+	ng_shutdown();
 	media_shutdown();
 	rcu_unregister_thread();
 	rte_eal_cleanup();

@@ -11,6 +11,7 @@
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
 #include "controlplane/media/pairs.h"
+#include "controlplane/ng/ng.h"
 #include "controlplane/sip/sip.h"
 #include "dataplane/dp.h"
 #include "util/time.h"
@@ -121,6 +122,15 @@ static json_t *status_limits(void)
 			 U64(ss->source_limited), "source_evictions", U64(ss->source_evictions));
 }
 
+/* The NG control protocol (ng.h). */
+static json_t *status_ng(void)
+{
+	const struct ng_stats *n = ng_get_stats();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx", U64(n->rx), "refused",
+			 U64(n->refused), "bad", U64(n->bad), "replies", U64(n->replies), "errors",
+			 U64(n->errors), "resent", U64(n->resent), "pings", U64(n->pings));
+}
+
 static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 {
 	(void)req;
@@ -130,7 +140,7 @@ static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &cfg->dp_media_ip, ip, sizeof(ip));
 	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
-			 "s:o, s:o, s:o, s:o}",
+			 "s:o, s:o, s:o, s:o, s:o}",
 			 "version", version, "uptime_s", U64((time_now_ms() - started_ms) / 1000),
 			 "workers", U64(dp_n_workers()), "calls", U64(call_count()), "streams",
 			 U64(media_streams()), "media_pairs", U64(pairs_count()), "stream_bytes",
@@ -139,7 +149,8 @@ static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)
 			 U64(media_ports_free()), "ports_total", U64(media_ports_total()),
 			 "ports_cooling", U64(media_ports_cooling()), "heap_bytes", U64(heap_bytes()),
 			 "media_ip", ip, "sip",
-			 status_sip(), "limits", status_limits(), "ports", status_ports(),
+			 status_sip(), "limits", status_limits(), "ng", status_ng(), "ports",
+			 status_ports(),
 			 "worker_stats", status_workers());
 }
 

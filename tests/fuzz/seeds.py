@@ -172,4 +172,14 @@ put("fuzz_journal", "both", json.dumps({"j1@x;lt1": echo_rec, "j2@x;lt2": b2b_re
 put("fuzz_journal", "same-port-twice", json.dumps({"a;1": echo_rec, "b;2": dict(echo_rec, dlg=dlg("j9@x", "uas", "lt9", "rt9", 5071))}))
 put("fuzz_journal", "unknown-kind", json.dumps({"k": {"call": dict(call_common, kind="conference")}}))
 
+for name, msg in [
+        ("ping", "5323_1 d7:command4:pinge"),
+        ("offer", "5323_2 d3:sdp60:v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                  "7:call-id6:abc@xy8:from-tag2:ft7:command5:offer5:flagsl14:trust-addressee"),
+        ("answer", "7_3 d7:command6:answer7:call-id6:abc@xy8:from-tag2:ft6:to-tag2:tte"),
+        ("delete", "8_4 d7:command6:delete7:call-id6:abc@xy8:from-tag2:fte"),
+        ("nested", "c d1:ad1:bd1:cl1:dl1:eeeeeee"),
+        ("not-a-dict", "c li1ee")]:
+    put("fuzz_ng", name, msg)
+
 print("seeds written under", os.path.join(HERE, "corpus"))
