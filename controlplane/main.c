@@ -24,6 +24,7 @@
 #include "controlplane/apps/echo.h"
 #include "controlplane/ops/journal.h"
 #include "controlplane/ng/ng.h"
+#include "controlplane/ng/ngcall.h"
 #include "controlplane/apps/router.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/config.h"
@@ -428,6 +429,7 @@ int main(int argc, char **argv)
 	}
 	router_restore(journal_take_restored());
 	journal_flush();
+	ngcall_init(&cfg);
 	if (ng_init(&cfg, err, sizeof(err)) != 0) {
 		LOG_E("main", "%s", err);
 		goto out;
@@ -461,6 +463,8 @@ out:
 		api_destroy(api);
 	sip_shutdown();
 	ng_shutdown();
+	ngcall_shutdown();
+	media_poll();
 	media_shutdown();
 	rcu_unregister_thread();
 	rte_eal_cleanup();

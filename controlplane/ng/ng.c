@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "controlplane/ng/ngcall.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -68,8 +69,7 @@ static void reply_error(struct be_buf *out, const char *reason)
 
 /* The commands of the protocol mgw does not carry out yet: a clear error, not silence. */
 static const char *const later[] = {
-	"offer",	 "answer",	  "delete",	  "query",	"list",
-	"statistics",	 "play media",	  "stop media",	  "play DTMF",	"block DTMF",
+	"play media",	  "stop media",	  "play DTMF",	"block DTMF",
 	"unblock DTMF",	 "block media",	  "unblock media", "start recording",
 	"stop recording", "pause recording", "start forwarding", "stop forwarding",
 	"subscribe request", "subscribe answer", "unsubscribe", "publish", NULL};
@@ -105,6 +105,8 @@ void ng_handle(const char *buf, size_t len, const struct sockaddr_in *src, struc
 	} else if (be_str_is(cmd, "ping")) {
 		stats.pings++;
 		be_kv_str(out, "result", "pong");
+	} else if (ngcall_command(root, out) == 0) {
+		stats.commands++;
 	} else {
 		char why[160];
 		bool known = false;

@@ -7,9 +7,10 @@
  * answered; others are dropped and counted. A retransmitted request (same cookie, same
  * source) gets the reply it already got, without running the command again.
  *
- * Implemented so far: ping. offer, answer, delete, query, list, statistics and the media
- * commands answer an NG error saying they are not supported yet; anything else, an NG error
- * naming the unknown command. The control thread owns it. */
+ * Implemented so far: ping, and offer, answer, delete, query, list, statistics (ngcall.h).
+ * The media commands (play media, DTMF, block, recording) answer an NG error saying they are
+ * not supported yet; anything else, an NG error naming the unknown command. The control
+ * thread owns it. */
 #ifndef MGW_NG_H
 #define MGW_NG_H
 
@@ -28,6 +29,7 @@ struct ng_stats {
 	uint64_t errors;      /* of those, NG errors */
 	uint64_t resent;      /* retransmitted requests answered from the reply cache */
 	uint64_t pings;
+	uint64_t commands;    /* offer, answer, delete, query, list, statistics */
 };
 
 /** Open the NG socket (ng.port 0: none). Returns 0, or -1 with a message in @err. */

@@ -12,6 +12,7 @@
 #include "controlplane/media/media.h"
 #include "controlplane/media/pairs.h"
 #include "controlplane/ng/ng.h"
+#include "controlplane/ng/ngcall.h"
 #include "controlplane/sip/sip.h"
 #include "dataplane/dp.h"
 #include "util/time.h"
@@ -126,9 +127,10 @@ static json_t *status_limits(void)
 static json_t *status_ng(void)
 {
 	const struct ng_stats *n = ng_get_stats();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx", U64(n->rx), "refused",
-			 U64(n->refused), "bad", U64(n->bad), "replies", U64(n->replies), "errors",
-			 U64(n->errors), "resent", U64(n->resent), "pings", U64(n->pings));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rx", U64(n->rx),
+			 "refused", U64(n->refused), "bad", U64(n->bad), "replies", U64(n->replies),
+			 "errors", U64(n->errors), "resent", U64(n->resent), "pings", U64(n->pings),
+			 "commands", U64(n->commands), "sessions", U64(ngcall_count()));
 }
 
 static json_t *cmd_status(json_t *req, char *err, size_t err_len, void *ctx)

@@ -1,14 +1,39 @@
 /* Fuzz target: an NG control datagram (rtpengine's protocol: cookie, space, bencoded
  * dictionary) through ng_handle, the way the NG socket hands it on: decoding, the command's
- * handling, the reply and the retransmission cache. The reply must itself be a cookie and a
- * bencoded dictionary that decodes. */
+ * handling (offer and answer allocate ports, rewrite SDP and publish relay streams), the reply
+ * and the retransmission cache. The reply must itself be a cookie and a bencoded dictionary
+ * that decodes, and after each input's sessions are deleted every port is back. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <urcu-qsbr.h>
+
+#include "controlplane/config.h"
+#include "controlplane/media/media.h"
 #include "controlplane/ng/bencode.h"
 #include "controlplane/ng/ng.h"
+#include "controlplane/ng/ngcall.h"
+#include "util/log.h"
+
+static struct config cfg;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	char err[256];
+	log_set_level(LOG_ERR);
+	rcu_register_thread();
+	config_defaults(&cfg);
+	cfg.media_port_min = 35000;
+	cfg.media_port_max = 35100;
+	if (media_init(&cfg, err, sizeof(err)) != 0)
+		abort();
+	ngcall_init(&cfg);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,10 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  .sin_port = htons(40000),
 				  .sin_addr.s_addr = htonl(0x7f000001)};
 	ng_handle((const char *)data, size, &src, &out);
-	if (out.len == 0)
-		return 0;
-	const char *sp = memchr(out.p, ' ', out.len);
-	if (!sp || !be_decode(&doc, sp + 1, out.len - (size_t)(sp - out.p) - 1))
-		abort(); /* a reply that is not NG */
+	if (out.len > 0) {
+		const char *sp = memchr(out.p, ' ', out.len);
+		if (!sp || !be_decode(&doc, sp + 1, out.len - (size_t)(sp - out.p) - 1))
+			abort(); /* a reply that is not NG */
+	}
+	/* sessions do not outlive an input: every port must come back */
+	ngcall_shutdown();
+	for (int i = 0; i < 3; i++) {
+		media_poll();
+		rcu_quiescent_state();
+	}
+	if (media_ports_free() + media_ports_cooling() != media_ports_total())
+		abort();
 	return 0;
 }

@@ -174,8 +174,10 @@ put("fuzz_journal", "unknown-kind", json.dumps({"k": {"call": dict(call_common, 
 
 for name, msg in [
         ("ping", "5323_1 d7:command4:pinge"),
-        ("offer", "5323_2 d3:sdp60:v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-                  "7:call-id6:abc@xy8:from-tag2:ft7:command5:offer5:flagsl14:trust-addressee"),
+        ("offer", "5323_2 d3:sdp%d:%s7:call-id6:abc@xy8:from-tag2:ft7:command5:offer5:flagsl14:trust-addressee"
+                  % (len(SDP), SDP)),
+        ("offer-answer-sdp", "7_9 d7:command6:answer7:call-id6:abc@xy8:from-tag2:ft6:to-tag2:tt3:sdp%d:%se"
+                  % (len(SDP), SDP)),
         ("answer", "7_3 d7:command6:answer7:call-id6:abc@xy8:from-tag2:ft6:to-tag2:tte"),
         ("delete", "8_4 d7:command6:delete7:call-id6:abc@xy8:from-tag2:fte"),
         ("nested", "c d1:ad1:bd1:cl1:dl1:eeeeeee"),

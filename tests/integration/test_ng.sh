@@ -3,7 +3,11 @@
 # 127.0.0.1:2223: a ping gets "pong" under the same cookie; the same datagram again gets the
 # same reply without the command running twice; a command mgwd does not carry out yet gets an
 # NG error saying so; malformed bencode gets an NG error; a source outside ng.allow gets
-# nothing and is counted. status shows the counters.
+# nothing and is counted. Then a session: offer (the caller's SDP comes back with mgw's
+# address and a port of its own), answer (the callee's likewise), RTP both ways between the
+# two peers through mgw's DPDK port, each packet arriving from the port mgw gave the sender's
+# counterpart; query counts the packets; list names the call; delete ends it and frees its
+# ports. status shows the counters.
 source "$(dirname "$0")/lib.sh"
 mgw_setup ng 'ng = { allow = ( "127.0.0.1", "127.0.0.2" ); };'
 
@@ -50,7 +54,7 @@ s.sendto(ping, ("127.0.0.1", 2223))
 second = s.recv(65535)
 r["ping"] = first.decode()
 r["same_again"] = first == second
-r["offer"] = ask(b"9_1 d7:command5:offer7:call-id3:abc8:from-tag2:ft3:sdp3:v=0e")
+r["offer"] = ask(b"9_1 d7:command10:play media7:call-id3:abce")
 r["garbage"] = ask(b"9_2 d7:command")
 r["outsider"] = ask(b"9_3 d7:command4:pinge", src="127.0.0.9")
 print(json.dumps(r))
@@ -71,3 +75,120 @@ PY
 [ "$(jget status "(r['ng']['pings'], r['ng']['resent'], r['ng']['refused'] >= 1, r['ng']['bad'])")" = "(1, 1, True, 1)" ] ||
 	fail "NG counters: $(jget status "r['ng']")"
 note "NG counters: $(jget status "r['ng']")"
+
+ports_total=$(jget status "r['ports_total']")
+out=$(nsx python3 - "$TAP_ADDR" <<'PY'
+import json, re, select, socket, struct, sys, time
+tap = sys.argv[1]
+
+def bdecode(b, i=0):
+    c = b[i:i + 1]
+    if c == b"d":
+        i, d = i + 1, {}
+        while b[i:i + 1] != b"e":
+            k, i = bdecode(b, i)
+            d[k.decode()], i = bdecode(b, i)
+        return d, i + 1
+    if c == b"l":
+        i, l = i + 1, []
+        while b[i:i + 1] != b"e":
+            v, i = bdecode(b, i)
+            l.append(v)
+        return l, i + 1
+    if c == b"i":
+        j = b.index(b"e", i)
+        return int(b[i + 1:j]), j + 1
+    j = b.index(b":", i)
+    n = int(b[i:j])
+    return b[j + 1:j + 1 + n], j + 1 + n
+
+def benc(v):
+    if isinstance(v, dict):
+        return b"d" + b"".join(benc(k) + benc(x) for k, x in v.items()) + b"e"
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    if isinstance(v, int):
+        return b"i%de" % v
+    v = v.encode() if isinstance(v, str) else v
+    return b"%d:%s" % (len(v), v)
+
+ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ng.settimeout(2)
+n = 0
+def cmd(**kw):
+    global n
+    n += 1
+    ng.sendto(b"s%d " % n + benc(kw), ("127.0.0.1", 2223))
+    data = ng.recv(65535)
+    return bdecode(data.partition(b" ")[2])[0]
+
+def sdp(port):
+    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" % (tap, tap, port))
+
+def media(s):
+    s = s.decode()
+    return re.search(r"c=IN IP4 (\S+)", s).group(1), int(re.search(r"m=audio (\d+)", s).group(1))
+
+out = {}
+o = cmd(command="offer", **{"call-id": "ngcall-1", "from-tag": "ft1"}, sdp=sdp(30000),
+        flags=["trust-address"])
+out["offer"] = o[b"result".decode()].decode() if "result" in o else o
+to_callee = media(o["sdp"])   # where the callee sends
+a = cmd(command="answer", **{"call-id": "ngcall-1", "from-tag": "ft1", "to-tag": "tt1"},
+        sdp=sdp(40000))
+to_caller = media(a["sdp"])   # where the caller sends
+out["sides"] = [to_caller, to_callee]
+# a re-offer (re-INVITE) keeps the session's ports
+o2 = cmd(command="offer", **{"call-id": "ngcall-1", "from-tag": "ft1"}, sdp=sdp(30000))
+out["reoffer_same_port"] = media(o2["sdp"]) == to_callee
+caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); caller.bind((tap, 30000))
+callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); callee.bind((tap, 40000))
+got = {"caller": [], "callee": []}
+for seq in range(50):
+    caller.sendto(struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x111) + b"a" * 160, to_caller)
+    callee.sendto(struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x222) + b"b" * 160, to_callee)
+    end = time.time() + 0.02
+    while time.time() < end:
+        r, _, _ = select.select([caller, callee], [], [], max(0, end - time.time()))
+        for s in r:
+            data, src = s.recvfrom(2048)
+            got["caller" if s is caller else "callee"].append((src, data[12:13].decode()))
+time.sleep(0.3)
+for s, name in ((caller, "caller"), (callee, "callee")):
+    s.setblocking(False)
+    while True:
+        try:
+            data, src = s.recvfrom(2048)
+        except BlockingIOError:
+            break
+        got[name].append((src, data[12:13].decode()))
+out["caller_got"] = [len(got["caller"]), sorted({"%s:%d %s" % (a, p, c) for (a, p), c in got["caller"]})]
+out["callee_got"] = [len(got["callee"]), sorted({"%s:%d %s" % (a, p, c) for (a, p), c in got["callee"]})]
+q = cmd(command="query", **{"call-id": "ngcall-1"})
+out["query"] = {k: {kk: (vv.decode() if isinstance(vv, bytes) else vv) for kk, vv in v.items()}
+                for k, v in q["totals"].items()}
+out["list"] = [c.decode() for c in cmd(command="list")["calls"]]
+out["stats"] = cmd(command="statistics")["statistics"]["currentstatistics"]["sessionsown"]
+out["delete"] = cmd(command="delete", **{"call-id": "ngcall-1", "from-tag": "ft1"})["result"].decode()
+out["delete_again"] = cmd(command="delete", **{"call-id": "ngcall-1"})["error-reason"].decode()
+print(json.dumps(out))
+PY
+) || fail "NG session: $out"
+note "NG session: $out"
+python3 - "$out" "$MEDIA_IP" <<'PY' || fail "NG session checks: $out"
+import json, sys
+r, mgw = json.loads(sys.argv[1]), sys.argv[2]
+to_caller, to_callee = r["sides"]
+assert to_caller[0] == mgw and to_callee[0] == mgw and to_caller[1] != to_callee[1]
+# what the caller received came from the port mgw gave the caller, and was the callee's
+assert r["caller_got"][0] >= 45 and r["caller_got"][1] == ["%s:%d b" % tuple(to_caller)], r["caller_got"]
+assert r["callee_got"][0] >= 45 and r["callee_got"][1] == ["%s:%d a" % tuple(to_callee)], r["callee_got"]
+q = r["query"]
+assert q["caller"]["packets"] >= 45 and q["callee"]["packets"] >= 45, q
+assert r["list"] == ["ngcall-1"] and r["stats"] == 1 and r["reoffer_same_port"]
+assert r["delete"] == "ok" and r["delete_again"] == "Unknown call-id"
+PY
+wait_status "r['ng']['sessions'] == 0 and r['ports_free'] == $ports_total" 10 ||
+	fail "ports not back after delete: $(mgwctl --json status)"
+note "NG session relayed both ways, counted, deleted; every port back"

@@ -19,6 +19,7 @@
 
 #include "controlplane/ng/bencode.h"
 #include "controlplane/ng/ng.h"
+#include "controlplane/ng/ngcall.h"
 
 static struct be_doc doc;
 
@@ -179,11 +180,13 @@ static void ng_answers_ping_and_refuses_clearly(void **state)
 	assert_int_equal(ng_get_stats()->pings, pings);
 	assert_true(ng_get_stats()->resent >= 1);
 
-	r = ask("c2 d7:command5:offer7:call-id1:xe", &out, "c2");
+	r = ask("c2 d7:command10:play media7:call-id1:xe", &out, "c2");
 	assert_true(be_str_is(be_dict_get(r, "result"), "error"));
 	const struct be_node *why = be_dict_get(r, "error-reason");
 	assert_non_null(why);
 	assert_non_null(memmem(why->s, why->n, "not supported", 13));
+	r = ask("c2b d7:command5:offer7:call-id1:xe", &out, "c2b"); /* no from-tag */
+	assert_true(be_str_is(be_dict_get(r, "error-reason"), "offer needs call-id and from-tag"));
 
 	r = ask("c3 d7:command5:dance", &out, "c3"); /* truncated */
 	assert_true(be_str_is(be_dict_get(r, "result"), "error"));
@@ -203,6 +206,37 @@ static void ng_answers_ping_and_refuses_clearly(void **state)
 	ng_shutdown(); /* frees the reply cache */
 }
 
+/* The SDP an NG offer or answer hands on: mgw's address in every c= line, mgw's port in the
+ * audio m= line, other media refused, RTCP and ICE attributes gone, the rest as it was. */
+static void sdp_is_rewritten_for_mgw(void **state)
+{
+	(void)state;
+	static const char in[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+				 "t=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtcp:4001\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\na=ice-ufrag:x\r\n"
+				 "a=candidate:1 1 UDP 1 10.0.0.1 4000 typ host\r\n"
+				 "m=video 5000 RTP/AVP 96\r\nc=IN IP4 10.0.0.1\r\n";
+	static const char want[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n"
+				   "c=IN IP4 198.18.0.2\r\nt=0 0\r\nm=audio 10002 RTP/AVP 0 101\r\n"
+				   "a=rtpmap:101 telephone-event/8000\r\nm=video 0 RTP/AVP 96\r\n"
+				   "c=IN IP4 198.18.0.2\r\n";
+	char out[1024];
+	int n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "198.18.0.2", 10002, out, sizeof(out));
+	assert_int_equal(n, (int)strlen(want));
+	assert_memory_equal(out, want, (size_t)n);
+	/* LF-only input comes out CRLF; no audio is an error; no room is an error */
+	static const char lf[] = "v=0\nc=IN IP4 1.2.3.4\nm=audio 9 RTP/AVP 8\n";
+	n = ngcall_sdp_rewrite(lf, sizeof(lf) - 1, "5.6.7.8", 7000, out, sizeof(out));
+	assert_int_equal(n, (int)strlen("v=0\r\nc=IN IP4 5.6.7.8\r\nm=audio 7000 RTP/AVP 8\r\n"));
+	static const char novideo[] = "v=0\r\nm=video 9 RTP/AVP 96\r\n";
+	assert_int_equal(ngcall_sdp_rewrite(novideo, sizeof(novideo) - 1, "1.1.1.1", 2, out,
+					    sizeof(out)), -1);
+	assert_int_equal(ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.1.1.1", 2, out, 20), -1);
+	static const char badm[] = "m=audio\r\n";
+	assert_int_equal(ngcall_sdp_rewrite(badm, sizeof(badm) - 1, "1.1.1.1", 2, out,
+					    sizeof(out)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +245,7 @@ int main(void)
 		cmocka_unit_test(nesting_and_size_are_bounded),
 		cmocka_unit_test(the_encoder_writes_what_the_decoder_reads),
 		cmocka_unit_test(ng_answers_ping_and_refuses_clearly),
+		cmocka_unit_test(sdp_is_rewritten_for_mgw),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,30 @@
+/* ngcall: the media sessions the NG protocol creates (offer, answer, delete, query, list,
+ * statistics), each a relay pair in the data plane between the caller's side (A, described
+ * by the offer) and the callee's side (B, by the answer), and the SDP rewriting that puts
+ * mgw's addresses and ports in their place. One audio stream per session; other m= lines are
+ * refused (port 0); ICE attributes are removed (mgw anchors the media itself). The control
+ * thread owns them. */
+#ifndef MGW_NGCALL_H
+#define MGW_NGCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controlplane/config.h"
+#include "controlplane/ng/bencode.h"
+
+void ngcall_init(const struct config *cfg);
+/** Carry out @cmd (a decoded NG request) writing the rest of the reply dictionary (result,
+ *  sdp, error-reason...) into @out. Returns 0, or -1 when the command is not one of ngcall's
+ *  (nothing written). */
+int ngcall_command(const struct be_node *req, struct be_buf *out);
+unsigned ngcall_count(void);
+void ngcall_shutdown(void);
+
+/** Rewrite SDP @in (@len bytes) for mgw's @ip (dotted) and @port: every c= line, the first
+ *  audio m= line's port (others set to 0), a=rtcp removed, ICE attributes removed. Returns
+ *  the new text's length in @out (@cap bytes), or -1 (no audio m= line, or no room). */
+int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port, char *out,
+		       size_t cap);
+
+#endif
