@@ -1,8 +1,11 @@
 # A SIP caller with RTP: INVITE, ACK, RTP every 20 ms with the echo times noted, then BYE.
-# argv: tap-address, run-seconds, user... ; prints one JSON object.
+# argv: tap-address, run-seconds, user... ; prints one JSON object. SIP_TARGET=host:port sends
+# the INVITE there instead of mgwd (a proxy): the ACK and BYE then follow the 200's
+# Record-Route to its Contact (RFC 3261 12.2.1.1).
 import json, os, re, select, socket, struct, sys, time
 tap, run_s, users = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-MGW = ("127.0.0.1", 5060)
+_t = os.environ.get("SIP_TARGET", "127.0.0.1:5060").rsplit(":", 1)
+MGW = (_t[0], int(_t[1]))
 sig = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sig.bind(("127.0.0.1", 5071))
 calls = []
@@ -16,11 +19,13 @@ for i, user in enumerate(users):
 
 def req(c, method, cseq, branch, body=""):
     to = "<sip:%s@127.0.0.1>" % c["user"] + (";tag=" + c["ttag"] if "ttag" in c else "")
-    return ("%s sip:%s@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=%s\r\n"
+    ruri = c.get("target") or "sip:%s@%s:%d" % (c["user"], MGW[0], MGW[1])
+    route = "".join("Route: %s\r\n" % r for r in c.get("routes", []))
+    return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=%s\r\n%s"
             "Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=%s\r\nTo: %s\r\n"
             "Call-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:tester@127.0.0.1:5071>\r\n%s"
             "Content-Length: %d\r\n\r\n%s" % (
-                method, c["user"], branch, c["ftag"], to, c["cid"], cseq, method,
+                method, ruri, branch, route, c["ftag"], to, c["cid"], cseq, method,
                 "Content-Type: application/sdp\r\n" if body else "", len(body), body)).encode()
 
 def transact(c, method, cseq, branch, body="", want=200):
@@ -49,6 +54,10 @@ for c in calls:
     if code != 200:
         print(json.dumps({"error": "INVITE to %s: %s" % (c["user"], code)})); sys.exit(1)
     c["ttag"] = re.search(r"^To:.*;tag=([^;\s>]+)", resp, re.M | re.I).group(1)
+    rr = re.findall(r"^Record-Route:\s*(.+?)\r?$", resp, re.M | re.I)
+    if rr:  # through a proxy: in-dialog requests go to the Contact, along the route set
+        c["routes"] = [r.strip() for line in reversed(rr) for r in line.split(",")]
+        c["target"] = re.search(r"^Contact:\s*<([^>]+)>", resp, re.M | re.I).group(1)
     body = resp.split("\r\n\r\n", 1)[1]
     c["media"] = (re.search(r"c=IN IP4 (\S+)", body).group(1),
                   int(re.search(r"m=audio (\d+)", body).group(1)))
