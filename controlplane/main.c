@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <stddef.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -281,6 +284,24 @@ static int signals_fd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* systemd's readiness protocol (sd_notify): one datagram to $NOTIFY_SOCKET, when set. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path)));
+	close(fd);
+}
+
 /* SIGQUIT with a journal: stop without ending the calls, for the next mgwd to take back */
 static bool keep_calls;
 
@@ -443,8 +464,10 @@ int main(int argc, char **argv)
 	pairs_register(api);
 	api_register(api, "reload", cmd_reload, NULL);
 	log_ready(&cfg);
+	notify_systemd("READY=1");
 	log_buffered(true);
 	control_loop(api, sig_fd);
+	notify_systemd("STOPPING=1");
 	log_buffered(false);
 	status = 0;
 out:
