@@ -93,6 +93,8 @@ static const struct config_key config_keys[] = {
 	CFG_IPV4("ng", "listen", ng_listen),
 	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
 	CFG_LIST("ng", "allow", ng_allow, ng_n_allow),
+	CFG_IPV4("metrics", "listen", metrics_listen),
+	CFG_UINT("metrics", "port", metrics_port, 0, 65535, NULL),
 	CFG_STR("journal", "file", journal_file, false),
 	CFG_STR("journal", "redis", journal_redis, false),
 	CFG_STR("journal", "redis_key", journal_redis_key, true),
@@ -166,6 +168,8 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->sip_user_agent, sizeof(cfg->sip_user_agent), "mgw");
 
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/mgw/mgwd.sock");
+	inet_pton(AF_INET, "127.0.0.1", &cfg->metrics_listen);
+	cfg->metrics_port = 9180;
 	inet_pton(AF_INET, "127.0.0.1", &cfg->ng_listen);
 	cfg->ng_port = 2223;
 	cfg->ng_n_allow = 1;

@@ -62,6 +62,10 @@ struct config {
 	char ng_allow[CONFIG_MAX_NG_ALLOW][16]; /* IPv4 sources answered, default 127.0.0.1 */
 	unsigned ng_n_allow;
 
+	/* metrics { }: Prometheus at http://listen:port/metrics */
+	struct in_addr metrics_listen; /* default 127.0.0.1 */
+	unsigned metrics_port;         /* default 9180; 0 = off */
+
 	/* journal { } */
 	char journal_file[CONFIG_STR_MAX]; /* established calls, taken back after a restart;
 					      default /run/mgw/calls.journal, "" = none */

@@ -26,6 +26,7 @@
 #include "controlplane/apps/call.h"
 #include "controlplane/apps/echo.h"
 #include "controlplane/ops/journal.h"
+#include "controlplane/ops/metrics.h"
 #include "controlplane/ng/ng.h"
 #include "controlplane/ng/ngcall.h"
 #include "controlplane/apps/router.h"
@@ -310,10 +311,10 @@ static void control_loop(struct api *api, int sig_fd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
-	int fds[] = {sip_fd(), api_fd(api), sig_fd, ng_fd()};
-	for (int i = 0; i < 4; i++) {
+	int fds[] = {sip_fd(), api_fd(api), sig_fd, ng_fd(), metrics_fd()};
+	for (int i = 0; i < 5; i++) {
 		if (fds[i] < 0)
-			continue; /* NG off */
+			continue; /* NG or metrics off */
 		ev.data.fd = fds[i];
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
@@ -335,6 +336,8 @@ static void control_loop(struct api *api, int sig_fd)
 				api_poll(api);
 			} else if (fd == ng_fd()) {
 				ng_on_readable();
+			} else if (fd == metrics_fd()) {
+				metrics_run();
 			} else if (fd == sig_fd) {
 				struct signalfd_siginfo si;
 				while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
@@ -362,6 +365,7 @@ static void control_loop(struct api *api, int sig_fd)
 		log_flush();
 		uint64_t now = time_now_ms();
 		if (now >= next_link_poll) {
+			metrics_run(); /* its connections' timeouts */
 			dp_poll_links();
 			next_link_poll = now + LINK_POLL_MS;
 		}
@@ -451,7 +455,7 @@ int main(int argc, char **argv)
 	router_restore(journal_take_restored());
 	journal_flush();
 	ngcall_init(&cfg);
-	if (ng_init(&cfg, err, sizeof(err)) != 0) {
+	if (ng_init(&cfg, err, sizeof(err)) != 0 || metrics_init(&cfg, err, sizeof(err)) != 0) {
 		LOG_E("main", "%s", err);
 		goto out;
 	}
@@ -485,6 +489,7 @@ out:
 	if (api)
 		api_destroy(api);
 	sip_shutdown();
+	metrics_shutdown();
 	ng_shutdown();
 	ngcall_shutdown();
 	media_poll();

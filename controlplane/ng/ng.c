@@ -35,6 +35,17 @@ struct ng_cached {
 static struct ng_cached cache[NG_CACHE];
 
 const struct ng_stats *ng_get_stats(void) { return &stats; }
+
+const char *const ng_cmd_names[NG_C_MAX] = {"ping", "offer", "answer", "delete", "query",
+					    "list", "statistics", "other"};
+
+static void count_command(const struct be_node *cmd)
+{
+	unsigned i = 0;
+	while (i < NG_C_OTHER && !be_str_is(cmd, ng_cmd_names[i]))
+		i++;
+	stats.by_command[i]++;
+}
 int ng_fd(void) { return sock; }
 
 static struct ng_cached *cache_slot(const char *cookie, size_t len, const struct sockaddr_in *src)
@@ -93,6 +104,8 @@ void ng_handle(const char *buf, size_t len, const struct sockaddr_in *src, struc
 	const struct be_node *root = be_decode(&doc, sp + 1, len - clen - 1);
 	const struct be_node *cmd = be_dict_get(root, "command");
 	reply_begin(out, buf, clen);
+	if (root && cmd && cmd->type == BE_STR)
+		count_command(cmd);
 	if (!root || root->type != BE_DICT) {
 		stats.bad++;
 		char why[96];

@@ -21,6 +21,12 @@
 #include "controlplane/config.h"
 #include "controlplane/ng/bencode.h"
 
+enum ng_cmd_idx {
+	NG_C_PING, NG_C_OFFER, NG_C_ANSWER, NG_C_DELETE, NG_C_QUERY, NG_C_LIST, NG_C_STATISTICS,
+	NG_C_OTHER, NG_C_MAX
+};
+extern const char *const ng_cmd_names[NG_C_MAX];
+
 struct ng_stats {
 	uint64_t rx;          /* datagrams received */
 	uint64_t refused;     /* from a source not in ng.allow: dropped */
@@ -30,6 +36,7 @@ struct ng_stats {
 	uint64_t resent;      /* retransmitted requests answered from the reply cache */
 	uint64_t pings;
 	uint64_t commands;    /* offer, answer, delete, query, list, statistics */
+	uint64_t by_command[NG_C_MAX]; /* requests with a command, by command */
 };
 
 /** Open the NG socket (ng.port 0: none). Returns 0, or -1 with a message in @err. */

@@ -33,6 +33,23 @@ static unsigned max_transactions = UINT_MAX; /* limits.max_transactions */
 static struct rate_table *source_limit;      /* limits.source_rps, NULL = off */
 
 const struct sip_stats *sip_get_stats(void) { return &sip_stats; }
+
+const char *const sip_method_names[SIP_M_MAX] = {
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE", "NOTIFY", "REGISTER", "other"};
+
+static void sip_count(const osip_message_t *m)
+{
+	if (MSG_IS_REQUEST(m)) {
+		unsigned i = 0;
+		while (i < SIP_M_OTHER && strcmp(m->sip_method, sip_method_names[i]) != 0)
+			i++;
+		sip_stats.requests_by_method[i]++;
+	} else {
+		int c = m->status_code / 100;
+		if (c >= 1 && c <= 6)
+			sip_stats.responses_by_class[c]++;
+	}
+}
 const char *sip_contact(void) { return contact; }
 const char *sip_listen_str(void) { return listen_str; }
 unsigned sip_t1_ms(void) { return t1_ms; }
@@ -348,6 +365,7 @@ void sip_input(const char *buf, size_t len, const struct sockaddr_in *src)
 		osip_event_free(ev);
 		return;
 	}
+	sip_count(m);
 	bool req = MSG_IS_REQUEST(m);
 	const char *method = req ? (MSG_IS_ACK(m) ? "INVITE" : m->sip_method) : m->cseq->method;
 	char kbuf[256];

@@ -29,6 +29,13 @@
 #include "controlplane/config.h"
 #include "util/timer.h"
 
+/* Request methods as counted (sip_stats.requests_by_method). */
+enum sip_method_idx {
+	SIP_M_INVITE, SIP_M_ACK, SIP_M_BYE, SIP_M_CANCEL, SIP_M_OPTIONS, SIP_M_INFO,
+	SIP_M_UPDATE, SIP_M_NOTIFY, SIP_M_REGISTER, SIP_M_OTHER, SIP_M_MAX
+};
+extern const char *const sip_method_names[SIP_M_MAX];
+
 struct sip_stats {
 	uint64_t rx;           /* datagrams received */
 	uint64_t tx;           /* messages sent */
@@ -45,6 +52,8 @@ struct sip_stats {
 	uint64_t source_evictions; /* sources whose rate bucket went to a newcomer */
 	uint64_t txn_limited;  /* new requests answered 503 (stateless): limits.max_transactions
 				  transactions were alive */
+	uint64_t requests_by_method[SIP_M_MAX]; /* well-formed requests received, by method */
+	uint64_t responses_by_class[7];         /* well-formed responses received, [1]..[6] */
 };
 
 /* What the owner of a transaction hears about it. */

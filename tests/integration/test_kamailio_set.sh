@@ -25,6 +25,7 @@ sip = { port = 5064; };
 control = { socket = "$WORK/node2.sock"; };
 journal = { file = "$WORK/node2.journal"; };
 ng = { listen = "127.0.0.2"; allow = ( "127.0.0.1", "127.0.0.2" ); };
+metrics = { listen = "127.0.0.2"; };
 log = { level = "info"; };
 CONF
 CLEANUP_EXTRA='rm -rf "/var/run/dpdk/$PREFIX-2"'
