@@ -21,10 +21,22 @@ int ngcall_command(const struct be_node *req, struct be_buf *out);
 unsigned ngcall_count(void);
 void ngcall_shutdown(void);
 
+#define NGC_MAX_STRIP 16
+
+/* What an offer or answer asks of the SDP it hands on (from the request's flags and keys). */
+struct ngcall_sdp_opts {
+	bool replace_origin;         /* replace: [origin]: mgw's address in the o= line too */
+	char proto[24];              /* transport-protocol: the audio m= line's, "" = keep */
+	unsigned ptime;              /* ptime: a=ptime of the audio stream, 0 = keep */
+	unsigned n_strip;            /* codec: strip (and mask): encodings to remove, by name */
+	char strip[NGC_MAX_STRIP][24]; /* ("all" removes every codec but telephone-event) */
+};
+
 /** Rewrite SDP @in (@len bytes) for mgw's @ip (dotted) and @port: every c= line, the first
- *  audio m= line's port (others set to 0), a=rtcp removed, ICE attributes removed. Returns
- *  the new text's length in @out (@cap bytes), or -1 (no audio m= line, or no room). */
-int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port, char *out,
-		       size_t cap);
+ *  audio m= line's port (others set to 0), a=rtcp removed, ICE attributes removed, and what
+ *  @o asks (NULL: nothing more). Returns the new text's length in @out (@cap bytes), or -1
+ *  (no audio m= line, no codec left, or no room). */
+int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port,
+		       const struct ngcall_sdp_opts *o, char *out, size_t cap);
 
 #endif

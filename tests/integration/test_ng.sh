@@ -163,6 +163,17 @@ out["list"] = [c.decode() for c in cmd(command="list")["calls"]]
 out["stats"] = cmd(command="statistics")["statistics"]["currentstatistics"]["sessionsown"]
 out["delete"] = cmd(command="delete", **{"call-id": "ngcall-1", "from-tag": "ft1"})["result"].decode()
 out["delete_again"] = cmd(command="delete", **{"call-id": "ngcall-1"})["error-reason"].decode()
+# what Kamailio's flags turn into: origin replaced, a codec stripped, ICE removed, a label,
+# a recording asked for (not done: a warning, not a refusal); SRTP refused
+f = cmd(command="offer", **{"call-id": "ngcall-2", "from-tag": "ft2"},
+        sdp=sdp(30000).replace("RTP/AVP 0", "RTP/AVP 0 8") + "a=rtpmap:8 PCMA/8000\r\n",
+        flags=["trust-address", "strict-source"], replace=["origin"], ICE="remove",
+        codec={"strip": ["PCMA"]}, label="caller", **{"record-call": "yes"})
+out["flags_sdp"] = f["sdp"].decode()
+out["flags_warning"] = f.get("warning", b"").decode()
+out["srtp"] = cmd(command="offer", **{"call-id": "ngcall-3", "from-tag": "ft3"}, sdp=sdp(30002),
+                  **{"transport-protocol": "RTP/SAVP"})["error-reason"].decode()
+out["delete2"] = cmd(command="delete", **{"call-id": "ngcall-2"})["result"].decode()
 print(json.dumps(out))
 PY
 ) || fail "NG session: $out"
@@ -179,6 +190,10 @@ q = r["query"]
 assert q["caller"]["packets"] >= 45 and q["callee"]["packets"] >= 45, q
 assert r["list"] == ["ngcall-1"] and r["stats"] == 1 and r["reoffer_same_port"]
 assert r["delete"] == "ok" and r["delete_again"] == "Unknown call-id"
+fs = r["flags_sdp"]
+assert "o=- 1 1 IN IP4 %s\r\n" % mgw in fs and "m=audio" in fs and " 8" not in fs.split("m=audio")[1].split("\r\n")[0], fs
+assert "PCMA" not in fs and "recording" in r["flags_warning"], r
+assert "SRTP" in r["srtp"] and r["delete2"] == "ok"
 PY
 wait_status "r['ng']['sessions'] == 0 and r['ports_free'] == $ports_total" 10 ||
 	fail "ports not back after delete: $(mgwctl --json status)"

@@ -221,19 +221,46 @@ static void sdp_is_rewritten_for_mgw(void **state)
 				   "a=rtpmap:101 telephone-event/8000\r\nm=video 0 RTP/AVP 96\r\n"
 				   "c=IN IP4 198.18.0.2\r\n";
 	char out[1024];
-	int n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "198.18.0.2", 10002, out, sizeof(out));
+	int n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "198.18.0.2", 10002, NULL, out, sizeof(out));
 	assert_int_equal(n, (int)strlen(want));
 	assert_memory_equal(out, want, (size_t)n);
 	/* LF-only input comes out CRLF; no audio is an error; no room is an error */
 	static const char lf[] = "v=0\nc=IN IP4 1.2.3.4\nm=audio 9 RTP/AVP 8\n";
-	n = ngcall_sdp_rewrite(lf, sizeof(lf) - 1, "5.6.7.8", 7000, out, sizeof(out));
+	n = ngcall_sdp_rewrite(lf, sizeof(lf) - 1, "5.6.7.8", 7000, NULL, out, sizeof(out));
 	assert_int_equal(n, (int)strlen("v=0\r\nc=IN IP4 5.6.7.8\r\nm=audio 7000 RTP/AVP 8\r\n"));
 	static const char novideo[] = "v=0\r\nm=video 9 RTP/AVP 96\r\n";
-	assert_int_equal(ngcall_sdp_rewrite(novideo, sizeof(novideo) - 1, "1.1.1.1", 2, out,
+	assert_int_equal(ngcall_sdp_rewrite(novideo, sizeof(novideo) - 1, "1.1.1.1", 2, NULL, out,
 					    sizeof(out)), -1);
-	assert_int_equal(ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.1.1.1", 2, out, 20), -1);
+	assert_int_equal(ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.1.1.1", 2, NULL, out, 20), -1);
 	static const char badm[] = "m=audio\r\n";
-	assert_int_equal(ngcall_sdp_rewrite(badm, sizeof(badm) - 1, "1.1.1.1", 2, out,
+	assert_int_equal(ngcall_sdp_rewrite(badm, sizeof(badm) - 1, "1.1.1.1", 2, NULL, out,
+					    sizeof(out)), -1);
+}
+
+/* What Kamailio's flags ask of the SDP: origin replaced, codecs stripped (their attributes
+ * with them, telephone-event kept by "all"), the transport protocol, ptime; stripping every
+ * audio codec is refused. */
+static void sdp_options_are_applied(void **state)
+{
+	(void)state;
+	static const char in[] = "v=0\r\no=- 7 7 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+				 "t=0 0\r\nm=audio 4000 RTP/AVP 0 8 96 101\r\na=rtpmap:96 opus/48000/2\r\n"
+				 "a=fmtp:96 useinbandfec=1\r\na=rtpmap:101 telephone-event/8000\r\n"
+				 "a=ptime:30\r\n";
+	struct ngcall_sdp_opts o = {.replace_origin = true, .ptime = 20, .n_strip = 2};
+	snprintf(o.strip[0], sizeof(o.strip[0]), "PCMA");
+	snprintf(o.strip[1], sizeof(o.strip[1]), "opus");
+	snprintf(o.proto, sizeof(o.proto), "RTP/AVPF");
+	static const char want[] = "v=0\r\no=- 7 7 IN IP4 198.18.0.2\r\ns=-\r\nc=IN IP4 198.18.0.2\r\n"
+				   "t=0 0\r\nm=audio 10004 RTP/AVPF 0 101\r\na=ptime:20\r\n"
+				   "a=rtpmap:101 telephone-event/8000\r\n";
+	char out[1024];
+	int n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "198.18.0.2", 10004, &o, out, sizeof(out));
+	if (n != (int)strlen(want) || memcmp(out, want, (size_t)n) != 0)
+		fail_msg("got:\n%.*s", n > 0 ? n : 0, out);
+	struct ngcall_sdp_opts all = {.n_strip = 1};
+	snprintf(all.strip[0], sizeof(all.strip[0]), "all");
+	assert_int_equal(ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.1.1.1", 2, &all, out,
 					    sizeof(out)), -1);
 }
 
@@ -246,6 +273,7 @@ int main(void)
 		cmocka_unit_test(the_encoder_writes_what_the_decoder_reads),
 		cmocka_unit_test(ng_answers_ping_and_refuses_clearly),
 		cmocka_unit_test(sdp_is_rewritten_for_mgw),
+		cmocka_unit_test(sdp_options_are_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
