@@ -231,6 +231,97 @@ static int load_app(struct routes_err *e, struct route *rt, const config_setting
 	return routes_error(e, s, key, msg);
 }
 
+#define REGEX_MAX_COPIES 10000
+
+/* What glibc's regcomp will build for @p, roughly: every atom counts one, and a repetition
+ * copies what it repeats (a{m,n}: n copies; +: two; * and ?: one), so that nested and stacked
+ * repetitions multiply. regcomp's memory and time grow with that (exponentially for stacked
+ * quantifiers like "1+++++"): a pattern whose estimate passes REGEX_MAX_COPIES is refused
+ * before regcomp sees it. Returns the estimate, or REGEX_MAX_COPIES + 1. */
+static unsigned long regex_cost(const char *p)
+{
+	unsigned long stack[32], total = 0, last = 0;
+	unsigned depth = 0;
+	bool quantified = false; /* the previous token was a quantifier */
+	stack[0] = 0;
+	for (size_t i = 0; p[i]; i++) {
+		unsigned long mult = 0;
+		char c = p[i];
+		if (c == '\\' && p[i + 1]) {
+			i++;
+			last = 1;
+		} else if (c == '[') {
+			size_t j = i + 1;
+			if (p[j] == '^')
+				j++;
+			if (p[j] == ']')
+				j++;
+			while (p[j] && p[j] != ']')
+				j++;
+			if (!p[j])
+				return 0; /* malformed: regcomp says how */
+			i = j;
+			last = 1;
+		} else if (c == '(') {
+			if (depth + 1 >= sizeof(stack) / sizeof(stack[0]))
+				return REGEX_MAX_COPIES + 1;
+			stack[++depth] = 0;
+			quantified = false;
+			continue;
+		} else if (c == ')') {
+			if (depth == 0)
+				return 0; /* malformed: regcomp says how */
+			last = stack[depth--] + 1;
+		} else if (c == '*' || c == '?') {
+			mult = 1;
+		} else if (c == '+') {
+			mult = 2;
+		} else if (c == '{') {
+			unsigned long a = 0, b = 0;
+			size_t j = i + 1;
+			while (p[j] >= '0' && p[j] <= '9' && a <= REGEX_MAX_COPIES)
+				a = a * 10 + (unsigned long)(p[j++] - '0');
+			b = a;
+			if (p[j] == ',') {
+				j++;
+				b = 0;
+				while (p[j] >= '0' && p[j] <= '9' && b <= REGEX_MAX_COPIES)
+					b = b * 10 + (unsigned long)(p[j++] - '0');
+				if (b == 0)
+					b = a + 1; /* {m,}: m copies and a star */
+			}
+			if (p[j] != '}')
+				return 0; /* malformed: regcomp says how */
+			i = j;
+			mult = b > a ? b : a;
+			if (mult == 0)
+				mult = 1;
+		} else if (c == '|') {
+			last = 0;
+			quantified = false;
+			continue;
+		} else {
+			last = 1;
+		}
+		if (mult) {
+			if (quantified)
+				return REGEX_MAX_COPIES + 1; /* a quantifier on a quantifier */
+			/* the repeated thing is already counted once: add the other copies */
+			stack[depth] += last * (mult - 1);
+			quantified = true;
+		} else {
+			stack[depth] += last;
+			quantified = false;
+		}
+		total = stack[0];
+		for (unsigned d = 1; d <= depth; d++)
+			total += stack[d];
+		if (total > REGEX_MAX_COPIES)
+			return REGEX_MAX_COPIES + 1;
+	}
+	return depth ? 0 : stack[0]; /* an unclosed group: regcomp says how */
+}
+
 static int load_pattern(struct routes_err *e, struct route *rt, const config_setting_t *s,
 			const char *key, bool is_regex)
 {
@@ -239,6 +330,13 @@ static int load_pattern(struct routes_err *e, struct route *rt, const config_set
 		return -1;
 	if (!is_regex)
 		return 0;
+	if (regex_cost(rt->pattern) > REGEX_MAX_COPIES) {
+		snprintf(msg, sizeof(msg),
+			 "regular expression too complex (repetitions that multiply past %u "
+			 "copies, or a quantifier on a quantifier)",
+			 REGEX_MAX_COPIES);
+		return routes_error(e, s, key, msg);
+	}
 	int rc = regcomp(&rt->re, rt->pattern, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		regerror(rc, &rt->re, reason, sizeof(reason));

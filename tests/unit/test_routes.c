@@ -258,6 +258,17 @@ static void value_errors_name_file_line_and_key_path(void **state)
 	(void)state;
 	tr_expect_err(TR_BAD("{ regex = \"(1\"; app = \"echo\"; }"), 3,
 		      "routes[1].regex: bad regular expression: ");
+	/* patterns whose compilation would take gigabytes (found by fuzz_config: glibc's regcomp
+	 * is exponential in stacked quantifiers) are refused before regcomp sees them */
+	tr_expect_err(TR_BAD("{ regex = \"1++++++++++++++++++++++++++++++\"; app = \"echo\"; }"), 3,
+		      "routes[1].regex: regular expression too complex");
+	tr_expect_err(TR_BAD("{ regex = \"((a{100}){100}){100}\"; app = \"echo\"; }"), 3,
+		      "routes[1].regex: regular expression too complex");
+	tr_expect_err(TR_BAD("{ regex = \"a{5}{5}\"; app = \"echo\"; }"), 3,
+		      "routes[1].regex: regular expression too complex");
+	routes_free(tr_load_ok("routes = ( { regex = \"^(00|\\\\+)?49[0-9]{3,12}$\"; app = \"echo\"; },\n"
+			       "  { regex = \"^(1|2)*[a-z]?x+$\"; app = \"echo\"; },\n"
+			       "  { regex = \"^[+*?{]+$\"; app = \"echo\"; } );\n"));
 	tr_expect_err(TR_BAD("{ prefix = 44; app = \"echo\"; }"), 3,
 		      "routes[1].prefix: must be a string, not an integer");
 	tr_expect_err(TR_BAD("{ regex = true; app = \"echo\"; }"), 3,
