@@ -247,7 +247,11 @@ static unsigned long regex_cost(const char *p)
 	for (size_t i = 0; p[i]; i++) {
 		unsigned long mult = 0;
 		char c = p[i];
-		if (c == '\\' && p[i + 1]) {
+		if (c == '\\' && p[i + 1] >= '1' && p[i + 1] <= '9') {
+			/* a back-reference: matching it backtracks, and the user part matched
+			 * comes from the network */
+			return REGEX_MAX_COPIES + 1;
+		} else if (c == '\\' && p[i + 1]) {
 			i++;
 			last = 1;
 		} else if (c == '[') {
@@ -268,9 +272,9 @@ static unsigned long regex_cost(const char *p)
 			stack[++depth] = 0;
 			quantified = false;
 			continue;
+		} else if (c == ')' && depth == 0) {
+			last = 1; /* glibc takes an unmatched ')' as a literal */
 		} else if (c == ')') {
-			if (depth == 0)
-				return 0; /* malformed: regcomp says how */
 			last = stack[depth--] + 1;
 		} else if (c == '*' || c == '?') {
 			mult = 1;
@@ -290,12 +294,14 @@ static unsigned long regex_cost(const char *p)
 				if (b == 0)
 					b = a + 1; /* {m,}: m copies and a star */
 			}
-			if (p[j] != '}')
-				return 0; /* malformed: regcomp says how */
-			i = j;
-			mult = b > a ? b : a;
-			if (mult == 0)
-				mult = 1;
+			if (p[j] != '}' || j == i + 1) {
+				last = 1; /* not a bound: count it as a literal, to be safe */
+			} else {
+				i = j;
+				mult = b > a ? b : a;
+				if (mult == 0)
+					mult = 1;
+			}
 		} else if (c == '|') {
 			last = 0;
 			quantified = false;
@@ -333,7 +339,7 @@ static int load_pattern(struct routes_err *e, struct route *rt, const config_set
 	if (regex_cost(rt->pattern) > REGEX_MAX_COPIES) {
 		snprintf(msg, sizeof(msg),
 			 "regular expression too complex (repetitions that multiply past %u "
-			 "copies, or a quantifier on a quantifier)",
+			 "copies, a quantifier on a quantifier, or a back-reference)",
 			 REGEX_MAX_COPIES);
 		return routes_error(e, s, key, msg);
 	}

@@ -266,6 +266,11 @@ static void value_errors_name_file_line_and_key_path(void **state)
 		      "routes[1].regex: regular expression too complex");
 	tr_expect_err(TR_BAD("{ regex = \"a{5}{5}\"; app = \"echo\"; }"), 3,
 		      "routes[1].regex: regular expression too complex");
+	tr_expect_err(TR_BAD("{ regex = \"^(1+)\\\\1$\"; app = \"echo\"; }"), 3,
+		      "routes[1].regex: regular expression too complex");
+	/* an unmatched ')' is a literal to glibc: what follows still counts */
+	tr_expect_err(TR_BAD("{ regex = \"1)+++*++++++++++++\"; app = \"echo\"; }"), 3,
+		      "routes[1].regex: regular expression too complex");
 	routes_free(tr_load_ok("routes = ( { regex = \"^(00|\\\\+)?49[0-9]{3,12}$\"; app = \"echo\"; },\n"
 			       "  { regex = \"^(1|2)*[a-z]?x+$\"; app = \"echo\"; },\n"
 			       "  { regex = \"^[+*?{]+$\"; app = \"echo\"; } );\n"));
