@@ -19,6 +19,7 @@
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
 #include "controlplane/sip/sip.h"
+#include "tests/unit/sip_stack.h"
 #include "util/log.h"
 
 static struct config cfg;
@@ -39,13 +40,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_journal: set-up: %s\n", err);
 		abort();
 	}
-	for (int tries = 0; tries < 50; tries++) {
-		cfg.sip_port = 20000 + (unsigned)(random() % 40000);
-		if (sip_init(&cfg, err, sizeof(err)) == 0)
-			return 0;
-		sip_shutdown();
-	}
-	abort();
+	if (stack_sip_init(&cfg, err, sizeof(err)) != 0)
+		abort();
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -18,6 +18,7 @@
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
 #include "tests/unit/sip_peer.h"
+#include "tests/unit/sip_stack.h"
 #include "util/log.h"
 
 #define T1 500
@@ -51,25 +52,13 @@ static int setup(void **state)
 	if (media_init(&cfg, err, sizeof(err)) != 0 || dlg_init(&dc) != 0 ||
 	    router_init(&cfg, err, sizeof(err)) != 0)
 		return -1;
-	for (int tries = 0; tries < 50; tries++) {
-		cfg.sip_port = 20000 + (unsigned)(random() % 40000);
-		if (sip_init(&cfg, err, sizeof(err)) == 0)
-			return 0;
-		sip_shutdown();
-	}
-	return -1;
+	return stack_sip_init(&cfg, err, sizeof(err));
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	router_shutdown();
-	sip_run();
-	dlg_shutdown();
-	routes_free(router_set_routes(NULL));
-	media_poll();
-	sip_shutdown();
-	media_shutdown();
+	stack_down();
 	peer_close(&uac);
 	timer_set_clock(NULL);
 	return 0;

@@ -30,6 +30,7 @@
 #include "controlplane/config.h"
 #include "controlplane/media/media.h"
 #include "controlplane/sip/sip.h"
+#include "tests/unit/sip_stack.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -79,14 +80,7 @@ static int stack_up(unsigned answer_delay_ms)
 	if (media_init(&cfg, err, sizeof(err)) != 0 || dlg_init(&dc) != 0 ||
 	    router_init(&cfg, err, sizeof(err)) != 0)
 		return -1;
-	int tries;
-	for (tries = 0; tries < 50; tries++) {
-		cfg.sip_port = 20000 + (unsigned)(random() % 40000);
-		if (sip_init(&cfg, err, sizeof(err)) == 0)
-			break;
-		sip_shutdown();
-	}
-	if (tries == 50)
+	if (stack_sip_init(&cfg, err, sizeof(err)) != 0)
 		return -1;
 	peer_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&peer, 0, sizeof(peer));
@@ -119,13 +113,7 @@ static int setup_limits(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	router_shutdown();
-	sip_run();
-	dlg_shutdown();
-	routes_free(router_set_routes(NULL));
-	media_poll();
-	sip_shutdown();
-	media_shutdown();
+	stack_down();
 	if (peer_fd >= 0)
 		close(peer_fd);
 	peer_fd = -1;
