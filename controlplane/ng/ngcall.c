@@ -145,6 +145,12 @@ static int attr_pt(const char *l, size_t n)
 	return -1;
 }
 
+static bool attr_is_stripped(const char *l, size_t n, const bool stripped[128])
+{
+	int pt = attr_pt(l, n);
+	return pt >= 0 && pt < 128 && stripped[pt];
+}
+
 int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port,
 		       const struct ngcall_sdp_opts *o, char *out, size_t cap)
 {
@@ -246,8 +252,7 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 			continue; /* RTCP is port + 1; mgw does no ICE */
 		} else if (in_audio && o && o->ptime && starts(l, n, "a=ptime:")) {
 			continue; /* replaced */
-		} else if (in_audio && attr_pt(l, n) >= 0 && attr_pt(l, n) < 128 &&
-			   stripped[attr_pt(l, n)]) {
+		} else if (in_audio && attr_is_stripped(l, n, stripped)) {
 			continue; /* about a stripped codec */
 		} else {
 			PUT("%.*s\r\n", (int)n, l);
