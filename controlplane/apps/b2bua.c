@@ -4,6 +4,7 @@
 #include "controlplane/apps/b2bua_int.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <rte_cycles.h>
 
 #include "controlplane/apps/persist.h"
+#include "controlplane/media/quality.h"
 #include "controlplane/ops/journal.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -263,7 +265,7 @@ static void b2b_media_check(struct timer *t)
 
 /* ---- teardown ---- */
 
-static json_t *leg_cdr(const struct bcall *c, int side)
+static json_t *leg_cdr(const struct bcall *c, int side, const struct leg_quality *q)
 {
 	const struct leg *l = &c->leg[side];
 	struct stream_stats st;
@@ -276,19 +278,35 @@ static json_t *leg_cdr(const struct bcall *c, int side)
 	json_object_set_new(o, "rtp_relayed", json_integer((json_int_t)st.tx_pkts));
 	json_object_set_new(o, "rtp_lost", json_integer((json_int_t)st.rtp_lost));
 	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	if (q->valid) {
+		json_object_set_new(o, "loss", json_real(q->loss));
+		json_object_set_new(o, "jitter_ms", json_real(q->jitter_ms));
+		json_object_set_new(o, "mos", json_real(round(q->mos * 100) / 100));
+	}
 	return o;
 }
 
 static void b2b_cdr(const struct bcall *c, const char *reason)
 {
+	struct leg_quality q[2];
+	for (int s = 0; s < 2; s++) {
+		struct stream_stats st;
+		media_ep_stats(&c->leg[s].ep, &st);
+		quality_of(&st, 8000, -1, &q[s]);
+		quality_observe(&q[s]);
+		if (q[s].valid)
+			LOG_I("b2bua", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
+			      b2b_id(c), s == LEG_A ? "A" : "B", q[s].loss * 100, q[s].jitter_ms,
+			      q[s].mos);
+	}
 	json_t *rec = call_cdr_begin(&c->call, reason);
 	if (!rec)
 		return;
 	json_object_set_new(rec, "call_id_a", json_string(b2b_id(c)));
 	json_object_set_new(rec, "call_id_b",
 			    json_string(c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-"));
-	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A));
-	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B));
+	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A, &q[LEG_A]));
+	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B, &q[LEG_B]));
 	call_cdr_emit(rec);
 }
 

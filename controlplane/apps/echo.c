@@ -1,6 +1,7 @@
 #include "controlplane/apps/echo.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stddef.h>
 #include <time.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "controlplane/apps/persist.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
+#include "controlplane/media/quality.h"
 #include "controlplane/ops/journal.h"
 #include "controlplane/sip/sdp.h"
 #include "util/log.h"
@@ -78,16 +80,24 @@ static void echo_end(struct echo_call *c, const char *reason)
 {
 	struct stream_stats st;
 	media_ep_stats(&c->ep, &st);
-	LOG_I("call", "ended %s (%s) after %llu ms: %s, rtp in %llu out %llu",
+	struct leg_quality q;
+	quality_of(&st, 8000, -1, &q);
+	quality_observe(&q);
+	LOG_I("call", "ended %s (%s) after %llu ms: %s, rtp in %llu out %llu, MOS %.2f",
 	      c->dlg->call_id, state_names[c->state],
 	      (unsigned long long)(time_now_ms() - c->call.created_ms), reason,
-	      (unsigned long long)st.rx_pkts, (unsigned long long)st.tx_pkts);
+	      (unsigned long long)st.rx_pkts, (unsigned long long)st.tx_pkts, q.mos);
 	json_t *rec = call_cdr_begin(&c->call, reason);
 	if (rec) {
 		json_object_set_new(rec, "call_id", json_string(c->dlg->call_id));
 		json_object_set_new(rec, "rtp_in", json_integer((json_int_t)st.rx_pkts));
 		json_object_set_new(rec, "rtp_out", json_integer((json_int_t)st.tx_pkts));
 		json_object_set_new(rec, "rtp_lost", json_integer((json_int_t)st.rtp_lost));
+		if (q.valid) {
+			json_object_set_new(rec, "loss", json_real(q.loss));
+			json_object_set_new(rec, "jitter_ms", json_real(q.jitter_ms));
+			json_object_set_new(rec, "mos", json_real(round(q.mos * 100) / 100));
+		}
 		call_cdr_emit(rec);
 	}
 	timer_stop(&c->answer_timer);

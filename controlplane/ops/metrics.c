@@ -12,6 +12,7 @@
 #include "controlplane/apps/router.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
+#include "controlplane/media/quality.h"
 #include "controlplane/ng/ng.h"
 #include "controlplane/ng/ngcall.h"
 #include "controlplane/ops/journal.h"
@@ -148,6 +149,18 @@ char *metrics_text(void)
 	put(&t, "mgw_admission_refused_total{limit=\"max_transactions\"} %llu\n",
 	    ULL(ss->txn_limited));
 	put(&t, "mgw_admission_refused_total{limit=\"source_rps\"} %llu\n", ULL(ss->source_limited));
+
+	unsigned nh;
+	const struct quality_hist *qh = quality_hists(&nh);
+	for (unsigned h = 0; h < nh; h++) {
+		head(&t, qh[h].name, "histogram", qh[h].help);
+		for (unsigned b = 0; b < qh[h].n; b++)
+			put(&t, "%s_bucket{le=\"%g\"} %llu\n", qh[h].name, qh[h].le[b],
+			    ULL(qh[h].count[b]));
+		put(&t, "%s_bucket{le=\"+Inf\"} %llu\n", qh[h].name, ULL(qh[h].total));
+		put(&t, "%s_sum %.6g\n%s_count %llu\n", qh[h].name, qh[h].sum, qh[h].name,
+		    ULL(qh[h].total));
+	}
 
 	const struct journal_stats *js = journal_get_stats();
 	one(&t, "mgw_journal_calls", "gauge", "Calls in the journal.", js->live);

@@ -41,12 +41,27 @@ def parse(text):
                 assert lm and lm.group(1) not in labels, where
                 labels[lm.group(1)] = lm.group(2)
                 rest = rest[lm.end():]
-            assert name in types, "sample before its TYPE: " + where
-            if types[name] == "counter":
+            base = name
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name.endswith(suffix) and types.get(name[:-len(suffix)]) == "histogram":
+                    base = name[:-len(suffix)]
+            assert base in types, "sample before its TYPE: " + where
+            if base == name and types[name] == "histogram":
+                raise AssertionError("histogram sample without _bucket/_sum/_count: " + where)
+            if base != name and name.endswith("_bucket"):
+                assert "le" in labels, "bucket without le: " + where
+            if types[base] == "counter":
                 assert name.endswith("_total"), where
             key = (name, tuple(sorted(labels.items())))
             assert key not in samples, "duplicate: " + where
             samples[key] = float(m.group(4))
+    # histograms: buckets cumulative, +Inf last and equal to _count
+    for h in [n for n, t in types.items() if t == "histogram"]:
+        b = sorted(((float(dict(k[1])["le"]), v) for k, v in samples.items()
+                    if k[0] == h + "_bucket"))
+        assert b and b[-1][0] == float("inf"), "no +Inf bucket: " + h
+        assert all(b[i][1] <= b[i + 1][1] for i in range(len(b) - 1)), "not cumulative: " + h
+        assert b[-1][1] == samples[(h + "_count", ())], "+Inf != count: " + h
     return samples
 
 def scrape():
@@ -78,6 +93,7 @@ assert d("mgw_sip_requests_total", method="OPTIONS") == 1
 assert d("mgw_sip_requests_total", method="INVITE") == 0
 assert d("mgw_sip_bad_total") == 1
 assert d("mgw_ng_requests_total", command="ping") == 1
+assert get(after, "mgw_call_mos_count") == 0  # no call has ended yet
 assert get(after, "mgw_media_ports") > 0 and get(after, "mgw_calls") == 0
 try:
     urllib.request.urlopen("http://127.0.0.1:9180/nope", timeout=5)
