@@ -93,6 +93,7 @@ static const struct config_key config_keys[] = {
 	CFG_IPV4("ng", "listen", ng_listen),
 	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
 	CFG_LIST("ng", "allow", ng_allow, ng_n_allow),
+	CFG_LIST("ng", "interfaces", ng_interfaces, ng_n_interfaces),
 	CFG_IPV4("metrics", "listen", metrics_listen),
 	CFG_UINT("metrics", "port", metrics_port, 0, 65535, NULL),
 	CFG_STR("journal", "file", journal_file, false),
@@ -353,6 +354,50 @@ static int rule_ng_allow(const struct config *cfg, char *msg, size_t len)
 	return 0;
 }
 
+int config_ng_interface(const struct config *cfg, unsigned i, char *name, size_t name_len,
+			unsigned *addr_idx)
+{
+	const char *s = cfg->ng_interfaces[i];
+	const char *slash = strchr(s, '/');
+	struct in_addr a;
+	if (!slash || slash == s || (size_t)(slash - s) >= name_len ||
+	    inet_pton(AF_INET, slash + 1, &a) != 1)
+		return -1;
+	snprintf(name, name_len, "%.*s", (int)(slash - s), s);
+	uint32_t first = ntohl(cfg->dp_media_ip.s_addr), x = ntohl(a.s_addr);
+	if (x < first || x - first >= cfg->dp_media_ip_count)
+		return -2;
+	*addr_idx = x - first;
+	return 0;
+}
+
+static int rule_ng_interfaces(const struct config *cfg, char *msg, size_t len)
+{
+	for (unsigned i = 0; i < cfg->ng_n_interfaces; i++) {
+		char name[32], other[32];
+		unsigned idx, j_idx;
+		int rc = config_ng_interface(cfg, i, name, sizeof(name), &idx);
+		if (rc == -1) {
+			snprintf(msg, len, "\"%s\" is not name/IPv4-address (a name of 1 to 31 characters)",
+				 cfg->ng_interfaces[i]);
+			return -1;
+		}
+		if (rc == -2) {
+			snprintf(msg, len, "\"%s\": the address is not one of the media addresses "
+				 "(dataplane.media_ip and the media_ip_count after it)",
+				 cfg->ng_interfaces[i]);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (config_ng_interface(cfg, j, other, sizeof(other), &j_idx) == 0 &&
+			    strcmp(name, other) == 0) {
+				snprintf(msg, len, "interface \"%s\" is named twice", name);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 struct config_rule {
 	const char *key;   /* named in the message */
 	const char *other; /* a related key whose line serves when @key is not in the file */
@@ -371,6 +416,7 @@ static const struct config_rule config_rules[] = {
 	{"control.socket", NULL, rule_control_socket},
 	{"log.level", NULL, rule_log_level},
 	{"ng.allow", NULL, rule_ng_allow},
+	{"ng.interfaces", NULL, rule_ng_interfaces},
 };
 
 #define N_RULES (sizeof(config_rules) / sizeof(config_rules[0]))

@@ -16,6 +16,7 @@
 #define CONFIG_MAX_EAL_EXTRA 16
 #define CONFIG_MAX_CODECS 8
 #define CONFIG_MAX_NG_ALLOW 16
+#define CONFIG_MAX_NG_IFACES 8
 
 struct config {
 	/* eal { } */
@@ -61,6 +62,10 @@ struct config {
 	unsigned ng_port;         /* UDP, default 2223; 0 = off */
 	char ng_allow[CONFIG_MAX_NG_ALLOW][16]; /* IPv4 sources answered, default 127.0.0.1 */
 	unsigned ng_n_allow;
+	/* "name/address": the NG direction names (rtpengine's interface names), each one of the
+	 * media pool's addresses; none = direction is refused */
+	char ng_interfaces[CONFIG_MAX_NG_IFACES][64];
+	unsigned ng_n_interfaces;
 
 	/* metrics { }: Prometheus at http://listen:port/metrics */
 	struct in_addr metrics_listen; /* default 127.0.0.1 */
@@ -120,5 +125,10 @@ const char *config_type_name(int type);
 
 /** Cross-field checks (port range, prefix, workers...); same error convention as config_load. */
 int config_validate(const struct config *cfg, const char *path, char *err, size_t err_len);
+
+/** ng.interfaces[@i] split: its name into @name, the index of its address in the media pool
+ *  into @addr_idx. Returns 0, -1 (not name/address) or -2 (not a media address). */
+int config_ng_interface(const struct config *cfg, unsigned i, char *name, size_t name_len,
+			unsigned *addr_idx);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "controlplane/media/media.h"
+#include "controlplane/media/quality.h"
 #include "controlplane/sip/sdp.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -16,16 +17,37 @@
 #define NGC_ID_MAX 256
 #define NGC_SDP_MAX 8192
 
-struct ngcall {
-	char call_id[NGC_ID_MAX], from_tag[NGC_ID_MAX], to_tag[NGC_ID_MAX];
-	struct media_ep a, b;      /* a: towards the caller (offerer), b: towards the callee */
-	struct media_peer pa, pb;  /* from the offer and the answer's SDP */
+/* One branch of a call: the relay pair between the caller and one callee. A call forked by a
+ * proxy has one branch per fork (Kamailio's via-branch), each with ports of its own, since each
+ * early dialog gets its own SDP; the losers are deleted by via-branch, the call by a delete
+ * without one. Sides: 0 = A, towards the caller (from-tag); 1 = B, towards the callee (to-tag). */
+struct ngbranch {
+	char via[NGC_ID_MAX], to_tag[NGC_ID_MAX];
+	struct media_ep ep[2];
+	struct media_peer peer[2]; /* what each side's SDP (or media-address...) names */
+	char label[2][64];
 	bool answered;
 	uint8_t latch;             /* media.latch, or strict with the strict-source flag */
-	char label[2][64];         /* label of the caller's and the callee's side */
+	/* G.711 transcoding (codec transcode/offer): the offerer's own codec, the payload types
+	 * mgw added to the offer for it, and, once the answer picked one of those, the payload
+	 * type each side speaks */
+	int offer_pt;              /* the offerer's first PCMU/PCMA, -1 = none */
+	uint8_t offer_side;
+	bool added[2];             /* [0] PCMU, [1] PCMA added to the last offer */
+	bool transcode;
+	uint8_t pt[2];
+	struct ngbranch *next;
+};
+
+struct ngcall {
+	char call_id[NGC_ID_MAX], from_tag[NGC_ID_MAX];
 	uint64_t created_ms;
+	unsigned n_branches;
+	struct ngbranch *branches;
 	struct ngcall *hnext;
 };
+
+#define NGC_MAX_BRANCHES 16
 
 /* What a request asks beyond its SDP (flags and option keys, as Kamailio sends them). */
 struct req_opts {
@@ -34,8 +56,13 @@ struct req_opts {
 	bool have_media_addr, have_received;
 	struct in_addr media_addr, received;
 	char label[64];
+	int iface[2];              /* direction: media pool index of each side, -1 = any */
+	bool xcode[2];             /* PCMU / PCMA asked by codec transcode or offer */
+	unsigned n_hard_strip;     /* codec strip (not mask): the offerer may not use them */
+	char hard_strip[NGC_MAX_STRIP][24];
 	const char *warning;       /* something asked that mgwd does not do: said, not refused */
 	const char *error;         /* something asked that cannot be honoured: refused */
+	char error_buf[128];
 };
 
 static const struct config *cfg;
@@ -62,12 +89,38 @@ static struct ngcall **find(const char *call_id)
 	return p;
 }
 
+static void branch_free(struct ngbranch *b)
+{
+	for (int i = 0; i < 2; i++)
+		media_ep_release(&b->ep[i]);
+	free(b);
+}
+
+static void quality_note(const struct ngcall *c, const struct ngbranch *b)
+{
+	for (int i = 0; i < 2; i++) {
+		struct stream_stats st;
+		struct leg_quality q;
+		if (media_ep_stats(&b->ep[i], &st) != 0)
+			continue;
+		quality_of(&st, 8000, -1, &q);
+		quality_observe(&q);
+		if (q.valid)
+			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
+			      c->call_id, i ? "callee" : "caller", q.loss * 100, q.jitter_ms, q.mos);
+	}
+}
+
 static void ngcall_free(struct ngcall **slot)
 {
 	struct ngcall *c = *slot;
 	*slot = c->hnext;
-	media_ep_release(&c->a);
-	media_ep_release(&c->b);
+	while (c->branches) {
+		struct ngbranch *b = c->branches;
+		c->branches = b->next;
+		quality_note(c, b);
+		branch_free(b);
+	}
 	free(c);
 	n_calls--;
 }
@@ -82,10 +135,7 @@ static bool starts(const char *l, size_t n, const char *p)
 
 /* The encoding name of payload type @pt in the audio stream (its a=rtpmap, or the static
  * assignment of RFC 3551), "" when unknown. */
-struct pt_name {
-	int pt;
-	char name[24];
-};
+#define pt_name ngcall_codec
 
 static const char *static_pt_name(int pt)
 {
@@ -104,6 +154,13 @@ static bool strip_this(const struct ngcall_sdp_opts *o, const char *name)
 {
 	if (!o || !name[0])
 		return false;
+	if (o->n_keep && strcasecmp(name, "telephone-event") != 0) {
+		bool keep = false;
+		for (unsigned i = 0; i < o->n_keep; i++)
+			keep |= strcasecmp(o->keep[i], name) == 0;
+		if (!keep)
+			return true;
+	}
 	for (unsigned i = 0; i < o->n_strip; i++) {
 		if (strcasecmp(o->strip[i], name) == 0)
 			return true;
@@ -149,6 +206,53 @@ static bool attr_is_stripped(const char *l, size_t n, const bool stripped[128])
 {
 	int pt = attr_pt(l, n);
 	return pt >= 0 && pt < 128 && stripped[pt];
+}
+
+int ngcall_sdp_codecs(const char *in, size_t len, struct ngcall_codec *out, unsigned max)
+{
+	struct pt_name map[64];
+	unsigned n_map = 0;
+	const char *m = NULL;
+	size_t m_len = 0;
+	for (size_t i = 0; i < len;) {
+		size_t e = i;
+		while (e < len && in[e] != '\r' && in[e] != '\n')
+			e++;
+		if (!m && starts(in + i, e - i, "m=audio ")) {
+			m = in + i;
+			m_len = e - i;
+		} else if (n_map < 64 && rtpmap_of(in + i, e - i, &map[n_map])) {
+			n_map++;
+		}
+		while (e < len && (in[e] == '\r' || in[e] == '\n'))
+			e++;
+		i = e;
+	}
+	if (!m)
+		return -1;
+	/* m=audio <port> <proto> <fmt>... */
+	unsigned field = 0, n = 0;
+	for (size_t k = 0; k < m_len && n < max;) {
+		while (k < m_len && m[k] == ' ')
+			k++;
+		size_t ke = k;
+		while (ke < m_len && m[ke] != ' ')
+			ke++;
+		if (ke == k)
+			break;
+		if (field++ >= 3 && m[k] >= '0' && m[k] <= '9') {
+			int pt = atoi(m + k);
+			const char *name = pt >= 0 && pt < 96 ? static_pt_name(pt) : "";
+			for (unsigned j = 0; j < n_map; j++)
+				if (map[j].pt == pt)
+					name = map[j].name;
+			out[n].pt = pt;
+			snprintf(out[n].name, sizeof(out[n].name), "%s", name);
+			n++;
+		}
+		k = ke;
+	}
+	return (int)n;
 }
 
 int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port,
@@ -219,6 +323,7 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 			PUT("m=audio %u %.*s", port, o && o->proto[0] ? (int)strlen(o->proto) : (int)proto_len,
 			    o && o->proto[0] ? o->proto : sp2 + 1);
 			unsigned kept = 0;
+			bool present[128] = {false};
 			for (const char *f = fmt; f && f < l + n;) {
 				while (f < l + n && *f == ' ')
 					f++;
@@ -228,22 +333,55 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 				if (fe == f)
 					break;
 				int pt = atoi(f);
-				const char *name = pt >= 0 && pt < 96 ? static_pt_name(pt) : "";
-				for (unsigned k = 0; k < n_map; k++)
-					if (map[k].pt == pt)
-						name = map[k].name;
-				if (pt >= 0 && pt < 128 && strip_this(o, name)) {
-					stripped[pt] = true;
-				} else {
-					PUT(" %.*s", (int)(fe - f), f);
-					if (strcasecmp(name, "telephone-event") != 0)
-						kept++;
-				}
+				if (pt >= 0 && pt < 128)
+					present[pt] = true;
 				f = fe;
+			}
+			unsigned n_add = 0;
+			uint8_t add[2];
+			for (unsigned k = 0; o && k < o->n_add && k < 2; k++)
+				if (o->add[k] < 128 && !present[o->add[k]])
+					add[n_add++] = o->add[k];
+			if (o && o->add_first)
+				for (unsigned k = 0; k < n_add; k++, kept++)
+					PUT(" %u", add[k]);
+			/* audio codecs first (what mgw adds for transcoding among them), then
+			 * telephone-event */
+			for (int te_pass = 0; te_pass < 2; te_pass++) {
+				if (te_pass && !(o && o->add_first))
+					for (unsigned k = 0; k < n_add; k++, kept++)
+						PUT(" %u", add[k]);
+				for (const char *f = fmt; f && f < l + n;) {
+					while (f < l + n && *f == ' ')
+						f++;
+					const char *fe = f;
+					while (fe < l + n && *fe != ' ')
+						fe++;
+					if (fe == f)
+						break;
+					int pt = atoi(f);
+					const char *name = pt >= 0 && pt < 96 ? static_pt_name(pt) : "";
+					for (unsigned k = 0; k < n_map; k++)
+						if (map[k].pt == pt)
+							name = map[k].name;
+					const char *tok = f;
+					f = fe;
+					bool te = strcasecmp(name, "telephone-event") == 0;
+					if (te != (te_pass == 1))
+						continue;
+					if (pt >= 0 && pt < 128 && strip_this(o, name)) {
+						stripped[pt] = true;
+					} else {
+						PUT(" %.*s", (int)(fe - tok), tok);
+						kept += !te;
+					}
+				}
 			}
 			if (kept == 0)
 				return -1; /* nothing left to carry */
 			PUT("\r\n");
+			for (unsigned k = 0; k < n_add; k++)
+				PUT("a=rtpmap:%u %s/8000\r\n", add[k], static_pt_name(add[k]));
 			if (o && o->ptime)
 				PUT("a=ptime:%u\r\n", o->ptime);
 		} else if (starts(l, n, "a=rtcp:") || starts(l, n, "a=candidate:") ||
@@ -272,13 +410,12 @@ static bool list_has(const struct be_node *l, const char *s)
 	return false;
 }
 
-static void add_strip(struct req_opts *o, const struct be_node *l)
+static void add_names(unsigned *n, char names[][24], const struct be_node *l)
 {
 	for (const struct be_node *m = l && l->type == BE_LIST ? l->first : NULL; m; m = m->next)
-		if (m->type == BE_STR && m->n < sizeof(o->sdp.strip[0]) &&
-		    o->sdp.n_strip < NGC_MAX_STRIP) {
-			memcpy(o->sdp.strip[o->sdp.n_strip], m->s, m->n);
-			o->sdp.strip[o->sdp.n_strip++][m->n] = '\0';
+		if (m->type == BE_STR && m->n && m->n < 24 && *n < NGC_MAX_STRIP) {
+			memcpy(names[*n], m->s, m->n);
+			names[(*n)++][m->n] = '\0';
 		}
 }
 
@@ -286,6 +423,52 @@ static bool addr_of(const struct be_node *n, struct in_addr *out)
 {
 	char buf[INET_ADDRSTRLEN];
 	return copy_str(n, buf, sizeof(buf)) && inet_pton(AF_INET, buf, out) == 1;
+}
+
+/* direction: [ "from-interface", "to-interface" ] -> media pool indexes */
+static void direction_parse(const struct be_node *dir, struct req_opts *o)
+{
+	o->iface[0] = o->iface[1] = -1;
+	if (!dir)
+		return;
+	if (dir->type != BE_LIST || dir->n != 2) {
+		o->error = "direction must be a list of two interface names";
+		return;
+	}
+	int i = 0;
+	for (const struct be_node *m = dir->first; m; m = m->next, i++) {
+		char want[32];
+		if (!copy_str(m, want, sizeof(want))) {
+			o->error = "direction must be a list of two interface names";
+			return;
+		}
+		for (unsigned k = 0; k < cfg->ng_n_interfaces; k++) {
+			char name[32];
+			unsigned idx;
+			if (config_ng_interface(cfg, k, name, sizeof(name), &idx) == 0 &&
+			    strcmp(name, want) == 0)
+				o->iface[i] = (int)idx;
+		}
+		if (o->iface[i] < 0) {
+			snprintf(o->error_buf, sizeof(o->error_buf),
+				 "Unknown interface '%s' in direction (ng.interfaces)", want);
+			o->error = o->error_buf;
+			return;
+		}
+	}
+}
+
+/* codec transcode / offer: the G.711 codecs mgw may add to an offer and convert to */
+static void xcode_parse(const struct be_node *l, struct req_opts *o, bool refuse_others)
+{
+	for (const struct be_node *m = l && l->type == BE_LIST ? l->first : NULL; m; m = m->next) {
+		if (be_str_is(m, "PCMU"))
+			o->xcode[0] = true;
+		else if (be_str_is(m, "PCMA"))
+			o->xcode[1] = true;
+		else if (refuse_others && !be_str_is(m, "telephone-event"))
+			o->error = "codec transcode: mgw converts between PCMU and PCMA only (yet)";
+	}
 }
 
 static void opts_parse(const struct be_node *req, struct req_opts *o)
@@ -316,12 +499,19 @@ static void opts_parse(const struct be_node *req, struct req_opts *o)
 	else if (pt)
 		o->error = "ptime must be 10..200";
 	const struct be_node *codec = be_dict_get(req, "codec");
-	add_strip(o, be_dict_get(codec, "strip"));
-	add_strip(o, be_dict_get(codec, "mask")); /* without transcoding, a masked codec is gone */
-	const struct be_node *tc = be_dict_get(codec, "transcode");
-	if ((tc && tc->type == BE_LIST && tc->n) ||
-	    ((tc = be_dict_get(codec, "offer")) && tc->type == BE_LIST && tc->n))
-		o->error = "codec transcode/offer is not supported yet";
+	/* strip: gone for both sides; mask: gone from the offer mgw hands on, but the offerer may
+	 * still use it (transcoded to what the answerer picks) */
+	add_names(&o->n_hard_strip, o->hard_strip, be_dict_get(codec, "strip"));
+	add_names(&o->sdp.n_strip, o->sdp.strip, be_dict_get(codec, "strip"));
+	add_names(&o->sdp.n_strip, o->sdp.strip, be_dict_get(codec, "mask"));
+	xcode_parse(be_dict_get(codec, "transcode"), o, true);
+	/* offer: exactly these codecs towards the answerer (added for transcoding if missing) */
+	const struct be_node *offer = be_dict_get(codec, "offer");
+	if (offer && offer->type == BE_LIST && offer->n) {
+		add_names(&o->sdp.n_keep, o->sdp.keep, offer);
+		xcode_parse(offer, o, false);
+	}
+	direction_parse(be_dict_get(req, "direction"), o);
 	o->have_media_addr = addr_of(be_dict_get(req, "media-address"), &o->media_addr);
 	const struct be_node *rf = be_dict_get(req, "received-from");
 	o->have_received = rf && rf->type == BE_LIST && rf->n == 2 && addr_of(rf->first->next,
@@ -329,10 +519,21 @@ static void opts_parse(const struct be_node *req, struct req_opts *o)
 	copy_str(be_dict_get(req, "label"), o->label, sizeof(o->label));
 }
 
-/* The SDP of @req, rewritten for @ep as @o asks, into the reply; the peer it describes into
- * @peer (media-address, else with SIP-source-address the SIP source, else the SDP's). */
-static int sdp_step(const struct be_node *req, const struct req_opts *o, struct media_ep *ep,
-		    struct media_peer *peer, struct be_buf *out, const char **why)
+static bool hard_stripped(const struct req_opts *o, const char *name)
+{
+	for (unsigned i = 0; i < o->n_hard_strip; i++)
+		if (strcasecmp(o->hard_strip[i], name) == 0 ||
+		    (strcasecmp(o->hard_strip[i], "all") == 0 &&
+		     strcasecmp(name, "telephone-event") != 0))
+			return true;
+	return false;
+}
+
+/* The SDP of @req, rewritten to name @ep as @o asks, into the reply; the peer it describes
+ * into @peer (media-address, else with SIP-source-address the SIP source, else the SDP's). */
+static int sdp_step(const struct be_node *req, const struct req_opts *o,
+		    const struct ngcall_sdp_opts *so, struct media_ep *ep, struct media_peer *peer,
+		    struct be_buf *out, const char **why)
 {
 	const struct be_node *sdp = be_dict_get(req, "sdp");
 	struct sdp_stream s;
@@ -354,7 +555,7 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o, struct 
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	int n = ngcall_sdp_rewrite(sdp->s, sdp->n, ip, ep->port, &o->sdp, buf, sizeof(buf));
+	int n = ngcall_sdp_rewrite(sdp->s, sdp->n, ip, ep->port, so, buf, sizeof(buf));
 	if (n < 0) {
 		*why = "the SDP cannot be rewritten (no audio m= line, no codec left, or too long)";
 		return -1;
@@ -367,9 +568,22 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o, struct 
 	return 0;
 }
 
-static int publish(struct ngcall *c)
+static int publish(struct ngbranch *b)
 {
-	return media_ep_relay(&c->a, &c->b, &c->pa, &c->pb, c->latch, false, NULL, NULL);
+	if (!b->transcode)
+		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
+				      NULL, NULL);
+	struct media_leg_opts lo[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&lo[i], 0, sizeof(lo[i]));
+		lo[i].dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
+		lo[i].map.audio_in = b->pt[i];
+		lo[i].map.audio_out = b->pt[!i];
+		lo[i].map.te_in = lo[i].map.te_out = b->pt[i]; /* telephone-event passes unchanged */
+		lo[i].map.g711 = b->pt[i] == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+	}
+	return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
+			      &lo[0], &lo[1]);
 }
 
 static void ngc_error(struct be_buf *out, const char *why)
@@ -378,13 +592,74 @@ static void ngc_error(struct be_buf *out, const char *why)
 	be_kv_str(out, "error-reason", why);
 }
 
+/* The request's call-id, from-tag, to-tag and via-branch ("" when absent). */
+struct req_ids {
+	char cid[NGC_ID_MAX], ftag[NGC_ID_MAX], ttag[NGC_ID_MAX], via[NGC_ID_MAX];
+};
+
+static void ids_of(const struct be_node *req, struct req_ids *id)
+{
+	memset(id, 0, sizeof(*id));
+	copy_str(be_dict_get(req, "call-id"), id->cid, sizeof(id->cid));
+	copy_str(be_dict_get(req, "from-tag"), id->ftag, sizeof(id->ftag));
+	copy_str(be_dict_get(req, "to-tag"), id->ttag, sizeof(id->ttag));
+	copy_str(be_dict_get(req, "via-branch"), id->via, sizeof(id->via));
+}
+
+static struct ngbranch *branch_by_via(struct ngcall *c, const char *via)
+{
+	for (struct ngbranch *b = c->branches; via[0] && b; b = b->next)
+		if (strcmp(b->via, via) == 0)
+			return b;
+	return NULL;
+}
+
+static struct ngbranch *branch_by_tag(struct ngcall *c, const char *tag)
+{
+	for (struct ngbranch *b = c->branches; tag[0] && b; b = b->next)
+		if (strcmp(b->to_tag, tag) == 0)
+			return b;
+	return NULL;
+}
+
+static struct ngbranch *branch_new(struct ngcall *c, const struct req_opts *o, const char *via)
+{
+	if (c->n_branches >= NGC_MAX_BRANCHES)
+		return NULL;
+	struct ngbranch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	for (int i = 0; i < 2; i++)
+		if ((o->iface[i] >= 0 ? media_ep_alloc_at(&b->ep[i], (unsigned)o->iface[i])
+				      : media_ep_alloc(&b->ep[i])) != 0) {
+			branch_free(b);
+			return NULL;
+		}
+	snprintf(b->via, sizeof(b->via), "%s", via);
+	b->offer_pt = -1;
+	b->next = c->branches;
+	c->branches = b;
+	c->n_branches++;
+	return b;
+}
+
+static void branch_unlink(struct ngcall *c, struct ngbranch *b)
+{
+	for (struct ngbranch **p = &c->branches; *p; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			c->n_branches--;
+			return;
+		}
+}
+
 static void cmd_offer(const struct be_node *req, struct be_buf *out)
 {
-	char cid[NGC_ID_MAX], ftag[NGC_ID_MAX];
+	struct req_ids id;
 	const char *why = NULL;
 	struct req_opts o;
-	if (!copy_str(be_dict_get(req, "call-id"), cid, sizeof(cid)) ||
-	    !copy_str(be_dict_get(req, "from-tag"), ftag, sizeof(ftag))) {
+	ids_of(req, &id);
+	if (!id.cid[0] || !id.ftag[0]) {
 		ngc_error(out, "offer needs call-id and from-tag");
 		return;
 	}
@@ -393,38 +668,83 @@ static void cmd_offer(const struct be_node *req, struct be_buf *out)
 		ngc_error(out, o.error);
 		return;
 	}
-	struct ngcall **slot = find(cid), *c = *slot;
-	bool fresh = !c;
-	if (fresh) {
+	struct ngcall **slot = find(id.cid), *c = *slot;
+	bool fresh_call = !c;
+	if (fresh_call) {
 		c = calloc(1, sizeof(*c));
-		if (!c || media_ep_alloc(&c->a) != 0 || media_ep_alloc(&c->b) != 0) {
-			if (c) {
-				media_ep_release(&c->a);
-				free(c);
-			}
-			ngc_error(out, "no media port free");
+		if (!c) {
+			ngc_error(out, "out of memory");
 			return;
 		}
-		snprintf(c->call_id, sizeof(c->call_id), "%s", cid);
-		snprintf(c->from_tag, sizeof(c->from_tag), "%s", ftag);
+		snprintf(c->call_id, sizeof(c->call_id), "%s", id.cid);
+		snprintf(c->from_tag, sizeof(c->from_tag), "%s", id.ftag);
 		c->created_ms = time_now_ms();
 	}
-	c->latch = o.strict ? STREAM_LATCH_OFF : (uint8_t)cfg->media_latch;
-	if (o.label[0])
-		snprintf(c->label[0], sizeof(c->label[0]), "%s", o.label);
-	/* the offer goes to the callee: its SDP names mgw's B side; it describes the caller */
-	size_t mark = out->len;
-	if (sdp_step(req, &o, &c->b, &c->pa, out, &why) != 0 || publish(c) != 0) {
-		out->len = mark;
-		ngc_error(out, why ? why : "cannot publish the media");
-		if (fresh) {
-			media_ep_release(&c->a);
-			media_ep_release(&c->b);
+	/* who offers: the caller (side A), or a callee in its own re-INVITE (side B) */
+	int side = 0;
+	struct ngbranch *b = NULL;
+	if (!fresh_call && strcmp(id.ftag, c->from_tag) != 0 && (b = branch_by_tag(c, id.ftag)))
+		side = 1;
+	if (!b)
+		b = branch_by_via(c, id.via);
+	if (!b)
+		b = branch_by_tag(c, id.ttag);
+	if (!b && !id.via[0])
+		for (b = c->branches; b && b->next;)
+			b = b->next; /* no via-branch: the first (oldest) branch */
+	bool fresh = !b;
+	if (fresh && !(b = branch_new(c, &o, id.via))) {
+		ngc_error(out, c->n_branches >= NGC_MAX_BRANCHES ? "too many branches"
+								 : "no media port free");
+		if (fresh_call)
 			free(c);
-		}
 		return;
 	}
+	b->latch = o.strict ? STREAM_LATCH_OFF : (uint8_t)cfg->media_latch;
+	if (o.label[0])
+		snprintf(b->label[side], sizeof(b->label[side]), "%s", o.label);
+
+	/* transcoding: what the offerer speaks of G.711, and what mgw adds for it */
+	struct ngcall_codec codecs[32];
+	const struct be_node *sdp = be_dict_get(req, "sdp");
+	int nc = sdp && sdp->type == BE_STR ? ngcall_sdp_codecs(sdp->s, sdp->n, codecs, 32) : -1;
+	bool has[2] = {false, false};
+	b->offer_pt = -1;
+	b->offer_side = (uint8_t)side;
+	b->added[0] = b->added[1] = false;
+	for (int i = 0; i < nc; i++)
+		for (int k = 0; k < 2; k++)
+			if (codecs[i].pt == (k ? 8 : 0) && !hard_stripped(&o, k ? "PCMA" : "PCMU")) {
+				has[k] = true;
+				if (b->offer_pt < 0)
+					b->offer_pt = codecs[i].pt;
+			}
+	struct ngcall_sdp_opts so = o.sdp;
+	for (int k = 0; k < 2; k++)
+		if (o.xcode[k] && !has[k] && b->offer_pt >= 0) {
+			so.add[so.n_add++] = (uint8_t)(k ? 8 : 0);
+			b->added[k] = true;
+		}
+	if ((o.xcode[0] || o.xcode[1]) && b->offer_pt < 0 && nc >= 0) {
+		why = "codec transcode: the offer has neither PCMU nor PCMA to convert from";
+	} else {
+		/* the offer goes to the other side: its SDP names mgw's endpoint there */
+		size_t mark = out->len;
+		if (sdp_step(req, &o, &so, &b->ep[!side], &b->peer[side], out, &why) == 0 &&
+		    publish(b) == 0)
+			goto done;
+		out->len = mark;
+	}
+	ngc_error(out, why ? why : "cannot publish the media");
 	if (fresh) {
+		branch_unlink(c, b);
+		branch_free(b);
+	}
+	if (fresh_call)
+		free(c);
+	return;
+done:
+	if (fresh_call) {
 		c->hnext = NULL;
 		*slot = c;
 		n_calls++;
@@ -433,13 +753,14 @@ static void cmd_offer(const struct be_node *req, struct be_buf *out)
 
 static void cmd_answer(const struct be_node *req, struct be_buf *out)
 {
-	char cid[NGC_ID_MAX];
+	struct req_ids id;
 	const char *why = NULL;
-	if (!copy_str(be_dict_get(req, "call-id"), cid, sizeof(cid))) {
+	ids_of(req, &id);
+	if (!id.cid[0]) {
 		ngc_error(out, "answer needs call-id");
 		return;
 	}
-	struct ngcall *c = *find(cid);
+	struct ngcall *c = *find(id.cid);
 	if (!c) {
 		ngc_error(out, "Unknown call-id");
 		return;
@@ -450,31 +771,79 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		ngc_error(out, o.error);
 		return;
 	}
+	/* the offerer is named by from-tag: the caller, or a callee that sent a re-INVITE */
+	int offerer = 0;
+	struct ngbranch *b = NULL;
+	if (id.ftag[0] && strcmp(id.ftag, c->from_tag) != 0 && (b = branch_by_tag(c, id.ftag)))
+		offerer = 1;
+	if (!b)
+		b = branch_by_via(c, id.via);
+	if (!b)
+		b = branch_by_tag(c, id.ttag);
+	if (!b && c->n_branches == 1)
+		b = c->branches;
+	if (!b)
+		for (struct ngbranch *x = c->branches; x; x = x->next)
+			if (!x->to_tag[0] && !x->via[0])
+				b = x;
+	if (!b) {
+		ngc_error(out, "Unknown via-branch or to-tag: no such branch of the call");
+		return;
+	}
+	int answerer = !offerer;
 	if (o.strict)
-		c->latch = STREAM_LATCH_OFF;
+		b->latch = STREAM_LATCH_OFF;
 	if (o.label[0])
-		snprintf(c->label[1], sizeof(c->label[1]), "%s", o.label);
-	copy_str(be_dict_get(req, "to-tag"), c->to_tag, sizeof(c->to_tag));
-	/* the answer goes to the caller: its SDP names mgw's A side; it describes the callee */
+		snprintf(b->label[answerer], sizeof(b->label[answerer]), "%s", o.label);
+	if (!offerer && id.ttag[0])
+		snprintf(b->to_tag, sizeof(b->to_tag), "%s", id.ttag);
+
+	/* transcoding when the answer chose a codec mgw added to the offer */
+	struct ngcall_codec codecs[1];
+	const struct be_node *sdp = be_dict_get(req, "sdp");
+	int nc = sdp && sdp->type == BE_STR ? ngcall_sdp_codecs(sdp->s, sdp->n, codecs, 1) : -1;
+	struct ngcall_sdp_opts so = o.sdp;
+	bool xcode = false;
+	if (nc > 0 && b->offer_side == offerer && b->offer_pt >= 0 &&
+	    ((codecs[0].pt == 0 && b->added[0]) || (codecs[0].pt == 8 && b->added[1]))) {
+		xcode = true;
+		/* the offerer hears its own codec in the answer, not the one it cannot speak */
+		snprintf(so.strip[so.n_strip < NGC_MAX_STRIP ? so.n_strip++ : NGC_MAX_STRIP - 1],
+			 sizeof(so.strip[0]), "%s", codecs[0].pt ? "PCMA" : "PCMU");
+		so.add[0] = (uint8_t)b->offer_pt;
+		so.n_add = 1;
+		so.add_first = true;
+	}
 	size_t mark = out->len;
-	if (sdp_step(req, &o, &c->a, &c->pb, out, &why) != 0 || publish(c) != 0) {
+	bool was = b->transcode;
+	uint8_t was_pt[2] = {b->pt[0], b->pt[1]};
+	if (xcode) {
+		b->pt[offerer] = (uint8_t)b->offer_pt;
+		b->pt[answerer] = (uint8_t)codecs[0].pt;
+	}
+	b->transcode = xcode;
+	if (sdp_step(req, &o, &so, &b->ep[offerer], &b->peer[answerer], out, &why) != 0 ||
+	    publish(b) != 0) {
 		out->len = mark;
+		b->transcode = was;
+		b->pt[0] = was_pt[0];
+		b->pt[1] = was_pt[1];
 		ngc_error(out, why ? why : "cannot publish the media");
 		return;
 	}
-	c->answered = true;
+	b->answered = true;
 }
-
-
 
 static void leg_stats(struct be_buf *out, const char *name, const struct media_ep *ep,
 		      const char *label)
 {
 	struct stream_stats st;
+	struct leg_quality q;
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
+	quality_of(&st, 8000, -1, &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -482,6 +851,10 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 	be_kv_int(out, "packets", (int64_t)st.rx_pkts);
 	be_kv_int(out, "bytes", (int64_t)st.rx_bytes);
 	be_kv_int(out, "errors", (int64_t)(st.drops + st.wrong_source));
+	be_kv_int(out, "lost", st.rtp_lost > 0 ? st.rtp_lost : 0);
+	be_kv_int(out, "jitter", (int64_t)st.rtp_jitter);
+	if (q.valid)
+		be_kv_int(out, "MOS", (int64_t)(q.mos * 10 + 0.5)); /* tenths, as rtpengine's */
 	if (label[0])
 		be_kv_str(out, "label", label);
 	be_end(out);
@@ -489,26 +862,47 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 
 static void cmd_query_or_delete(const struct be_node *req, struct be_buf *out, bool del)
 {
-	char cid[NGC_ID_MAX];
-	if (!copy_str(be_dict_get(req, "call-id"), cid, sizeof(cid))) {
+	struct req_ids id;
+	ids_of(req, &id);
+	if (!id.cid[0]) {
 		ngc_error(out, "call-id missing");
 		return;
 	}
-	struct ngcall **slot = find(cid);
+	struct ngcall **slot = find(id.cid);
 	if (!*slot) {
 		ngc_error(out, "Unknown call-id");
 		return;
 	}
 	struct ngcall *c = *slot;
+	/* a via-branch of the call's names that branch alone (a fork that lost); otherwise the
+	 * whole call (a BYE's delete carries a via-branch of its own) */
+	struct ngbranch *only = branch_by_via(c, id.via), *b = only;
+	if (!b)
+		b = branch_by_tag(c, id.ttag);
+	for (struct ngbranch *x = c->branches; !b && x; x = x->next)
+		if (x->answered)
+			b = x;
+	if (!b)
+		b = c->branches;
 	be_kv_str(out, "result", "ok");
 	be_kv_int(out, "created", (int64_t)(c->created_ms / 1000));
-	be_cstr(out, "totals");
-	be_dict(out);
-	leg_stats(out, "caller", &c->a, c->label[0]);
-	leg_stats(out, "callee", &c->b, c->label[1]);
-	be_end(out);
-	if (del)
+	be_kv_int(out, "branches", c->n_branches);
+	if (b) {
+		be_cstr(out, "totals");
+		be_dict(out);
+		leg_stats(out, "caller", &b->ep[0], b->label[0]);
+		leg_stats(out, "callee", &b->ep[1], b->label[1]);
+		be_end(out);
+	}
+	if (!del)
+		return;
+	if (only && c->n_branches > 1) {
+		branch_unlink(c, only);
+		quality_note(c, only);
+		branch_free(only);
+	} else {
 		ngcall_free(slot);
+	}
 }
 
 static void cmd_list(const struct be_node *req, struct be_buf *out)

@@ -30,6 +30,11 @@ struct ngcall_sdp_opts {
 	unsigned ptime;              /* ptime: a=ptime of the audio stream, 0 = keep */
 	unsigned n_strip;            /* codec: strip (and mask): encodings to remove, by name */
 	char strip[NGC_MAX_STRIP][24]; /* ("all" removes every codec but telephone-event) */
+	unsigned n_keep;             /* codec: offer: when any, every codec not named goes too */
+	char keep[NGC_MAX_STRIP][24];
+	unsigned n_add;              /* static payload types to add (transcoding: PCMU 0, PCMA 8), */
+	uint8_t add[2];              /* each with its a=rtpmap, unless the stream has it already */
+	bool add_first;              /* before the others (an answer's choice), else after */
 };
 
 /** Rewrite SDP @in (@len bytes) for mgw's @ip (dotted) and @port: every c= line, the first
@@ -38,5 +43,15 @@ struct ngcall_sdp_opts {
  *  (no audio m= line, no codec left, or no room). */
 int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port,
 		       const struct ngcall_sdp_opts *o, char *out, size_t cap);
+
+/* A payload type of the audio stream and its encoding name (a=rtpmap, or RFC 3551's static
+ * assignment; "" when unknown). */
+struct ngcall_codec {
+	int pt;
+	char name[24];
+};
+/** The formats of SDP @in's first audio m= line, in their order, at most @max. Returns how
+ *  many, or -1 without an audio m= line. */
+int ngcall_sdp_codecs(const char *in, size_t len, struct ngcall_codec *out, unsigned max);
 
 #endif

@@ -264,6 +264,41 @@ static void sdp_options_are_applied(void **state)
 					    sizeof(out)), -1);
 }
 
+/* Transcoding's edits: codec offer keeps exactly what it names; a codec added for
+ * transcoding goes after the audio codecs (before telephone-event) with its a=rtpmap, or first
+ * in an answer; a codec already there is not added twice; the codecs are listed in order. */
+static void sdp_codecs_are_added_and_kept(void **state)
+{
+	(void)state;
+	static const char in[] = "v=0\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+				 "m=audio 4000 RTP/AVP 101 9 0\r\na=rtpmap:101 telephone-event/8000\r\n"
+				 "a=rtpmap:9 G722/8000\r\n";
+	struct ngcall_codec cs[8];
+	assert_int_equal(ngcall_sdp_codecs(in, sizeof(in) - 1, cs, 8), 3);
+	assert_int_equal(cs[0].pt, 101);
+	assert_string_equal(cs[0].name, "telephone-event");
+	assert_string_equal(cs[1].name, "G722");
+	assert_string_equal(cs[2].name, "PCMU");
+	assert_int_equal(ngcall_sdp_codecs("v=0\r\n", 5, cs, 8), -1);
+
+	char out[1024];
+	struct ngcall_sdp_opts o = {.n_keep = 1, .n_add = 1, .add = {8}};
+	snprintf(o.keep[0], sizeof(o.keep[0]), "PCMA");
+	static const char want[] = "v=0\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+				   "m=audio 6 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+				   "a=rtpmap:101 telephone-event/8000\r\n";
+	int n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.2.3.4", 6, &o, out, sizeof(out));
+	if (n != (int)strlen(want) || memcmp(out, want, (size_t)n) != 0)
+		fail_msg("got:\n%.*s", n > 0 ? n : 0, out);
+
+	struct ngcall_sdp_opts first = {.n_add = 2, .add = {0, 8}, .add_first = true};
+	n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.2.3.4", 6, &first, out, sizeof(out));
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_non_null(strstr(out, "m=audio 6 RTP/AVP 8 9 0 101\r\na=rtpmap:8 PCMA/8000\r\n"));
+	assert_null(strstr(out, "a=rtpmap:0 PCMU"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +308,7 @@ int main(void)
 		cmocka_unit_test(the_encoder_writes_what_the_decoder_reads),
 		cmocka_unit_test(ng_answers_ping_and_refuses_clearly),
 		cmocka_unit_test(sdp_is_rewritten_for_mgw),
+		cmocka_unit_test(sdp_codecs_are_added_and_kept),
 		cmocka_unit_test(sdp_options_are_applied),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
