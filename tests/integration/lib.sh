@@ -79,6 +79,17 @@ mgw_wait_ready() {
 	note "mgwd ready in namespace $NS"
 }
 
+# Wait until mgwd's control socket answers (for quiet log levels, where "ready:" is not logged).
+mgw_wait_control() {
+	local i
+	for i in $(seq 300); do
+		mgwctl --json status >/dev/null 2>&1 && return 0
+		kill -0 "$MGWD_PID" 2>/dev/null || fail "mgwd exited during start-up"
+		sleep 0.1
+	done
+	fail "mgwd not ready within 30 s"
+}
+
 # mgwd with no arguments at all, as `make run` starts it: its own network namespace and a
 # private /run (control socket, DPDK runtime files), so that it cannot meet a running make run.
 # mgw_setup_default NAME [MGWD ARGS...]
