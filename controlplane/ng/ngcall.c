@@ -175,12 +175,24 @@ static bool rtpmap_of(const char *l, size_t n, struct pt_name *out)
 {
 	if (!starts(l, n, "a=rtpmap:"))
 		return false;
-	char buf[128];
-	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 127 ? n : 127), l + 9);
-	char name[24];
-	if (sscanf(buf, "%d %23[^/ ]", &out->pt, name) != 2)
+	size_t k = 9, d = 0;
+	int pt = 0;
+	while (k < n && l[k] >= '0' && l[k] <= '9' && d < 3) {
+		pt = pt * 10 + (l[k++] - '0');
+		d++;
+	}
+	if (!d || k >= n || (l[k] != ' ' && l[k] != '\t'))
 		return false;
-	snprintf(out->name, sizeof(out->name), "%s", name);
+	while (k < n && (l[k] == ' ' || l[k] == '\t'))
+		k++;
+	size_t s = k;
+	while (k < n && l[k] != '/' && l[k] != ' ' && k - s < sizeof(out->name) - 1)
+		k++;
+	if (k == s)
+		return false;
+	out->pt = pt;
+	memcpy(out->name, l + s, k - s);
+	out->name[k - s] = '\0';
 	return true;
 }
 
@@ -393,7 +405,11 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 		} else if (in_audio && attr_is_stripped(l, n, stripped)) {
 			continue; /* about a stripped codec */
 		} else {
-			PUT("%.*s\r\n", (int)n, l);
+			if (n + 2 >= cap - o_len)
+				return -1;
+			memcpy(out + o_len, l, n); /* a line kept as it is */
+			memcpy(out + o_len + n, "\r\n", 2);
+			o_len += n + 2;
 		}
 	}
 #undef PUT
