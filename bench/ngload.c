@@ -64,7 +64,7 @@ static void build(struct slot *s, unsigned idx, const char *prefix)
 {
 	char cid[64], sdp[512], *p = s->req;
 	snprintf(cid, sizeof(cid), "%s-%llu", prefix, (unsigned long long)s->call);
-	p += sprintf(p, "%u_%u d", idx, s->seq);
+	p += sprintf(p, "%u_%u_%d d", idx, s->seq, (int)getpid()); /* unique across runs */
 	if (s->step != DELETE) {
 		unsigned port = 20000 + (unsigned)(s->call % 20000) * 2 + (s->step == ANSWER ? 1 : 0);
 		snprintf(sdp, sizeof(sdp),
@@ -110,8 +110,9 @@ static void send_slot(struct slot *s, uint64_t t)
 	s->last_tx_ns = t;
 }
 
-static uint32_t cookie_seq; /* cookies are never reused: servers answer a known cookie from
-			     * their reply cache without running the command */
+/* Cookies are never reused (slot, sequence, pid): servers answer a cookie they know from
+ * their reply cache without running the command. */
+static uint32_t cookie_seq;
 
 static void start(struct slot *s, unsigned idx, const char *prefix, uint64_t t)
 {

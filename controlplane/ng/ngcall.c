@@ -36,6 +36,7 @@ struct ngbranch {
 	bool added[2];             /* [0] PCMU, [1] PCMA added to the last offer */
 	bool transcode;
 	uint8_t pt[2];
+	bool blocked[2];           /* block media: what this side sends goes nowhere */
 	struct ngbranch *next;
 };
 
@@ -586,13 +587,17 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 
 static int publish(struct ngbranch *b)
 {
-	if (!b->transcode)
+	if (!b->transcode && !b->blocked[0] && !b->blocked[1])
 		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 				      NULL, NULL);
 	struct media_leg_opts lo[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&lo[i], 0, sizeof(lo[i]));
-		lo[i].dir = STREAM_DIR_RECV | STREAM_DIR_SEND;
+		/* a leg sends to its peer what the other side sent, unless that side is blocked
+		 * (RTCP keeps flowing) */
+		lo[i].dir = STREAM_DIR_RECV | (b->blocked[!i] ? 0 : STREAM_DIR_SEND);
+		if (!b->transcode)
+			continue;
 		lo[i].map.audio_in = b->pt[i];
 		lo[i].map.audio_out = b->pt[!i];
 		lo[i].map.te_in = lo[i].map.te_out = b->pt[i]; /* telephone-event passes unchanged */
@@ -921,6 +926,41 @@ static void cmd_query_or_delete(const struct be_node *req, struct be_buf *out, b
 	}
 }
 
+/* block media / unblock media: the media the side named by from-tag sends (both sides without
+ * one) stops going to the other side, or flows again. Every branch of the call. */
+static void cmd_block(const struct be_node *req, struct be_buf *out, bool block)
+{
+	struct req_ids id;
+	ids_of(req, &id);
+	struct ngcall *c = id.cid[0] ? *find(id.cid) : NULL;
+	if (!c) {
+		ngc_error(out, id.cid[0] ? "Unknown call-id" : "call-id missing");
+		return;
+	}
+	bool any = false;
+	for (struct ngbranch *b = c->branches; b; b = b->next) {
+		bool side[2] = {!id.ftag[0] || strcmp(id.ftag, c->from_tag) == 0,
+				!id.ftag[0] || strcmp(id.ftag, b->to_tag) == 0};
+		bool was[2] = {b->blocked[0], b->blocked[1]};
+		for (int i = 0; i < 2; i++)
+			if (side[i]) {
+				b->blocked[i] = block;
+				any = true;
+			}
+		if ((was[0] != b->blocked[0] || was[1] != b->blocked[1]) && publish(b) != 0) {
+			b->blocked[0] = was[0];
+			b->blocked[1] = was[1];
+			ngc_error(out, "cannot publish the media");
+			return;
+		}
+	}
+	if (!any) {
+		ngc_error(out, "Unknown from-tag");
+		return;
+	}
+	be_kv_str(out, "result", "ok");
+}
+
 static void cmd_list(const struct be_node *req, struct be_buf *out)
 {
 	const struct be_node *lim = be_dict_get(req, "limit");
@@ -961,6 +1001,10 @@ int ngcall_command(const struct be_node *req, struct be_buf *out)
 		cmd_query_or_delete(req, out, false);
 	else if (be_str_is(cmd, "list"))
 		cmd_list(req, out);
+	else if (be_str_is(cmd, "block media"))
+		cmd_block(req, out, true);
+	else if (be_str_is(cmd, "unblock media"))
+		cmd_block(req, out, false);
 	else if (be_str_is(cmd, "statistics"))
 		cmd_statistics(out);
 	else

@@ -8,6 +8,7 @@
 #   callee answers PCMA; the caller's answer names PCMU; what each hears is the other's audio
 #   converted sample by sample (G.711 tables), telephone-event passes unchanged; codec offer
 #   keeps exactly the codecs named; a transcode mgw cannot do is refused;
+# - block media from one side: the other hears nothing until unblock media;
 # - direction: each side's address is the interface named for it (ng.interfaces); an
 #   unknown interface is refused;
 # - the calls' quality lands in /metrics' histograms.
@@ -100,6 +101,13 @@ caller, callee1 = sock(30000), sock(40000)
 got_caller, got_callee = exchange(caller, tuple(f1[1]), callee1, tuple(f1[0]), b"a" * 160, b"b" * 160)
 out["fork_caller_got"] = [len(got_caller), sorted({"%s:%d %s" % (s[0], s[1], p[:1].decode()) for s, _, p in got_caller})]
 out["fork_callee_got"] = [len(got_callee), sorted({"%s:%d %s" % (s[0], s[1], p[:1].decode()) for s, _, p in got_callee})]
+# block media from the caller: the callee hears nothing, the caller still hears the callee
+out["block"] = cmd(command="block media", **ids("fork-1", "ft"))["result"]
+got_caller, got_callee = exchange(caller, tuple(f1[1]), callee1, tuple(f1[0]), b"a" * 160, b"b" * 160, count=10)
+out["blocked_got"] = [len(got_caller), len(got_callee)]
+out["unblock"] = cmd(command="unblock media", **ids("fork-1", "ft"))["result"]
+got_caller, got_callee = exchange(caller, tuple(f1[1]), callee1, tuple(f1[0]), b"a" * 160, b"b" * 160, count=10)
+out["unblocked_got"] = [len(got_caller), len(got_callee)]
 # the BYE's delete: a via-branch of its own -> the whole call
 out["fork_bye"] = cmd(command="delete", **ids("fork-1", "ft", "tt1", "z9hG4bK-bye"))["result"]
 out["fork_gone"] = cmd(command="query", **ids("fork-1", "ft")).get("error-reason")
@@ -160,6 +168,8 @@ assert len({tuple(f1_callee), tuple(f1_caller), tuple(f2_callee), tuple(f2_calle
 assert r["fork_query"] == 2 and r["fork_loser_deleted"] == ["ok", 1]
 assert r["fork_caller_got"][0] >= 25 and r["fork_caller_got"][1] == ["%s:%d b" % tuple(f1_caller)], r["fork_caller_got"]
 assert r["fork_callee_got"][0] >= 25 and r["fork_callee_got"][1] == ["%s:%d a" % tuple(f1_callee)], r["fork_callee_got"]
+assert r["block"] == "ok" and r["blocked_got"][0] >= 8 and r["blocked_got"][1] == 0, r["blocked_got"]
+assert r["unblock"] == "ok" and min(r["unblocked_got"]) >= 8, r["unblocked_got"]
 assert r["fork_bye"] == "ok" and r["fork_gone"] == "Unknown call-id"
 assert r["xc_offer"][2] == ["8", "101"] and r["xc_offer_rtpmap"], r["xc_offer"]
 assert r["xc_answer"][2] == ["0", "101"] and r["xc_answer_rtpmap"], r["xc_answer"]
