@@ -86,6 +86,7 @@ struct dp_port_info {
 	bool link_up;
 	uint32_t speed_mbps;
 	uint64_t rx, tx, drop;    /* from the port: packets in, out, missed/errors */
+	uint64_t rx_bytes, tx_bytes;
 };
 
 int dp_init(const struct dp_config *cfg, struct stream_table *table, char *err, size_t err_len);

@@ -296,6 +296,8 @@ int dp_port_info(unsigned pi, struct dp_port_info *out)
 	if (rte_eth_stats_get(port_id, &st) == 0) {
 		out->rx = st.ipackets;
 		out->tx = st.opackets;
+		out->rx_bytes = st.ibytes;
+		out->tx_bytes = st.obytes;
 		out->drop = st.imissed + st.ierrors + st.oerrors + st.rx_nombuf;
 	}
 	return 0;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,24 +97,29 @@ char *metrics_text(void)
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)
 			put(&t, "mgw_worker_drops_total{worker=\"%u\",reason=\"%s\"} %llu\n", i,
 			    dp_drop_name(d), ULL(ctr_get(&dp_worker_stats(i)->drop[d])));
-	head(&t, "mgw_port_rx_packets_total", "counter", "Packets the NIC received, by port.");
-	for (unsigned p = 0; p < dp_n_ports(); p++) {
-		struct dp_port_info pi;
-		if (dp_port_info(p, &pi) == 0)
-			put(&t, "mgw_port_rx_packets_total{port=\"%s\"} %llu\n", pi.name, ULL(pi.rx));
-	}
-	head(&t, "mgw_port_tx_packets_total", "counter", "Packets the NIC sent, by port.");
-	for (unsigned p = 0; p < dp_n_ports(); p++) {
-		struct dp_port_info pi;
-		if (dp_port_info(p, &pi) == 0)
-			put(&t, "mgw_port_tx_packets_total{port=\"%s\"} %llu\n", pi.name, ULL(pi.tx));
-	}
-	head(&t, "mgw_port_nic_drops_total", "counter", "Packets the NIC dropped, by port.");
-	for (unsigned p = 0; p < dp_n_ports(); p++) {
-		struct dp_port_info pi;
-		if (dp_port_info(p, &pi) == 0)
-			put(&t, "mgw_port_nic_drops_total{port=\"%s\"} %llu\n", pi.name,
-			    ULL(pi.drop));
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} port_families[] = {
+		{"mgw_port_rx_packets_total", "Packets the NIC received, by port.",
+		 offsetof(struct dp_port_info, rx)},
+		{"mgw_port_tx_packets_total", "Packets the NIC sent, by port.",
+		 offsetof(struct dp_port_info, tx)},
+		{"mgw_port_rx_bytes_total", "Bytes the NIC received, by port.",
+		 offsetof(struct dp_port_info, rx_bytes)},
+		{"mgw_port_tx_bytes_total", "Bytes the NIC sent, by port.",
+		 offsetof(struct dp_port_info, tx_bytes)},
+		{"mgw_port_nic_drops_total", "Packets the NIC dropped, by port.",
+		 offsetof(struct dp_port_info, drop)},
+	};
+	for (unsigned f = 0; f < sizeof(port_families) / sizeof(port_families[0]); f++) {
+		head(&t, port_families[f].name, "counter", port_families[f].help);
+		for (unsigned p = 0; p < dp_n_ports(); p++) {
+			struct dp_port_info pi;
+			if (dp_port_info(p, &pi) == 0)
+				put(&t, "%s{port=\"%s\"} %llu\n", port_families[f].name, pi.name,
+				    ULL(*(const uint64_t *)((const char *)&pi + port_families[f].off)));
+		}
 	}
 
 	const struct sip_stats *ss = sip_get_stats();

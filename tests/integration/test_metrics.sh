@@ -94,6 +94,8 @@ assert d("mgw_sip_requests_total", method="INVITE") == 0
 assert d("mgw_sip_bad_total") == 1
 assert d("mgw_ng_requests_total", command="ping") == 1
 assert get(after, "mgw_call_mos_count") == 0  # no call has ended yet
+ports = [k for k in after if k[0] == "mgw_port_tx_bytes_total"]
+assert ports and all(after[k] >= 0 for k in ports), "no per-port byte counters"
 assert get(after, "mgw_media_ports") > 0 and get(after, "mgw_calls") == 0
 try:
     urllib.request.urlopen("http://127.0.0.1:9180/nope", timeout=5)
