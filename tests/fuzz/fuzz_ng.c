@@ -5,6 +5,7 @@
  * that decodes, and after each input's sessions are deleted every port is back. */
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_defaults(&cfg);
 	cfg.media_port_min = 35000;
 	cfg.media_port_max = 35100;
+	snprintf(cfg.ng_interfaces[0], sizeof(cfg.ng_interfaces[0]), "internal/198.18.0.2");
+	snprintf(cfg.ng_interfaces[1], sizeof(cfg.ng_interfaces[1]), "external/198.18.0.2");
+	cfg.ng_n_interfaces = 2;
 	if (media_init(&cfg, err, sizeof(err)) != 0)
 		abort();
 	ngcall_init(&cfg);
@@ -42,11 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_in src = {.sin_family = AF_INET,
 				  .sin_port = htons(40000),
 				  .sin_addr.s_addr = htonl(0x7f000001)};
-	ng_handle((const char *)data, size, &src, &out);
-	if (out.len > 0) {
-		const char *sp = memchr(out.p, ' ', out.len);
-		if (!sp || !be_decode(&doc, sp + 1, out.len - (size_t)(sp - out.p) - 1))
-			abort(); /* a reply that is not NG */
+	/* an input is one or more datagrams separated by NUL bytes (a session's offer, answers,
+	 * deletes in a row), each handled as it would arrive */
+	for (size_t i = 0; i < size;) {
+		const uint8_t *nul = memchr(data + i, 0, size - i);
+		size_t n = nul ? (size_t)(nul - (data + i)) : size - i;
+		ng_handle((const char *)data + i, n, &src, &out);
+		if (out.len > 0) {
+			const char *sp = memchr(out.p, ' ', out.len);
+			if (!sp || !be_decode(&doc, sp + 1, out.len - (size_t)(sp - out.p) - 1))
+				abort(); /* a reply that is not NG */
+		}
+		i += n + 1;
 	}
 	/* sessions do not outlive an input: every port must come back */
 	ngcall_shutdown();

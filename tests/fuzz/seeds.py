@@ -172,6 +172,15 @@ put("fuzz_journal", "both", json.dumps({"j1@x;lt1": echo_rec, "j2@x;lt2": b2b_re
 put("fuzz_journal", "same-port-twice", json.dumps({"a;1": echo_rec, "b;2": dict(echo_rec, dlg=dlg("j9@x", "uas", "lt9", "rt9", 5071))}))
 put("fuzz_journal", "unknown-kind", json.dumps({"k": {"call": dict(call_common, kind="conference")}}))
 
+def benc(v):
+    if isinstance(v, dict):
+        return "d" + "".join(benc(k) + benc(v[k]) for k in sorted(v)) + "e"
+    if isinstance(v, list):
+        return "l" + "".join(benc(x) for x in v) + "e"
+    return "%d:%s" % (len(v), v)
+def ng_cmd(cookie, command, d):
+    return cookie + " " + benc(dict(d, command=command, **{"call-id": "abc@xy"}))
+
 for name, msg in [
         ("ping", "5323_1 d7:command4:pinge"),
         ("offer", "5323_2 d3:sdp%d:%s7:call-id6:abc@xy8:from-tag2:ft7:command5:offer5:flagsl14:trust-addressee"
@@ -181,6 +190,24 @@ for name, msg in [
         ("answer", "7_3 d7:command6:answer7:call-id6:abc@xy8:from-tag2:ft6:to-tag2:tte"),
         ("delete", "8_4 d7:command6:delete7:call-id6:abc@xy8:from-tag2:fte"),
         ("nested", "c d1:ad1:bd1:cl1:dl1:eeeeeee"),
+        # several datagrams in a row (NUL between): forks, transcoding, direction, blocking
+        ("fork", "\0".join([
+            ng_cmd("f1", "offer", {"from-tag": "ft", "via-branch": "v1", "sdp": SDP}),
+            ng_cmd("f2", "offer", {"from-tag": "ft", "via-branch": "v2", "sdp": SDP}),
+            ng_cmd("f3", "answer", {"from-tag": "ft", "to-tag": "t1", "via-branch": "v1", "sdp": SDP}),
+            ng_cmd("f4", "answer", {"from-tag": "ft", "to-tag": "t2", "via-branch": "v2", "sdp": SDP}),
+            ng_cmd("f5", "delete", {"from-tag": "ft", "via-branch": "v2"}),
+            ng_cmd("f6", "block media", {"from-tag": "ft"}),
+            ng_cmd("f7", "offer", {"from-tag": "t1", "to-tag": "ft", "sdp": SDP}),
+            ng_cmd("f8", "query", {}),
+            ng_cmd("f9", "delete", {"via-branch": "bye"})])),
+        ("transcode", "\0".join([
+            ng_cmd("x1", "offer", {"from-tag": "ft", "sdp": SDP,
+                                   "codec": {"mask": ["PCMU"], "transcode": ["PCMA"]},
+                                   "direction": ["external", "internal"]}),
+            ng_cmd("x2", "answer", {"from-tag": "ft", "to-tag": "tt",
+                                    "sdp": SDP.replace("RTP/AVP 0", "RTP/AVP 8")}),
+            ng_cmd("x3", "offer", {"from-tag": "ft", "sdp": SDP, "codec": {"offer": ["PCMA", "G722"]}})])),
         ("not-a-dict", "c li1ee")]:
     put("fuzz_ng", name, msg)
 
