@@ -40,6 +40,7 @@
 #include "controlplane/sip/sip.h"
 #include "controlplane/ops/status.h"
 #include "dataplane/dp.h"
+#include "dataplane/dtmf.h"
 #include "dataplane/actions/transcode.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -245,6 +246,17 @@ static void on_event(const struct msg_event *ev, void *ctx)
 	case MSG_EV_STREAM_FIRST_RX:
 		dlg_media_seen(ev->stream_id, ev->peer_ip, ev->peer_port);
 		break;
+	case MSG_EV_DTMF: {
+		struct media_dtmf d = {.digit = dtmf_char(ev->dtmf.event),
+				     .volume = ev->dtmf.volume,
+				     .duration = ev->dtmf.duration,
+				     .cut = ev->dtmf.flags & MSG_DTMF_CUT};
+		if (!dlg_dtmf(ev->stream_id, &d) && !ngcall_dtmf(ev->stream_id, &d))
+			LOG_I("dp", "DTMF '%c' on %s:%u (no call), %u ms", d.digit,
+			      inet_ntoa((struct in_addr){.s_addr = ev->local_ip}), ev->local_port,
+			      d.duration / 8u);
+		break;
+	}
 	case MSG_EV_ARP_LEARNT:
 		dp_share_neighbour(ev);
 		LOG_D("dp", "worker %u: %s is at %02x:%02x:%02x:%02x:%02x:%02x", ev->worker,

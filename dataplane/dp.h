@@ -75,6 +75,8 @@ struct dp_worker_stats {
 	ctr_t handoff_out;        /* packets handed to the stream's owner worker */
 	ctr_t handoff_in;         /* packets handed to this worker by another */
 	ctr_t sleeps;             /* idle back-offs that slept (adaptive idle) */
+	ctr_t dtmf;               /* RFC 4733 events reported to the control plane */
+	ctr_t dtmf_absurd;        /* RFC 4733 events that ended with a duration of 0 */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
 				   * reset, time asleep excluded */
 	ctr_t drop[DP_DROP_MAX];

@@ -7,6 +7,7 @@
 
 #include "dataplane/actions/echo.h"
 #include "dataplane/actions/relay.h"
+#include "dataplane/dtmf.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 
@@ -66,6 +67,22 @@ int net_accept(struct dp_worker *w, struct pkt *p)
 	if (!p->rtcp)
 		net_post_first_rx(w, c, p->ip->src_addr, p->udp->src_port);
 	return 1;
+}
+
+static void net_post_dtmf(struct dp_worker *w, const struct stream_cfg *c,
+			  const struct dtmf_report *r)
+{
+	struct msg_event ev = {
+		.type = MSG_EV_DTMF,
+		.worker = (uint16_t)w->id,
+		.local_port = c->local_port,
+		.local_ip = c->local_ip,
+		.stream_id = c->id,
+		.dtmf = {.event = r->event, .volume = r->volume, .duration = r->duration,
+			 .flags = r->flags},
+	};
+	ctr_inc(&w->stats.dtmf);
+	dp_event(w, &ev);
 }
 
 void net_count_rtp(struct dp_worker *w, struct pkt *p)
@@ -130,6 +147,21 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	}
 	net_count_rtp(w, p);
+	/* telephone-events: reported once each; audio only looks when one never ended */
+	bool te = (rtp->mpt & 0x7f) == c->te_pt;
+	if (unlikely(c->te_pt && (te || p->st->dtmf.state == STREAM_DTMF_ACTIVE))) {
+		struct dtmf_report r;
+		enum dtmf_verdict v = dtmf_rx(&p->st->dtmf, (const uint8_t *)rtp,
+					      ulen - sizeof(*p->udp), te, &r);
+		if (v == DTMF_REPORT) {
+			net_post_dtmf(w, c, &r);
+		} else if (v == DTMF_BAD) {
+			stream_drop(w, p, DP_DROP_BAD_RTP);
+			return;
+		} else if (v == DTMF_ABSURD) {
+			ctr_inc(&w->stats.dtmf_absurd);
+		}
+	}
 	if (c->action == STREAM_ECHO)
 		echo_rtp(w, p);
 	else
@@ -170,6 +202,7 @@ static int stream_owner(struct dp_worker *w, struct pkt *p)
 		ctr_set(&st->drops, 0);
 		memset(&st->rtp, 0, sizeof(st->rtp));
 		memset(&st->src, 0, sizeof(st->src));
+		memset(&st->dtmf, 0, sizeof(st->dtmf));
 		atomic_store_explicit(&st->owner, mine, memory_order_release);
 		break;
 	}

@@ -26,7 +26,12 @@ struct msg_cmd {
 enum msg_event_type {
 	MSG_EV_STREAM_FIRST_RX = 1, /* first RTP packet on a stream: where media really comes from */
 	MSG_EV_ARP_LEARNT = 2,      /* a neighbour's MAC was learnt or changed */
+	MSG_EV_DTMF = 3,            /* an RFC 4733 event (a digit) received on a stream */
 };
+
+/* MSG_EV_DTMF: what was received (RFC 4733 section 2.3) */
+enum { MSG_DTMF_ENDED = 1,   /* its end packet came */
+       MSG_DTMF_CUT = 2 };   /* it stopped without one (lost, or the next event began) */
 
 struct msg_event {
 	uint16_t type;
@@ -36,9 +41,19 @@ struct msg_event {
 	uint32_t local_ip;    /* network order */
 	uint32_t peer_ip;     /* network order */
 	uint64_t stream_id;
-	uint8_t mac[6];
+	union {
+		uint8_t mac[6];      /* MSG_EV_ARP_LEARNT */
+		struct {             /* MSG_EV_DTMF */
+			uint8_t event;   /* 0-9, * (10), # (11), A-D (12-15), flash (16) */
+			uint8_t volume;  /* dBm0 below 0 */
+			uint16_t duration; /* timestamp units */
+			uint8_t flags;   /* MSG_DTMF_* */
+			uint8_t pad;
+		} dtmf;
+	};
 	uint16_t pad;
 };
+_Static_assert(sizeof(struct msg_event) == 32, "one event, half a cache line");
 
 #define MSG_CMD_RING_SIZE 64
 #define MSG_EVENT_RING_SIZE 4096

@@ -105,6 +105,16 @@ struct rtp_stats {
 	uint8_t init;       /* a first packet has been seen */
 };
 
+/* The RFC 4733 telephone-event a stream's peer is sending (owner only): one event is one RTP
+ * timestamp; its end packets (E bit) come three times. */
+struct stream_dtmf {
+	uint32_t ts;     /* the event's RTP timestamp */
+	uint16_t dur;    /* the longest duration seen, in timestamp units */
+	uint8_t event;   /* 0-9, * (10), # (11), A-D (12-15), flash (16) */
+	uint8_t state;   /* enum stream_dtmf_state */
+};
+enum stream_dtmf_state { STREAM_DTMF_IDLE = 0, STREAM_DTMF_ACTIVE = 1, STREAM_DTMF_REPORTED = 2 };
+
 /* Our own RTP source towards a peer (ECHO back to the sender, RELAY with translation):
  * continuous sequence numbers and timestamps across changes of the sender's SSRC. Owner only. */
 struct stream_src {
@@ -148,6 +158,7 @@ struct stream_state {
 	/* [o] counters outside the seqlock, [cp] reads them word by word */
 	ctr_t rtcp_pkts;       /* RTCP accepted (consumed, or relayed on RELAY) */
 	ctr_t wrong_source;    /* packets dropped: not from the latched peer */
+	struct stream_dtmf dtmf; /* [o] the RFC 4733 event being received */
 	/* third cache line: [o], only where translation or errors need it */
 	ctr_t drops;           /* malformed RTP, media direction, no destination */
 	struct stream_src src;
@@ -186,7 +197,8 @@ struct stream_cfg {
 	uint8_t translate;    /* RELAY: send with the other leg's own SSRC/seq/ts */
 	uint16_t latch_gen;   /* a new value voids the latched peers (the SDP peer moved) */
 	uint8_t remap;        /* RELAY: xmap differs from the identity */
-	uint8_t pad;
+	uint8_t te_pt;        /* the payload type of telephone-event (RFC 4733) the peer sends,
+			       * 0 = none: its events are reported to the control plane */
 	uint32_t peer_ip;     /* from SDP, network order, 0 = unknown */
 	uint16_t peer_port;   /* from SDP, network order */
 	uint16_t seq_base;    /* our first sequence number */
@@ -212,7 +224,7 @@ struct stream_cfg {
 _Static_assert(offsetof(struct stream_cfg, other_st) + sizeof(void *) <= 64,
 	       "a relayed packet's config fits one cache line");
 _Static_assert(offsetof(struct stream_state, rtp) == 64 &&
-	       offsetof(struct stream_state, wrong_source) + sizeof(ctr_t) <= 128,
+	       offsetof(struct stream_state, dtmf) + sizeof(struct stream_dtmf) <= 128,
 	       "a stream's per-packet state fits two cache lines");
 
 #define STREAM_TABLE_MAX_ADDRS 64

@@ -63,6 +63,8 @@ int b2b_apply_media(struct bcall *c)
 			p[s].ip = l->sdp.addr;
 			p[s].port = l->sdp.port;
 		}
+		if (c->have_plan && c->plan.te_pt[s] >= 0)
+			p[s].te_pt = (uint8_t)c->plan.te_pt[s];
 		o[s] = leg_opts(c, s);
 	}
 	int rc = media_ep_relay(&c->leg[LEG_A].ep, &c->leg[LEG_B].ep, &p[LEG_A], &p[LEG_B],
@@ -722,6 +724,13 @@ static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint
 	b2b_persist(b2b_of(d));
 }
 
+static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev)
+{
+	(void)stream_id;
+	struct bcall *c = b2b_of(d);
+	call_dtmf(&c->call, d->side, b2b_id(c), ev->digit, ev->duration / 8u, ev->cut);
+}
+
 const struct dlg_ops b2b_dlg_ops = {
 	.request = b2b_request,
 	.cancelled = b2b_cancelled,
@@ -731,6 +740,7 @@ const struct dlg_ops b2b_dlg_ops = {
 	.timeout = b2b_timeout,
 	.txn_ended = b2b_txn_ended,
 	.media = b2b_media,
+	.dtmf = b2b_dtmf,
 };
 
 /* ---- the registry's view ---- */
@@ -758,6 +768,7 @@ static json_t *leg_json(const struct bcall *c, int side)
 	json_object_set_new(o, "wrong_source", json_integer((json_int_t)st.wrong_source));
 	json_object_set_new(o, "lost", json_integer((json_int_t)st.rtp_lost));
 	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	json_object_set_new(o, "dtmf", json_string(c->call.dtmf[side]));
 	return o;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controlplane/ops/cdr.h"
+#include "util/log.h"
 #include "util/time.h"
 
 static struct call *all_calls;
@@ -157,6 +158,10 @@ json_t *call_cdr_begin(const struct call *c, const char *reason)
 				    json_integer((json_int_t)(time_now_ms() - c->answered_ms)));
 	}
 	json_object_set_new(rec, "end_reason", json_string(reason));
+	if (c->dtmf[0][0])
+		json_object_set_new(rec, "dtmf_caller", json_string(c->dtmf[0]));
+	if (c->dtmf[1][0])
+		json_object_set_new(rec, "dtmf_callee", json_string(c->dtmf[1]));
 	return rec;
 }
 
@@ -171,4 +176,19 @@ json_t *call_json_addr(struct in_addr ip, uint16_t port)
 	inet_ntop(AF_INET, &ip, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "%s:%u", a, port);
 	return json_string(buf);
+}
+
+void call_dtmf(struct call *c, int leg, const char *call_id, char digit, unsigned duration_ms,
+	       bool cut)
+{
+	char *k = c->dtmf[leg ? 1 : 0];
+	size_t n = strlen(k);
+	if (n == CALL_DTMF_KEEP) {
+		memmove(k, k + 1, n - 1);
+		n--;
+	}
+	k[n] = digit;
+	k[n + 1] = '\0';
+	LOG_I("call", "%s: DTMF '%c' from the %s, %u ms%s", call_id, digit,
+	      leg ? "callee" : "caller", duration_ms, cut ? " (no end packet)" : "");
 }

@@ -9,12 +9,15 @@
 #define MGW_CALL_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 #include <osip2/osip.h>
 
 struct call;
+
+#define CALL_DTMF_KEEP 32
 
 struct call_ops {
 	const char *kind;                          /* "echo", "b2bua" */
@@ -35,6 +38,8 @@ struct call {
 	uint64_t answered_ms, answered_wall_ms;
 	char route[32];
 	char *from_uri, *to_uri;  /* of the initial INVITE */
+	char dtmf[2][CALL_DTMF_KEEP + 1]; /* digits received (RFC 4733) from the caller's side
+					   * [0] and the callee's [1], the last CALL_DTMF_KEEP */
 };
 
 /** Register @c (zeroed by its application) with the identities of @invite. Returns 0 or -1
@@ -64,6 +69,11 @@ void call_drop_all(void);
  *  duration, end_reason); the application adds its own and calls call_cdr_emit(). */
 json_t *call_cdr_begin(const struct call *c, const char *reason);
 void call_cdr_emit(json_t *rec);
+
+/** Digit @digit received from leg @leg (0: the caller's side, 1: the callee's) of @c (its
+ *  Call-ID @call_id): logged with @duration_ms, kept for sessions.list and the record. */
+void call_dtmf(struct call *c, int leg, const char *call_id, char digit, unsigned duration_ms,
+	       bool cut);
 
 /** "a.b.c.d:port" for @ip (network order) and @port (host order). */
 json_t *call_json_addr(struct in_addr ip, uint16_t port);

@@ -164,6 +164,8 @@ static int echo_publish(struct echo_call *c)
 	if (c->have_nego) {
 		peer.ip = c->remote.addr;
 		peer.port = c->remote.port;
+		if (c->nego.te_pt >= 0)
+			peer.te_pt = (uint8_t)c->nego.te_pt;
 	}
 	int rc = media_ep_echo(&c->ep, &peer, (uint8_t)cfg->media_latch);
 	if (rc == 0)
@@ -334,6 +336,12 @@ static void echo_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uin
 	echo_persist(c);
 }
 
+static void echo_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev)
+{
+	(void)stream_id;
+	call_dtmf(&echo_of(d)->call, 0, d->call_id, ev->digit, ev->duration / 8u, ev->cut);
+}
+
 static const struct dlg_ops echo_dlg_ops = {
 	.request = echo_request,
 	.cancelled = echo_cancelled,
@@ -341,6 +349,7 @@ static const struct dlg_ops echo_dlg_ops = {
 	.ack_timeout = echo_ack_timeout,
 	.txn_ended = echo_txn_ended,
 	.media = echo_media,
+	.dtmf = echo_dtmf,
 };
 
 /* ---- the registry's view ---- */
@@ -368,6 +377,7 @@ static json_t *echo_describe(struct call *call)
 	json_object_set_new(o, "codec", json_string(c->have_nego ? c->nego.codec.name : "-"));
 	if (c->have_nego && c->nego.te_pt >= 0)
 		json_object_set_new(o, "telephone_event_pt", json_integer(c->nego.te_pt));
+	json_object_set_new(o, "dtmf", json_string(c->call.dtmf[0]));
 	json_object_set_new(o, "action", json_string("echo"));
 	json_object_set_new(o, "pkts_in", json_integer((json_int_t)st.rx_pkts));
 	json_object_set_new(o, "pkts_out", json_integer((json_int_t)st.tx_pkts));

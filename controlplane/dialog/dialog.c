@@ -771,6 +771,17 @@ void dlg_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port)
 	}
 }
 
+bool dlg_dtmf(uint64_t stream_id, const struct media_dtmf *ev)
+{
+	for (struct watch *w = watches[watch_bucket(stream_id)]; w; w = w->next)
+		if (w->stream_id == stream_id) {
+			if (w->d->ops->dtmf)
+				w->d->ops->dtmf(w->d, stream_id, ev);
+			return true;
+		}
+	return false;
+}
+
 /* ---- life cycle ---- */
 
 int dlg_init(const struct dlg_config *cfg)

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <osip2/osip.h>
 
+#include "controlplane/media/media.h"
 #include "controlplane/sip/sip.h"
 #include "util/timer.h"
 
@@ -52,6 +53,8 @@ struct dlg_ops {
 	void (*txn_ended)(struct dlg *d, osip_transaction_t *tr);
 	/* the first RTP packet of a stream watched by this leg (dlg_watch_stream) */
 	void (*media)(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint16_t port);
+	/* an RFC 4733 event (a digit) received on a stream watched by this leg */
+	void (*dtmf)(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev);
 };
 
 enum dlg_role { DLG_UAS, DLG_UAC };
@@ -168,6 +171,9 @@ void dlg_watch_stream(struct dlg *d, uint64_t stream_id);
 void dlg_unwatch_stream(uint64_t stream_id);
 /** A worker saw the first RTP packet of @stream_id from @ip:@port (network order). */
 void dlg_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port);
+/** An RFC 4733 event on stream @stream_id, for the leg watching it. Returns false when no
+ *  leg watches the stream. */
+bool dlg_dtmf(uint64_t stream_id, const struct media_dtmf *ev);
 
 /* ---- reporting ---- */
 unsigned dlg_count(void);

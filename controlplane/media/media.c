@@ -168,6 +168,7 @@ static struct stream_cfg *media_cfg_new(struct media_ep *ep, uint8_t action,
 	c->ts_mult = ts_mult;
 	c->peer_ip = peer ? peer->ip.s_addr : 0;
 	c->peer_port = peer ? htons(peer->port) : 0;
+	c->te_pt = peer && peer->te_pt >= 96 && peer->te_pt <= 127 ? peer->te_pt : 0;
 	/* a leg whose peer is unknown can only learn it by latching */
 	c->latch = c->peer_ip ? latch : STREAM_LATCH_ANY;
 	/* the latch holds across republication unless the SDP peer moved */

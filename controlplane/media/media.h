@@ -30,6 +30,17 @@ struct media_ep {
 struct media_peer {
 	struct in_addr ip;       /* 0 = unknown: learn it by latching */
 	uint16_t port;           /* host order */
+	uint8_t te_pt;           /* the telephone-event payload type it sends (96-127), 0 = none:
+				  * its RFC 4733 events are reported (dlg_dtmf) */
+};
+
+/* An RFC 4733 event received on a stream (from the worker's MSG_EV_DTMF), for whoever owns
+ * the stream (dlg_dtmf, ngcall_dtmf). */
+struct media_dtmf {
+	char digit;        /* 0-9 * # A-D, '!' for flash */
+	uint8_t volume;    /* dBm0 below 0 */
+	uint16_t duration; /* timestamp units (8 kHz: 8 per ms) */
+	bool cut;          /* no end packet came: the duration is the last one seen */
 };
 
 /* Per-leg options of a relay: the media direction the leg's SDP declares (STREAM_DIR_*), and

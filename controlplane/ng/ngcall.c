@@ -37,6 +37,7 @@ struct ngbranch {
 	bool transcode;
 	uint8_t pt[2];
 	bool blocked[2];           /* block media: what this side sends goes nowhere */
+	char dtmf[2][33];          /* digits received from each side (RFC 4733), the last 32 */
 	struct ngbranch *next;
 };
 
@@ -564,6 +565,12 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 	}
 	peer->ip = s.addr;
 	peer->port = s.port;
+	peer->te_pt = 0;
+	struct ngcall_codec cs[32];
+	int nc = ngcall_sdp_codecs(sdp->s, sdp->n, cs, 32);
+	for (int i = 0; i < nc; i++)
+		if (strcasecmp(cs[i].name, "telephone-event") == 0 && cs[i].pt >= 96 && cs[i].pt < 128)
+			peer->te_pt = (uint8_t)cs[i].pt;
 	if (o->have_media_addr)
 		peer->ip = o->media_addr;
 	else if (o->sip_source && !o->trust && o->have_received)
@@ -856,7 +863,7 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 }
 
 static void leg_stats(struct be_buf *out, const char *name, const struct media_ep *ep,
-		      const char *label)
+		      const char *label, const char *dtmf)
 {
 	struct stream_stats st;
 	struct leg_quality q;
@@ -878,6 +885,8 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 		be_kv_int(out, "MOS", (int64_t)(q.mos * 10 + 0.5)); /* tenths, as rtpengine's */
 	if (label[0])
 		be_kv_str(out, "label", label);
+	if (dtmf[0])
+		be_kv_str(out, "DTMF", dtmf);
 	be_end(out);
 }
 
@@ -911,8 +920,8 @@ static void cmd_query_or_delete(const struct be_node *req, struct be_buf *out, b
 	if (b) {
 		be_cstr(out, "totals");
 		be_dict(out);
-		leg_stats(out, "caller", &b->ep[0], b->label[0]);
-		leg_stats(out, "callee", &b->ep[1], b->label[1]);
+		leg_stats(out, "caller", &b->ep[0], b->label[0], b->dtmf[0]);
+		leg_stats(out, "callee", &b->ep[1], b->label[1], b->dtmf[1]);
 		be_end(out);
 	}
 	if (!del)
@@ -1010,6 +1019,30 @@ int ngcall_command(const struct be_node *req, struct be_buf *out)
 	else
 		return -1;
 	return 0;
+}
+
+bool ngcall_dtmf(uint64_t stream_id, const struct media_dtmf *ev)
+{
+	for (unsigned k = 0; k < NGC_BUCKETS; k++)
+		for (struct ngcall *c = buckets[k]; c; c = c->hnext)
+			for (struct ngbranch *b = c->branches; b; b = b->next)
+				for (int i = 0; i < 2; i++) {
+					if (b->ep[i].stream_id != stream_id)
+						continue;
+					char *d = b->dtmf[i];
+					size_t n = strlen(d);
+					if (n == sizeof(b->dtmf[i]) - 1) {
+						memmove(d, d + 1, n - 1);
+						n--;
+					}
+					d[n] = ev->digit;
+					d[n + 1] = '\0';
+					LOG_I("ng", "%s: DTMF '%c' from the %s, %u ms%s", c->call_id,
+					      ev->digit, i ? "callee" : "caller", ev->duration / 8u,
+					      ev->cut ? " (no end packet)" : "");
+					return true;
+				}
+	return false;
 }
 
 void ngcall_shutdown(void)

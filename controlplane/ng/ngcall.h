@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "controlplane/config.h"
+#include "controlplane/media/media.h"
 #include "controlplane/ng/bencode.h"
 
 void ngcall_init(const struct config *cfg);
@@ -19,6 +20,10 @@ void ngcall_init(const struct config *cfg);
  *  (nothing written). */
 int ngcall_command(const struct be_node *req, struct be_buf *out);
 unsigned ngcall_count(void);
+/** An RFC 4733 event received on @stream_id, if it is one of a session's: kept for query and
+ *  logged. Returns false when no session has the stream. (A walk over the sessions: digits
+ *  come at human speed.) */
+bool ngcall_dtmf(uint64_t stream_id, const struct media_dtmf *ev);
 void ngcall_shutdown(void);
 
 #define NGC_MAX_STRIP 16

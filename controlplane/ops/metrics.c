@@ -92,6 +92,14 @@ char *metrics_text(void)
 	for (unsigned i = 0; i < dp_n_workers(); i++)
 		put(&t, "mgw_worker_tx_packets_total{worker=\"%u\"} %llu\n", i,
 		    ULL(ctr_get(&dp_worker_stats(i)->tx)));
+	head(&t, "mgw_dtmf_events_total", "counter",
+	     "RFC 4733 events (digits) received, by worker and verdict.");
+	for (unsigned i = 0; i < dp_n_workers(); i++) {
+		put(&t, "mgw_dtmf_events_total{worker=\"%u\",verdict=\"reported\"} %llu\n", i,
+		    ULL(ctr_get(&dp_worker_stats(i)->dtmf)));
+		put(&t, "mgw_dtmf_events_total{worker=\"%u\",verdict=\"absurd\"} %llu\n", i,
+		    ULL(ctr_get(&dp_worker_stats(i)->dtmf_absurd)));
+	}
 	head(&t, "mgw_worker_drops_total", "counter", "Packets a worker dropped, by reason.");
 	for (unsigned i = 0; i < dp_n_workers(); i++)
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)

@@ -45,6 +45,7 @@ static struct stream_cfg *leg(uint32_t ip, uint8_t addr_idx, uint16_t port, uint
 	s->peer_ip = rte_cpu_to_be_32(peer_ip);
 	s->peer_port = rte_cpu_to_be_16(peer_port);
 	s->latch = latch;
+	s->te_pt = 101; /* RFC 4733 events reported (dataplane/dtmf.c) */
 	s->ssrc = 0x5eed0000u + (uint32_t)next_id;
 	s->seq_base = 1000;
 	s->ts_base = 160000;
