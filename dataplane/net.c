@@ -148,18 +148,20 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 	}
 	net_count_rtp(w, p);
 	/* telephone-events: reported once each; audio only looks when one never ended */
-	bool te = (rtp->mpt & 0x7f) == c->te_pt;
-	if (unlikely(c->te_pt && (te || p->st->dtmf.state == STREAM_DTMF_ACTIVE))) {
-		struct dtmf_report r;
-		enum dtmf_verdict v = dtmf_rx(&p->st->dtmf, (const uint8_t *)rtp,
-					      ulen - sizeof(*p->udp), te, &r);
-		if (v == DTMF_REPORT) {
-			net_post_dtmf(w, c, &r);
-		} else if (v == DTMF_BAD) {
-			stream_drop(w, p, DP_DROP_BAD_RTP);
-			return;
-		} else if (v == DTMF_ABSURD) {
-			ctr_inc(&w->stats.dtmf_absurd);
+	if (c->te_pt) {
+		bool te = (rtp->mpt & 0x7f) == c->te_pt;
+		if (unlikely(te || p->st->dtmf.state == STREAM_DTMF_ACTIVE)) {
+			struct dtmf_report r;
+			enum dtmf_verdict v = dtmf_rx(&p->st->dtmf, (const uint8_t *)rtp,
+						      ulen - sizeof(*p->udp), te, &r);
+			if (v == DTMF_REPORT) {
+				net_post_dtmf(w, c, &r);
+			} else if (v == DTMF_BAD) {
+				stream_drop(w, p, DP_DROP_BAD_RTP);
+				return;
+			} else if (v == DTMF_ABSURD) {
+				ctr_inc(&w->stats.dtmf_absurd);
+			}
 		}
 	}
 	if (c->action == STREAM_ECHO)

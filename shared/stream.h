@@ -70,6 +70,7 @@ enum stream_g711 {
 /* Payload types of one direction of a relay: audio_in becomes audio_out (payload converted
  * as g711), te_in (telephone-event, RFC 4733) becomes te_out, since the legs may have
  * negotiated different dynamic numbers (e.g. 101 vs 96). */
+#define STREAM_PT_DROP 0x80 /* te_out: telephone-event the other leg did not take: dropped */
 struct stream_pt_map {
 	uint8_t audio_in, audio_out, te_in, te_out;
 	uint8_t g711; /* enum stream_g711 */

@@ -81,10 +81,12 @@ int b2bsdp_plan(const struct sdp_stream *a_offer, const struct sdp_stream *b_ans
 	for (unsigned i = 0; i < b_answer->n_codecs; i++)
 		if (is_te(&b_answer->codecs[i]) && !te_b)
 			te_b = &b_answer->codecs[i];
-	if (te_a && te_b) {
+	/* A keeps telephone-event even when B has none: mgw takes A's digits and hands them to B
+	 * as SIP INFO (b2b_dtmf) */
+	if (te_a)
 		out->te_pt[0] = te_a->pt;
+	if (te_a && te_b)
 		out->te_pt[1] = te_b->pt;
-	}
 	return SDP_OK;
 }
 

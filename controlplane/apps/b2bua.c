@@ -42,9 +42,12 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 		int other = !side;
 		o.map.audio_in = c->plan.codec[side].pt;
 		o.map.audio_out = c->plan.codec[other].pt;
-		if (c->plan.te_pt[side] >= 0 && c->plan.te_pt[other] >= 0) {
+		if (c->plan.te_pt[side] >= 0) {
+			/* renumbered for the other leg, or dropped when it took none (the digits
+			 * reach it as SIP INFO) */
 			o.map.te_in = (uint8_t)c->plan.te_pt[side];
-			o.map.te_out = (uint8_t)c->plan.te_pt[other];
+			o.map.te_out = c->plan.te_pt[other] >= 0 ? (uint8_t)c->plan.te_pt[other]
+								  : STREAM_PT_DROP;
 		}
 		if (c->plan.transcode)
 			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
@@ -724,11 +727,30 @@ static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint
 	b2b_persist(b2b_of(d));
 }
 
+/* A digit from one leg. The other leg gets it in the RTP it was negotiated for; when that
+ * leg took no telephone-event, it gets a SIP INFO (application/dtmf-relay) instead. */
 static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev)
 {
 	(void)stream_id;
 	struct bcall *c = b2b_of(d);
 	call_dtmf(&c->call, d->side, b2b_id(c), ev->digit, ev->duration / 8u, ev->cut);
+	struct leg *o = &c->leg[!d->side];
+	if (!c->have_plan || c->plan.te_pt[!d->side] >= 0 || c->state != B_CONFIRMED || !o->dlg)
+		return;
+	char body[64];
+	int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n", ev->digit,
+			 ev->duration / 8u);
+	osip_message_t *info = dlg_request(o->dlg, "INFO");
+	if (info && (osip_message_set_content_type(info, "application/dtmf-relay") != 0 ||
+		     osip_message_set_body(info, body, (size_t)n) != 0)) {
+		osip_message_free(info);
+		info = NULL;
+	}
+	if (!info || !dlg_send(o->dlg, info)) { /* dlg_send frees what it cannot send */
+		LOG_W("b2bua", "%s: cannot send DTMF '%c' as SIP INFO", b2b_id(c), ev->digit);
+		return;
+	}
+	c->dtmf_info_sent++;
 }
 
 const struct dlg_ops b2b_dlg_ops = {

@@ -65,6 +65,7 @@ struct bcall {
 	bool have_plan;
 	bool cancelled;             /* A cancelled: B is being cancelled */
 	struct b2b_fwd fwd[B2B_MAX_FWD];
+	unsigned dtmf_info_sent;    /* digits sent as SIP INFO to a leg without telephone-event */
 	struct timer media_timer;
 	bool journaled;             /* the journal holds it (established) */
 };

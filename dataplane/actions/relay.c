@@ -70,7 +70,7 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 				      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp), &s->xmap);
 		if (unlikely(r < 0)) {
 			ctr_inc(&p->st->drops);
-			dp_drop(w, p->m, DP_DROP_BAD_RTP);
+			dp_drop(w, p->m, r == -2 ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
 			return;
 		}
 		full_csum = r;

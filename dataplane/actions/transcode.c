@@ -146,6 +146,8 @@ int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map)
 		return changed;
 	}
 	if (pt == map->te_in) {
+		if (map->te_out == STREAM_PT_DROP)
+			return -2;
 		rtp[1] = (uint8_t)((rtp[1] & 0x80) | (map->te_out & 0x7f));
 		return map->te_out != pt;
 	}

@@ -43,7 +43,8 @@ void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir);
  * are not RTP version 2 (e.g. STUN on the same port) are left alone.
  *
  * @return 1 when the packet changed (the caller updates the UDP checksum), 0 when it did not,
- *         -1 when its lengths are inconsistent (the caller drops it); nothing is written then.
+ *         -1 when its lengths are inconsistent (the caller drops it), -2 for telephone-event
+ *         the other leg did not take (te_out STREAM_PT_DROP: dropped); nothing is written then.
  */
 int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map);
 
