@@ -4,10 +4,11 @@
  * without a reply for 1 s is sent again under the same cookie (counted).
  *
  *   mgw-ngload [--target 127.0.0.1:2223] [--duration 10] [--window 32] [--preload 1000]
- *              [--sdp-ip 127.0.0.1] [--json]
+ *              [--sdp-ip 127.0.0.1] [--rate CALLS_PER_S] [--json]
  *
  * --preload N: N sessions offered and answered before the measurement and deleted after it,
- * so that it runs against a table that is not empty. Output: calls/s (offer+answer+delete),
+ * so that it runs against a table that is not empty. --rate: calls start at that rate at most
+ * (load beside another measurement) instead of as fast as the window allows. Output: calls/s (offer+answer+delete),
  * transactions/s, latency per transaction (p50/p99/max, microseconds), errors, resends.
  */
 #include <arpa/inet.h>
@@ -36,6 +37,7 @@ struct slot {
 	uint64_t last_tx_ns;  /* last (re)send */
 	uint32_t seq;         /* cookie = slot.seq */
 	bool busy, measured;
+	bool pending;         /* a call waits for its turn (--rate) */
 	char req[2048];
 	size_t req_len;
 };
@@ -125,6 +127,21 @@ static void start(struct slot *s, unsigned idx, const char *prefix, uint64_t t)
 
 /* One call's three requests through every slot until @until (ns) or, with @calls, until each
  * slot did that many; @keep: stop after ANSWER (preload). Returns calls finished. */
+static uint64_t period_ns, next_start_ns; /* --rate: one call start every period_ns */
+
+/* May a call start at @t (--rate pacing; always without it)? */
+static bool may_start(uint64_t t)
+{
+	if (!period_ns)
+		return true;
+	if (t < next_start_ns)
+		return false;
+	next_start_ns += period_ns;
+	if (next_start_ns + 100000000ull < t)
+		next_start_ns = t; /* after a stall: no burst to catch up */
+	return true;
+}
+
 static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, bool measure,
 		    const char *prefix)
 {
@@ -136,12 +153,15 @@ static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, 
 		if (calls && next_call >= calls)
 			break;
 		slots[i] = (struct slot){.step = OFFER, .call = next_call++, .measured = measure};
-		start(&slots[i], i, prefix, t);
+		if (may_start(t))
+			start(&slots[i], i, prefix, t);
+		else
+			slots[i].pending = true;
 		active++;
 	}
 	while (active) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		poll(&pfd, 1, 100);
+		poll(&pfd, 1, period_ns ? 1 : 100);
 		t = now_ns();
 		for (;;) {
 			ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
@@ -180,8 +200,17 @@ static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, 
 			}
 			s->step = OFFER;
 			s->call = next_call++;
-			start(s, idx, prefix, t);
+			if (may_start(t))
+				start(s, idx, prefix, t);
+			else
+				s->pending = true;
 		}
+		t = now_ns();
+		for (unsigned i = 0; i < window && period_ns; i++)
+			if (slots[i].pending && may_start(t)) {
+				slots[i].pending = false;
+				start(&slots[i], i, prefix, t);
+			}
 		for (unsigned i = 0; i < window; i++)
 			if (slots[i].busy && t - slots[i].last_tx_ns > RESEND_NS) {
 				resends++;
@@ -212,6 +241,7 @@ int main(int argc, char **argv)
 		{"target", required_argument, 0, 't'}, {"duration", required_argument, 0, 'd'},
 		{"window", required_argument, 0, 'w'}, {"preload", required_argument, 0, 'p'},
 		{"sdp-ip", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'},
+		{"rate", required_argument, 0, 'r'},
 		{0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -222,9 +252,10 @@ int main(int argc, char **argv)
 		case 'p': preload = (unsigned)atoi(optarg); break;
 		case 's': snprintf(sdp_ip, sizeof(sdp_ip), "%s", optarg); break;
 		case 'j': json = true; break;
+		case 'r': period_ns = atof(optarg) > 0 ? (uint64_t)(1e9 / atof(optarg)) : 0; break;
 		default:
 			fprintf(stderr, "usage: mgw-ngload [--target IP:PORT] [--duration S] "
-					"[--window N] [--preload N] [--sdp-ip IP] [--json]\n");
+					"[--window N] [--preload N] [--sdp-ip IP] [--rate CALLS_PER_S] [--json]\n");
 			return 2;
 		}
 	}
@@ -249,9 +280,13 @@ int main(int argc, char **argv)
 	char held[40];
 	snprintf(held, sizeof(held), "%s-held", prefix);
 
+	uint64_t paced = period_ns;
+	period_ns = 0; /* the preload goes as fast as it can */
 	if (preload)
 		run(window < preload ? window : preload, 0, preload, true, false, held);
+	period_ns = paced;
 	uint64_t t0 = now_ns();
+	next_start_ns = t0;
 	uint64_t done = run(window, t0 + (uint64_t)(duration * 1e9), 0, false, true, prefix);
 	double secs = (double)(now_ns() - t0) / 1e9;
 	uint64_t errors_measured = errors;

@@ -8,6 +8,7 @@
 #include "dataplane/actions/echo.h"
 #include "dataplane/actions/relay.h"
 #include "dataplane/dtmf.h"
+#include "dataplane/rtcp.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
 
@@ -107,6 +108,26 @@ static void stream_drop(struct dp_worker *w, struct pkt *p, enum dp_drop why)
 	dp_drop(w, p->m, why);
 }
 
+/* A relayed RTCP packet: a sender report is noted on its leg; a report block naming the
+ * other leg's last sender report gives the round trip to this leg's peer. */
+static void rtcp_note(struct dp_worker *w, struct pkt *p)
+{
+	struct rtcp_info ri;
+	uint32_t len = rte_be_to_cpu_16(p->udp->dgram_len) - (uint32_t)sizeof(*p->udp);
+	if (rtcp_parse((const uint8_t *)(p->udp + 1), len, &ri) != 0)
+		return; /* relayed as it is (SRTCP, or not ours to judge) */
+	uint32_t now_us = (uint32_t)(w->now / (dp.tsc_hz / 1000000u));
+	if (ri.sr)
+		atomic_store_explicit(&p->st->last_sr, rtcp_sr_word(ri.sr_ntp_mid, now_us),
+				      memory_order_relaxed);
+	if (ri.rb && p->cfg->other_st) {
+		uint64_t sr = atomic_load_explicit(&p->cfg->other_st->last_sr, memory_order_relaxed);
+		int64_t rtt = rtcp_rtt_us(sr, ri.lsr, ri.dlsr, now_us);
+		if (rtt >= 0)
+			ctr32_set(&p->st->rtt_us, rtt ? (uint32_t)rtt : 1);
+	}
+}
+
 /* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise, from the
  * stream's (latched) RTCP peer only. The worker's rtcp counter is for RTCP consumed, so that
  * every packet is counted once: transmitted, consumed or dropped. */
@@ -122,11 +143,35 @@ static void rtcp_input(struct dp_worker *w, struct pkt *p)
 	}
 	ctr_inc(&p->st->rtcp_pkts);
 	if (p->cfg->action == STREAM_RELAY) {
+		rtcp_note(w, p);
 		relay_packet(w, p);
 		return;
 	}
 	ctr_inc(&w->stats.rtcp);
 	dp_free(p->m);
+}
+
+/* telephone-events on a stream whose peer negotiated them: reported once each; audio only
+ * looks when one never ended. Out of line: streams without telephone-event never come here.
+ * Returns -1 when the packet was dropped. */
+static __attribute__((noinline)) int net_dtmf(struct dp_worker *w, struct pkt *p,
+					      const struct rtp_hdr *rtp, uint32_t ulen)
+{
+	bool te = (rtp->mpt & 0x7f) == p->cfg->te_pt;
+	if (!te && p->st->dtmf.state != STREAM_DTMF_ACTIVE)
+		return 0;
+	struct dtmf_report r;
+	enum dtmf_verdict v = dtmf_rx(&p->st->dtmf, (const uint8_t *)rtp, ulen - sizeof(*p->udp),
+				      te, &r);
+	if (v == DTMF_REPORT) {
+		net_post_dtmf(w, p->cfg, &r);
+	} else if (v == DTMF_BAD) {
+		stream_drop(w, p, DP_DROP_BAD_RTP);
+		return -1;
+	} else if (v == DTMF_ABSURD) {
+		ctr_inc(&w->stats.dtmf_absurd);
+	}
+	return 0;
 }
 
 static void rtp_input(struct dp_worker *w, struct pkt *p)
@@ -147,23 +192,9 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	}
 	net_count_rtp(w, p);
-	/* telephone-events: reported once each; audio only looks when one never ended */
-	if (c->te_pt) {
-		bool te = (rtp->mpt & 0x7f) == c->te_pt;
-		if (unlikely(te || p->st->dtmf.state == STREAM_DTMF_ACTIVE)) {
-			struct dtmf_report r;
-			enum dtmf_verdict v = dtmf_rx(&p->st->dtmf, (const uint8_t *)rtp,
-						      ulen - sizeof(*p->udp), te, &r);
-			if (v == DTMF_REPORT) {
-				net_post_dtmf(w, c, &r);
-			} else if (v == DTMF_BAD) {
-				stream_drop(w, p, DP_DROP_BAD_RTP);
-				return;
-			} else if (v == DTMF_ABSURD) {
-				ctr_inc(&w->stats.dtmf_absurd);
-			}
-		}
-	}
+	/* RFC 4733 events (net_dtmf) */
+	if (c->te_pt && unlikely(net_dtmf(w, p, rtp, ulen) < 0))
+		return;
 	if (c->action == STREAM_ECHO)
 		echo_rtp(w, p);
 	else
@@ -205,6 +236,8 @@ static int stream_owner(struct dp_worker *w, struct pkt *p)
 		memset(&st->rtp, 0, sizeof(st->rtp));
 		memset(&st->src, 0, sizeof(st->src));
 		memset(&st->dtmf, 0, sizeof(st->dtmf));
+		atomic_store_explicit(&st->last_sr, 0, memory_order_relaxed);
+		ctr32_set(&st->rtt_us, 0);
 		atomic_store_explicit(&st->owner, mine, memory_order_release);
 		break;
 	}

@@ -162,6 +162,13 @@ struct stream_state {
 	struct stream_dtmf dtmf; /* [o] the RFC 4733 event being received */
 	/* third cache line: [o], only where translation or errors need it */
 	ctr_t drops;           /* malformed RTP, media direction, no destination */
+	/* [o] RELAY: the last RTCP sender report relayed from this leg's peer (rtcp_sr_word:
+	 * NTP middle bits, when, in microseconds); [x] read by the other leg's worker, whose
+	 * peer's report blocks name it */
+	_Atomic uint64_t last_sr;
+	/* [o] RELAY: round trip between mgw and this leg's peer from its RTCP report blocks,
+	 * microseconds, 0 = not known; [cp] reads it */
+	ctr32_t rtt_us;
 	struct stream_src src;
 	/* [o] peer learning, [0] RTP and [1] RTCP: when the peer was latched in this latch
 	 * generation (rte_rdtsc) and how well it matched the SDP (enum stream_latch_rank);
@@ -317,6 +324,7 @@ struct stream_stats {
 	uint64_t last_rx_tsc;
 	uint32_t rtp_received, rtp_expected, rtp_jitter;
 	int64_t rtp_lost;              /* expected - received (negative with duplicates) */
+	uint32_t rtt_us;               /* mgw <-> peer round trip from RTCP, 0 = not known */
 };
 
 /** Snapshot the state of stream @c (control plane). All zero while no worker has handled a

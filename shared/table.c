@@ -189,6 +189,7 @@ void stream_stats_read(const struct stream_table *t, const struct stream_cfg *c,
 	out->rtcp_pkts = ctr_get(&st->rtcp_pkts);
 	out->wrong_source = ctr_get(&st->wrong_source);
 	out->drops = ctr_get(&st->drops);
+	out->rtt_us = ctr32_get(&st->rtt_us);
 	/* the owner may have claimed the state for a newer stream id while we read */
 	if ((atomic_load_explicit((_Atomic uint64_t *)&st->owner, memory_order_acquire) >> 16) !=
 	    c->id)

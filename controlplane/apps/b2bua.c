@@ -283,6 +283,8 @@ static json_t *leg_cdr(const struct bcall *c, int side, const struct leg_quality
 	json_object_set_new(o, "rtp_relayed", json_integer((json_int_t)st.tx_pkts));
 	json_object_set_new(o, "rtp_lost", json_integer((json_int_t)st.rtp_lost));
 	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	if (st.rtt_us)
+		json_object_set_new(o, "rtt_ms", json_real(round(st.rtt_us / 100.0) / 10));
 	if (q->valid) {
 		json_object_set_new(o, "loss", json_real(q->loss));
 		json_object_set_new(o, "jitter_ms", json_real(q->jitter_ms));
@@ -297,7 +299,7 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 	for (int s = 0; s < 2; s++) {
 		struct stream_stats st;
 		media_ep_stats(&c->leg[s].ep, &st);
-		quality_of(&st, 8000, -1, &q[s]);
+		quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q[s]);
 		quality_observe(&q[s]);
 		if (q[s].valid)
 			LOG_I("b2bua", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -790,6 +792,8 @@ static json_t *leg_json(const struct bcall *c, int side)
 	json_object_set_new(o, "wrong_source", json_integer((json_int_t)st.wrong_source));
 	json_object_set_new(o, "lost", json_integer((json_int_t)st.rtp_lost));
 	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
+	if (st.rtt_us)
+		json_object_set_new(o, "rtt_ms", json_real(round(st.rtt_us / 100.0) / 10));
 	json_object_set_new(o, "dtmf", json_string(c->call.dtmf[side]));
 	return o;
 }

@@ -105,7 +105,7 @@ static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 		struct leg_quality q;
 		if (media_ep_stats(&b->ep[i], &st) != 0)
 			continue;
-		quality_of(&st, 8000, -1, &q);
+		quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q);
 		quality_observe(&q);
 		if (q.valid)
 			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -871,7 +871,7 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
-	quality_of(&st, 8000, -1, &q);
+	quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -883,6 +883,8 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 	be_kv_int(out, "jitter", (int64_t)st.rtp_jitter);
 	if (q.valid)
 		be_kv_int(out, "MOS", (int64_t)(q.mos * 10 + 0.5)); /* tenths, as rtpengine's */
+	if (st.rtt_us)
+		be_kv_int(out, "RTT", st.rtt_us); /* microseconds, mgw <-> this side's peer */
 	if (label[0])
 		be_kv_str(out, "label", label);
 	if (dtmf[0])

@@ -8,6 +8,8 @@
 #   callee answers PCMA; the caller's answer names PCMU; what each hears is the other's audio
 #   converted sample by sample (G.711 tables), telephone-event passes unchanged; codec offer
 #   keeps exactly the codecs named; a transcode mgw cannot do is refused;
+# - RTCP relayed both ways, and the round trip to the callee measured from its receiver
+#   report (LSR/DLSR) shown by query;
 # - block media from one side: the other hears nothing until unblock media;
 # - direction: each side's address is the interface named for it (ng.interfaces); an
 #   unknown interface is refused;
@@ -108,6 +110,23 @@ out["blocked_got"] = [len(got_caller), len(got_callee)]
 out["unblock"] = cmd(command="unblock media", **ids("fork-1", "ft"))["result"]
 got_caller, got_callee = exchange(caller, tuple(f1[1]), callee1, tuple(f1[0]), b"a" * 160, b"b" * 160, count=10)
 out["unblocked_got"] = [len(got_caller), len(got_callee)]
+# RTCP through the fork: the caller's sender report, and 150 ms later the callee's receiver
+# report naming it and claiming it was held 50 ms: mgw measures a 100 ms round trip to the
+# callee
+rc_caller, rc_callee = sock(30001), sock(40001)
+rc_callee.settimeout(2)
+srp = struct.pack("!BBHIIIIII", 0x80, 200, 6, 0x111, 0x0000abcd, 0x12340000, 0, 10, 1600)
+rc_caller.sendto(srp, (f1[1][0], f1[1][1] + 1))
+got_sr = rc_callee.recv(2048)
+time.sleep(0.15)
+mid = struct.unpack("!I", got_sr[10:14])[0]
+rrp = struct.pack("!BBHIIIIIII", 0x81, 201, 7, 0x222, 0x111, 0, 10, 0, mid, 50 * 65536 // 1000)
+rc_callee.sendto(rrp, (f1[0][0], f1[0][1] + 1))
+rc_caller.settimeout(2)
+out["rtcp_relayed"] = [got_sr == srp, rc_caller.recv(2048) == rrp]
+time.sleep(0.1)
+q = cmd(command="query", **ids("fork-1", "ft"))
+out["rtt_us"] = q["totals"]["callee"].get("RTT", 0)
 # the BYE's delete: a via-branch of its own -> the whole call
 out["fork_bye"] = cmd(command="delete", **ids("fork-1", "ft", "tt1", "z9hG4bK-bye"))["result"]
 out["fork_gone"] = cmd(command="query", **ids("fork-1", "ft")).get("error-reason")
@@ -170,6 +189,8 @@ assert r["fork_caller_got"][0] >= 25 and r["fork_caller_got"][1] == ["%s:%d b" %
 assert r["fork_callee_got"][0] >= 25 and r["fork_callee_got"][1] == ["%s:%d a" % tuple(f1_callee)], r["fork_callee_got"]
 assert r["block"] == "ok" and r["blocked_got"][0] >= 8 and r["blocked_got"][1] == 0, r["blocked_got"]
 assert r["unblock"] == "ok" and min(r["unblocked_got"]) >= 8, r["unblocked_got"]
+assert r["rtcp_relayed"] == [True, True], r["rtcp_relayed"]
+assert 90000 <= r["rtt_us"] <= 140000, r["rtt_us"]
 assert r["fork_bye"] == "ok" and r["fork_gone"] == "Unknown call-id"
 assert r["xc_offer"][2] == ["8", "101"] and r["xc_offer_rtpmap"], r["xc_offer"]
 assert r["xc_answer"][2] == ["0", "101"] and r["xc_answer_rtpmap"], r["xc_answer"]
