@@ -1,7 +1,8 @@
 # A SIP caller with RTP: INVITE, ACK, RTP every 20 ms with the echo times noted, then BYE.
 # argv: tap-address, run-seconds, user... ; prints one JSON object. SIP_TARGET=host:port sends
 # the INVITE there instead of mgwd (a proxy): the ACK and BYE then follow the 200's
-# Record-Route to its Contact (RFC 3261 12.2.1.1).
+# Record-Route to its Contact (RFC 3261 12.2.1.1). SIP_CALL_ID=X: the calls' Call-IDs are
+# X-0, X-1... instead of ones made of the pid.
 import json, os, re, select, socket, struct, sys, time
 tap, run_s, users = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 _t = os.environ.get("SIP_TARGET", "127.0.0.1:5060").rsplit(":", 1)
@@ -13,7 +14,9 @@ for i, user in enumerate(users):
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rtp.bind((tap, 30000 + 2 * i))
     rtp.setblocking(False)
-    calls.append({"user": user, "cid": "restart-%d-%d@test" % (os.getpid(), i),
+    cid = os.environ.get("SIP_CALL_ID")  # a fixed Call-ID (e.g. for a proxy's hashing)
+    cid = "%s-%d" % (cid, i) if cid else "restart-%d-%d@test" % (os.getpid(), i)
+    calls.append({"user": user, "cid": cid,
                   "ftag": "ft%d" % i, "rtp": rtp, "port": 30000 + 2 * i, "echo": [],
                   "sent": 0})
 

@@ -58,7 +58,8 @@ callee() {
 }
 # call NAME: through Kamailio with RTP for 1.5 s; prints ok when it came back and BYE got 200
 call() {
-	SIP_TARGET=127.0.0.1:$KAM_PORT nsx python3 "$SIP_RTP" $PEER 1.5 1000 \
+	# fixed Call-IDs: Kamailio picks the node by hashing the Call-ID, and these spread
+	SIP_CALL_ID="kamset-$1@test" SIP_TARGET=127.0.0.1:$KAM_PORT nsx python3 "$SIP_RTP" $PEER 1.5 1000 \
 		>"$WORK/call-$1.json" 2>"$WORK/call-$1.err" || true
 	python3 - "$WORK/call-$1.json" <<'PY'
 import json, sys
