@@ -88,6 +88,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "ptime", media_ptime, 10, 200, NULL),
 	CFG_UINT("media", "timeout_s", media_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
+	CFG_UINT("media", "silence_timeout_s", media_silence_timeout_s, 0, 86400, NULL),
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("ng", "listen", ng_listen),

@@ -41,6 +41,7 @@
 #include "controlplane/ops/status.h"
 #include "dataplane/dp.h"
 #include "dataplane/dtmf.h"
+#include "dataplane/vad.h"
 #include "dataplane/actions/transcode.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -178,6 +179,7 @@ static int host_side_check(const struct config *cfg)
 static int dataplane_start(const struct config *cfg)
 {
 	transcode_init(); /* tables read by the workers without synchronisation */
+	vad_init();
 	char err[256];
 	uint32_t mask = cfg->dp_media_prefix ? htonl(~0u << (32 - cfg->dp_media_prefix)) : 0;
 	struct dp_config dc = {

@@ -1,5 +1,6 @@
 #include "dataplane/dtmf.h"
 
+#include "dataplane/rtp.h"
 #include "shared/msg.h"
 
 static uint32_t be32(const uint8_t *p)
@@ -32,17 +33,10 @@ enum dtmf_verdict dtmf_rx(struct stream_dtmf *s, const uint8_t *rtp, size_t len,
 		return DTMF_NONE;
 	}
 	/* the payload: after the CSRCs and the header extension; padding off the end */
-	size_t off = 12 + 4u * (rtp[0] & 0x0f);
-	if (rtp[0] & 0x10) {
-		if (len < off + 4)
-			return DTMF_BAD;
-		off += 4 + 4u * ((size_t)rtp[off + 2] << 8 | rtp[off + 3]);
-	}
-	if (rtp[0] & 0x20) {
-		if (len <= off || rtp[len - 1] > len - off)
-			return DTMF_BAD;
-		len -= rtp[len - 1];
-	}
+	size_t off, pend;
+	if (rtp_payload(rtp, len, &off, &pend) != 0)
+		return DTMF_BAD;
+	len = pend;
 	if (len < off + 4)
 		return DTMF_BAD;
 	const uint8_t *ev = rtp + off;

@@ -10,6 +10,7 @@
 #include "dataplane/dtmf.h"
 #include "dataplane/rtcp.h"
 #include "dataplane/rtp.h"
+#include "dataplane/vad.h"
 #include "dataplane/worker.h"
 
 void net_post_first_rx(struct dp_worker *w, const struct stream_cfg *c, uint32_t ip,
@@ -174,6 +175,17 @@ static __attribute__((noinline)) int net_dtmf(struct dp_worker *w, struct pkt *p
 	return 0;
 }
 
+/* Voice activity on a stream that asks for it: when its G.711 audio was last above the
+ * threshold. */
+static __attribute__((noinline)) void net_vad(struct dp_worker *w, struct pkt *p,
+					      const struct rtp_hdr *rtp, uint32_t ulen)
+{
+	uint8_t want = p->cfg->vad == STREAM_VAD_PCMU ? 0 : 8;
+	if ((rtp->mpt & 0x7f) == want &&
+	    vad_voice((const uint8_t *)rtp, ulen - sizeof(*p->udp), p->cfg->vad))
+		ctr_set(&p->st->last_talk_tsc, w->now);
+}
+
 static void rtp_input(struct dp_worker *w, struct pkt *p)
 {
 	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(p->udp + 1);
@@ -195,6 +207,8 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 	/* RFC 4733 events (net_dtmf) */
 	if (c->te_pt && unlikely(net_dtmf(w, p, rtp, ulen) < 0))
 		return;
+	if (unlikely(c->vad))
+		net_vad(w, p, rtp, ulen);
 	if (c->action == STREAM_ECHO)
 		echo_rtp(w, p);
 	else
@@ -238,6 +252,7 @@ static int stream_owner(struct dp_worker *w, struct pkt *p)
 		memset(&st->dtmf, 0, sizeof(st->dtmf));
 		atomic_store_explicit(&st->last_sr, 0, memory_order_relaxed);
 		ctr32_set(&st->rtt_us, 0);
+		ctr_set(&st->last_talk_tsc, 0);
 		atomic_store_explicit(&st->owner, mine, memory_order_release);
 		break;
 	}

@@ -94,3 +94,29 @@ int64_t rtp_stats_lost(const struct rtp_stats *s)
 {
 	return (int64_t)rtp_stats_expected(s) - (int64_t)s->received;
 }
+
+int rtp_payload(const uint8_t *rtp, size_t len, size_t *off, size_t *end)
+{
+	size_t o = RTP_HDR_LEN + 4 * (size_t)(rtp[0] & 0x0f);
+	size_t e = len;
+
+	if (o > len)
+		return -1;
+	if (rtp[0] & 0x10) { /* X: 16-bit profile field, 16-bit length in 32-bit words */
+		if (len - o < 4)
+			return -1;
+		o += 4 + 4 * (size_t)((rtp[o + 2] << 8) | rtp[o + 3]);
+		if (o > len)
+			return -1;
+	}
+	if (rtp[0] & 0x20) { /* P: the last byte counts the padding, itself included; with no
+			      * payload at all that byte lies before o, and any count fails */
+		if (rtp[e - 1] == 0 || rtp[e - 1] > e - o)
+			return -1;
+		e -= rtp[e - 1];
+	}
+	*off = o;
+	*end = e;
+	return 0;
+}
+

@@ -3,6 +3,7 @@
 #ifndef MGW_RTP_H
 #define MGW_RTP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shared/stream.h"
@@ -27,6 +28,11 @@ struct rtp_hdr {
  * wrap-around, resynchronisation after a large jump) and A.8 (jitter).
  */
 void rtp_stats_update(struct rtp_stats *s, uint16_t seq, uint32_t ts, uint32_t arrival);
+
+/** Offset and end of RTP packet @rtp's payload (@len bytes, at least the fixed header):
+ *  CSRCs, header extension and padding excluded. Returns 0, or -1 when the lengths
+ *  contradict each other. Reads only inside [rtp, rtp + len). */
+int rtp_payload(const uint8_t *rtp, size_t len, size_t *off, size_t *end);
 
 /** Packets expected so far (extended highest sequence - base + 1). */
 uint32_t rtp_stats_expected(const struct rtp_stats *s);

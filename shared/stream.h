@@ -70,6 +70,7 @@ enum stream_g711 {
 /* Payload types of one direction of a relay: audio_in becomes audio_out (payload converted
  * as g711), te_in (telephone-event, RFC 4733) becomes te_out, since the legs may have
  * negotiated different dynamic numbers (e.g. 101 vs 96). */
+enum stream_vad { STREAM_VAD_OFF = 0, STREAM_VAD_PCMU = 1, STREAM_VAD_PCMA = 2 };
 #define STREAM_PT_DROP 0x80 /* te_out: telephone-event the other leg did not take: dropped */
 struct stream_pt_map {
 	uint8_t audio_in, audio_out, te_in, te_out;
@@ -160,20 +161,23 @@ struct stream_state {
 	ctr_t rtcp_pkts;       /* RTCP accepted (consumed, or relayed on RELAY) */
 	ctr_t wrong_source;    /* packets dropped: not from the latched peer */
 	struct stream_dtmf dtmf; /* [o] the RFC 4733 event being received */
-	/* third cache line: [o], only where translation or errors need it */
+	/* third cache line: [o], only where translation, errors, RTCP or voice activity need it */
 	ctr_t drops;           /* malformed RTP, media direction, no destination */
-	/* [o] RELAY: the last RTCP sender report relayed from this leg's peer (rtcp_sr_word:
-	 * NTP middle bits, when, in microseconds); [x] read by the other leg's worker, whose
-	 * peer's report blocks name it */
-	_Atomic uint64_t last_sr;
-	/* [o] RELAY: round trip between mgw and this leg's peer from its RTCP report blocks,
-	 * microseconds, 0 = not known; [cp] reads it */
-	ctr32_t rtt_us;
 	struct stream_src src;
 	/* [o] peer learning, [0] RTP and [1] RTCP: when the peer was latched in this latch
 	 * generation (rte_rdtsc) and how well it matched the SDP (enum stream_latch_rank);
 	 * within STREAM_LEARN_MS of latch_tsc a better-matching source takes the peer over */
 	uint64_t latch_tsc[2];
+	/* [o] RELAY: the last RTCP sender report relayed from this leg's peer (rtcp_sr_word:
+	 * NTP middle bits, when, in microseconds); [x] read by the other leg's worker, whose
+	 * peer's report blocks name it */
+	_Atomic uint64_t last_sr;
+	/* [o] voice activity (cfg->vad): rte_rdtsc() of the last packet whose audio was above
+	 * the voice threshold, 0 = none yet; [cp] reads it */
+	ctr_t last_talk_tsc;
+	/* [o] RELAY: round trip between mgw and this leg's peer from its RTCP report blocks,
+	 * microseconds, 0 = not known; [cp] reads it */
+	ctr32_t rtt_us;
 	uint8_t latch_rank[2];
 } __attribute__((aligned(64)));
 
@@ -213,6 +217,8 @@ struct stream_cfg {
 	uint32_t ts_mult;     /* arrival time in RTP clock units = (tsc * ts_mult) >> 32 */
 	struct stream_pt_map xmap; /* RELAY: payload types renumbered / G.711 converted on the
 				    * way to the other leg */
+	uint8_t vad;          /* STREAM_VAD_*: the G.711 payload type whose level the worker
+			       * watches (voice activity), 0 = none */
 	/* RELAY: the other leg. The two legs of a pair point at each other and are published,
 	 * replaced and retired together, so a worker holding one may use the other until its
 	 * next quiescent state. other_st is the other leg's state (its latched peers). */
@@ -229,6 +235,7 @@ struct stream_cfg {
 } __attribute__((aligned(64)));
 
 /* The hot path counts on these: one line of config and two of state per packet. */
+_Static_assert(sizeof(struct stream_state) == 192, "three cache lines of state per stream");
 _Static_assert(offsetof(struct stream_cfg, other_st) + sizeof(void *) <= 64,
 	       "a relayed packet's config fits one cache line");
 _Static_assert(offsetof(struct stream_state, rtp) == 64 &&
@@ -325,6 +332,7 @@ struct stream_stats {
 	uint32_t rtp_received, rtp_expected, rtp_jitter;
 	int64_t rtp_lost;              /* expected - received (negative with duplicates) */
 	uint32_t rtt_us;               /* mgw <-> peer round trip from RTCP, 0 = not known */
+	uint64_t last_talk_tsc;        /* last packet above the voice threshold, 0 = none */
 };
 
 /** Snapshot the state of stream @c (control plane). All zero while no worker has handled a

@@ -190,6 +190,7 @@ void stream_stats_read(const struct stream_table *t, const struct stream_cfg *c,
 	out->wrong_source = ctr_get(&st->wrong_source);
 	out->drops = ctr_get(&st->drops);
 	out->rtt_us = ctr32_get(&st->rtt_us);
+	out->last_talk_tsc = ctr_get(&st->last_talk_tsc);
 	/* the owner may have claimed the state for a newer stream id while we read */
 	if ((atomic_load_explicit((_Atomic uint64_t *)&st->owner, memory_order_acquire) >> 16) !=
 	    c->id)

@@ -51,6 +51,11 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 		}
 		if (c->plan.transcode)
 			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+		/* voice activity for media.silence_timeout_s: the level of what this leg's
+		 * peer sends */
+		if (b2b_cfg->media_silence_timeout_s)
+			o.vad = c->plan.codec[side].pt == 0 ? STREAM_VAD_PCMU
+			      : c->plan.codec[side].pt == 8 ? STREAM_VAD_PCMA : STREAM_VAD_OFF;
 	}
 	return o;
 }
@@ -241,9 +246,42 @@ static bool b2b_on_hold(const struct bcall *c)
 
 /* The media timeout: when the last RTP packet either way is older than the limit, the call
  * is over; otherwise look again when it would be. One timer per call, no scan. */
+/* media.silence_timeout_s: a leg whose peer sends packets but no voice (one-way audio, a
+ * classic carrier fault) for that long ends the call. Returns true when it did. */
+static bool b2b_silence_check(struct bcall *c, uint64_t *next_ms)
+{
+	unsigned limit_s = b2b_cfg->media_silence_timeout_s;
+	if (!limit_s || b2b_on_hold(c) || c->state != B_CONFIRMED)
+		return false;
+	uint64_t limit_ms = (uint64_t)limit_s * 1000, up_ms = time_now_ms() - c->call.answered_ms;
+	for (int s = 0; s < 2; s++) {
+		struct stream_stats st;
+		media_ep_stats(&c->leg[s].ep, &st);
+		if (!st.last_rx_tsc || media_tsc_age_us(st.last_rx_tsc) > 2000000)
+			continue; /* no packets: the media timeout's business */
+		uint64_t quiet_ms = st.last_talk_tsc ? media_tsc_age_us(st.last_talk_tsc) / 1000
+						      : up_ms;
+		if (quiet_ms > up_ms)
+			quiet_ms = up_ms;
+		if (quiet_ms >= limit_ms) {
+			LOG_W("b2bua", "%s: only silence from the %s for %u s", b2b_id(c),
+			      s == LEG_A ? "caller" : "callee", limit_s);
+			b2b_end(c, s == LEG_A ? "silence from the caller" : "silence from the callee",
+				true, true);
+			return true;
+		}
+		if (limit_ms - quiet_ms < *next_ms)
+			*next_ms = limit_ms - quiet_ms;
+	}
+	return false;
+}
+
 static void b2b_media_check(struct timer *t)
 {
 	struct bcall *c = (struct bcall *)((char *)t - offsetof(struct bcall, media_timer));
+	uint64_t next_silence = UINT64_MAX;
+	if (b2b_silence_check(c, &next_silence))
+		return;
 	unsigned limit_s = b2b_on_hold(c) ? b2b_cfg->media_hold_timeout_s : b2b_cfg->media_timeout_s;
 	if (!limit_s) {
 		timer_start(t, 1000, b2b_media_check); /* the hold state may change */
@@ -265,6 +303,8 @@ static void b2b_media_check(struct timer *t)
 		return;
 	}
 	uint64_t next = limit_ms - silent_ms;
+	if (next_silence < next)
+		next = next_silence;
 	timer_start(t, next < 1000 ? 1000 : next, b2b_media_check);
 }
 

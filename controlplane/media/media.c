@@ -220,6 +220,7 @@ static void media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o
 		return;
 	c->dir = o->dir;
 	c->xmap = o->map;
+	c->vad = o->vad;
 	c->remap = o->map.g711 != STREAM_G711_NONE || o->map.audio_in != o->map.audio_out ||
 		   o->map.te_in != o->map.te_out;
 }

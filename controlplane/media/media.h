@@ -49,6 +49,7 @@ struct media_dtmf {
 struct media_leg_opts {
 	uint8_t dir;
 	struct stream_pt_map map;
+	uint8_t vad;             /* STREAM_VAD_*: watch the leg's G.711 audio level */
 };
 
 int media_init(const struct config *cfg, char *err, size_t err_len);

@@ -2,6 +2,8 @@
 
 #include "dataplane/actions/transcode.h"
 
+#include "dataplane/rtp.h"
+
 #define ULAW_BIAS 0x84	  /* G.711 mu-law: 33 in 14-bit units, << 2 */
 #define ULAW_CLIP 32635	  /* largest magnitude whose biased value fits in 15 bits */
 #define ALAW_INVERT 0x55  /* G.711 A-law: even bits inverted on the line */
@@ -96,33 +98,6 @@ void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir)
 		payload[i] = tab[payload[i]];
 }
 
-/* Offset and end of @rtp's payload (CSRCs, extension and padding excluded); -1 when the
- * lengths contradict each other. Reads only inside [rtp, rtp + len). */
-static int transcode_rtp_payload(const uint8_t *rtp, size_t len, size_t *off, size_t *end)
-{
-	size_t o = RTP_FIXED_LEN + 4 * (size_t)(rtp[0] & 0x0f);
-	size_t e = len;
-
-	if (o > len)
-		return -1;
-	if (rtp[0] & 0x10) { /* X: 16-bit profile field, 16-bit length in 32-bit words */
-		if (len - o < 4)
-			return -1;
-		o += 4 + 4 * (size_t)((rtp[o + 2] << 8) | rtp[o + 3]);
-		if (o > len)
-			return -1;
-	}
-	if (rtp[0] & 0x20) { /* P: the last byte counts the padding, itself included; with no
-			      * payload at all that byte lies before o, and any count fails */
-		if (rtp[e - 1] == 0 || rtp[e - 1] > e - o)
-			return -1;
-		e -= rtp[e - 1];
-	}
-	*off = o;
-	*end = e;
-	return 0;
-}
-
 int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map)
 {
 	size_t off, end;
@@ -132,7 +107,7 @@ int transcode_rtp(uint8_t *rtp, size_t len, const struct stream_pt_map *map)
 		return -1;
 	if (rtp[0] >> 6 != RTP_VERSION)
 		return 0;
-	if (transcode_rtp_payload(rtp, len, &off, &end) < 0)
+	if (rtp_payload(rtp, len, &off, &end) < 0)
 		return -1;
 	pt = rtp[1] & 0x7f;
 	if (pt == map->audio_in) {
