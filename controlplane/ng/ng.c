@@ -39,12 +39,12 @@ const struct ng_stats *ng_get_stats(void) { return &stats; }
 const char *const ng_cmd_names[NG_C_MAX] = {"ping", "offer", "answer", "delete", "query",
 					    "list", "statistics", "other"};
 
-static void count_command(const struct be_node *cmd)
+static unsigned command_index(const struct be_node *cmd)
 {
 	unsigned i = 0;
 	while (i < NG_C_OTHER && !be_str_is(cmd, ng_cmd_names[i]))
 		i++;
-	stats.by_command[i]++;
+	return i;
 }
 int ng_fd(void) { return sock; }
 
@@ -75,7 +75,6 @@ static void reply_error(struct be_buf *out, const char *reason)
 {
 	be_kv_str(out, "result", "error");
 	be_kv_str(out, "error-reason", reason);
-	stats.errors++;
 }
 
 /* The commands of the protocol mgw does not carry out yet: a clear error, not silence. */
@@ -104,8 +103,10 @@ void ng_handle(const char *buf, size_t len, const struct sockaddr_in *src, struc
 	const struct be_node *root = be_decode(&doc, sp + 1, len - clen - 1);
 	const struct be_node *cmd = be_dict_get(root, "command");
 	reply_begin(out, buf, clen);
-	if (root && cmd && cmd->type == BE_STR)
-		count_command(cmd);
+	size_t body = out->len; /* after "COOKIE d" */
+	int ci = root && cmd && cmd->type == BE_STR ? (int)command_index(cmd) : -1;
+	if (ci >= 0)
+		stats.by_command[ci]++;
 	if (!root || root->type != BE_DICT) {
 		stats.bad++;
 		char why[96];
@@ -134,6 +135,14 @@ void ng_handle(const char *buf, size_t len, const struct sockaddr_in *src, struc
 	if (out->oom) {
 		out->len = 0;
 		return;
+	}
+	/* every reply, whoever wrote it, begins with its result */
+	static const char err_mark[] = "6:result5:error";
+	if (out->len - body >= sizeof(err_mark) &&
+	    memcmp(out->p + body, err_mark, sizeof(err_mark) - 1) == 0) {
+		stats.errors++;
+		if (ci >= 0)
+			stats.errors_by_command[ci]++;
 	}
 	/* kept for a retransmission of the same request */
 	char *copy = malloc(out->len);

@@ -37,6 +37,7 @@ struct ng_stats {
 	uint64_t pings;
 	uint64_t commands;    /* offer, answer, delete, query, list, statistics */
 	uint64_t by_command[NG_C_MAX]; /* requests with a command, by command */
+	uint64_t errors_by_command[NG_C_MAX]; /* of those, answered with an NG error */
 };
 
 /** Open the NG socket (ng.port 0: none). Returns 0, or -1 with a message in @err. */

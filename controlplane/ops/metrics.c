@@ -146,10 +146,13 @@ char *metrics_text(void)
 	one(&t, "mgw_sip_dialogs", "gauge", "SIP dialogs alive.", dlg_count());
 
 	const struct ng_stats *ns = ng_get_stats();
-	head(&t, "mgw_ng_requests_total", "counter", "NG requests, by command.");
-	for (unsigned c = 0; c < NG_C_MAX; c++)
-		put(&t, "mgw_ng_requests_total{command=\"%s\"} %llu\n", ng_cmd_names[c],
-		    ULL(ns->by_command[c]));
+	head(&t, "mgw_ng_requests_total", "counter", "NG requests, by command and result.");
+	for (unsigned c = 0; c < NG_C_MAX; c++) {
+		put(&t, "mgw_ng_requests_total{command=\"%s\",result=\"ok\"} %llu\n",
+		    ng_cmd_names[c], ULL(ns->by_command[c] - ns->errors_by_command[c]));
+		put(&t, "mgw_ng_requests_total{command=\"%s\",result=\"error\"} %llu\n",
+		    ng_cmd_names[c], ULL(ns->errors_by_command[c]));
+	}
 	one(&t, "mgw_ng_errors_total", "counter", "NG requests answered with an error.", ns->errors);
 	one(&t, "mgw_ng_refused_total", "counter", "NG datagrams from sources not in ng.allow.",
 	    ns->refused);

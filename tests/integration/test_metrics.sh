@@ -86,13 +86,18 @@ sip.sendto(b"this is not SIP", ("127.0.0.1", 5060))
 ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); ng.settimeout(2)
 ng.sendto(b"m1 d7:command4:pinge", ("127.0.0.1", 2223))
 assert ng.recv(1000) == b"m1 d6:result4:ponge"
+ng.sendto(b"m2 d7:command5:offer7:call-id1:x8:from-tag1:ye", ("127.0.0.1", 2223))
+assert b"6:result5:error" in ng.recv(1000)
 import time; time.sleep(0.2)
 after = scrape()
 d = lambda name, **l: get(after, name, **l) - get(before, name, **l)
 assert d("mgw_sip_requests_total", method="OPTIONS") == 1
 assert d("mgw_sip_requests_total", method="INVITE") == 0
 assert d("mgw_sip_bad_total") == 1
-assert d("mgw_ng_requests_total", command="ping") == 1
+assert d("mgw_ng_requests_total", command="ping", result="ok") == 1
+assert d("mgw_ng_requests_total", command="ping", result="error") == 0
+assert d("mgw_ng_requests_total", command="offer", result="error") == 1  # no SDP
+assert d("mgw_ng_errors_total") == 1
 assert get(after, "mgw_call_mos_count") == 0  # no call has ended yet
 ports = [k for k in after if k[0] == "mgw_port_tx_bytes_total"]
 assert ports and all(after[k] >= 0 for k in ports), "no per-port byte counters"
