@@ -16,6 +16,7 @@
 #define NGC_BUCKETS 4096
 #define NGC_ID_MAX 256
 #define NGC_SDP_MAX 8192
+#define NGC_MAX_FMTS 128 /* formats of an audio m= line read */
 
 /* One branch of a call: the relay pair between the caller and one callee. A call forked by a
  * proxy has one branch per fork (Kamailio's via-branch), each with ports of its own, since each
@@ -274,20 +275,10 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 {
 	size_t o_len = 0;
 	bool audio_done = false, have_audio = false, in_audio = false;
-	/* first pass: the payload types the audio stream's a=rtpmap lines name, and the lines */
-	struct pt_name map[64];
-	unsigned n_map = 0;
+	/* the audio stream's formats and their encoding names, read once */
+	struct ngcall_codec fmts[NGC_MAX_FMTS];
+	int nf = ngcall_sdp_codecs(in, len, fmts, NGC_MAX_FMTS);
 	bool stripped[128] = {false};
-	for (size_t i = 0; i < len;) {
-		size_t e = i;
-		while (e < len && in[e] != '\r' && in[e] != '\n')
-			e++;
-		if (n_map < 64 && rtpmap_of(in + i, e - i, &map[n_map]))
-			n_map++;
-		while (e < len && (in[e] == '\r' || in[e] == '\n'))
-			e++;
-		i = e;
-	}
 #define PUT(...)                                                                             \
 	do {                                                                                 \
 		int w_ = snprintf(out + o_len, cap - o_len, __VA_ARGS__);                    \
@@ -338,19 +329,9 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 			    o && o->proto[0] ? o->proto : sp2 + 1);
 			unsigned kept = 0;
 			bool present[128] = {false};
-			for (const char *f = fmt; f && f < l + n;) {
-				while (f < l + n && *f == ' ')
-					f++;
-				const char *fe = f;
-				while (fe < l + n && *fe != ' ')
-					fe++;
-				if (fe == f)
-					break;
-				int pt = atoi(f);
-				if (pt >= 0 && pt < 128)
-					present[pt] = true;
-				f = fe;
-			}
+			for (int k = 0; k < nf; k++)
+				if (fmts[k].pt >= 0 && fmts[k].pt < 128)
+					present[fmts[k].pt] = true;
 			unsigned n_add = 0;
 			uint8_t add[2];
 			for (unsigned k = 0; o && k < o->n_add && k < 2; k++)
@@ -365,28 +346,15 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 				if (te_pass && !(o && o->add_first))
 					for (unsigned k = 0; k < n_add; k++, kept++)
 						PUT(" %u", add[k]);
-				for (const char *f = fmt; f && f < l + n;) {
-					while (f < l + n && *f == ' ')
-						f++;
-					const char *fe = f;
-					while (fe < l + n && *fe != ' ')
-						fe++;
-					if (fe == f)
-						break;
-					int pt = atoi(f);
-					const char *name = pt >= 0 && pt < 96 ? static_pt_name(pt) : "";
-					for (unsigned k = 0; k < n_map; k++)
-						if (map[k].pt == pt)
-							name = map[k].name;
-					const char *tok = f;
-					f = fe;
-					bool te = strcasecmp(name, "telephone-event") == 0;
+				for (int k = 0; k < nf; k++) {
+					int pt = fmts[k].pt;
+					bool te = strcasecmp(fmts[k].name, "telephone-event") == 0;
 					if (te != (te_pass == 1))
 						continue;
-					if (pt >= 0 && pt < 128 && strip_this(o, name)) {
+					if (pt >= 0 && pt < 128 && strip_this(o, fmts[k].name)) {
 						stripped[pt] = true;
 					} else {
-						PUT(" %.*s", (int)(fe - tok), tok);
+						PUT(" %d", pt);
 						kept += !te;
 					}
 				}
@@ -547,11 +515,21 @@ static bool hard_stripped(const struct req_opts *o, const char *name)
 	return false;
 }
 
-/* The SDP of @req, rewritten to name @ep as @o asks, into the reply; the peer it describes
- * into @peer (media-address, else with SIP-source-address the SIP source, else the SDP's). */
+/* The audio formats of @req's SDP into @cs (NGC_MAX_FMTS): how many, -1 without one. */
+static int sdp_formats(const struct be_node *req, struct ngcall_codec *cs)
+{
+	const struct be_node *sdp = be_dict_get(req, "sdp");
+	return sdp && sdp->type == BE_STR ? ngcall_sdp_codecs(sdp->s, sdp->n, cs, NGC_MAX_FMTS)
+					  : -1;
+}
+
+/* The SDP of @req (its audio formats @cs, @nc of them), rewritten to name @ep as @o asks,
+ * into the reply; the peer it describes into @peer (media-address, else with
+ * SIP-source-address the SIP source, else the SDP's; its telephone-event type). */
 static int sdp_step(const struct be_node *req, const struct req_opts *o,
-		    const struct ngcall_sdp_opts *so, struct media_ep *ep, struct media_peer *peer,
-		    struct be_buf *out, const char **why)
+		    const struct ngcall_sdp_opts *so, const struct ngcall_codec *cs, int nc,
+		    struct media_ep *ep, struct media_peer *peer, struct be_buf *out,
+		    const char **why)
 {
 	const struct be_node *sdp = be_dict_get(req, "sdp");
 	struct sdp_stream s;
@@ -566,8 +544,6 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 	peer->ip = s.addr;
 	peer->port = s.port;
 	peer->te_pt = 0;
-	struct ngcall_codec cs[32];
-	int nc = ngcall_sdp_codecs(sdp->s, sdp->n, cs, 32);
 	for (int i = 0; i < nc; i++)
 		if (strcasecmp(cs[i].name, "telephone-event") == 0 && cs[i].pt >= 96 && cs[i].pt < 128)
 			peer->te_pt = (uint8_t)cs[i].pt;
@@ -733,9 +709,8 @@ static void cmd_offer(const struct be_node *req, struct be_buf *out)
 		snprintf(b->label[side], sizeof(b->label[side]), "%s", o.label);
 
 	/* transcoding: what the offerer speaks of G.711, and what mgw adds for it */
-	struct ngcall_codec codecs[32];
-	const struct be_node *sdp = be_dict_get(req, "sdp");
-	int nc = sdp && sdp->type == BE_STR ? ngcall_sdp_codecs(sdp->s, sdp->n, codecs, 32) : -1;
+	struct ngcall_codec codecs[NGC_MAX_FMTS];
+	int nc = sdp_formats(req, codecs);
 	bool has[2] = {false, false};
 	b->offer_pt = -1;
 	b->offer_side = (uint8_t)side;
@@ -758,7 +733,8 @@ static void cmd_offer(const struct be_node *req, struct be_buf *out)
 	} else {
 		/* the offer goes to the other side: its SDP names mgw's endpoint there */
 		size_t mark = out->len;
-		if (sdp_step(req, &o, &so, &b->ep[!side], &b->peer[side], out, &why) == 0 &&
+		if (sdp_step(req, &o, &so, codecs, nc, &b->ep[!side], &b->peer[side], out,
+			     &why) == 0 &&
 		    publish(b) == 0)
 			goto done;
 		out->len = mark;
@@ -827,9 +803,8 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		snprintf(b->to_tag, sizeof(b->to_tag), "%s", id.ttag);
 
 	/* transcoding when the answer chose a codec mgw added to the offer */
-	struct ngcall_codec codecs[1];
-	const struct be_node *sdp = be_dict_get(req, "sdp");
-	int nc = sdp && sdp->type == BE_STR ? ngcall_sdp_codecs(sdp->s, sdp->n, codecs, 1) : -1;
+	struct ngcall_codec codecs[NGC_MAX_FMTS];
+	int nc = sdp_formats(req, codecs);
 	struct ngcall_sdp_opts so = o.sdp;
 	bool xcode = false;
 	if (nc > 0 && b->offer_side == offerer && b->offer_pt >= 0 &&
@@ -850,7 +825,8 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		b->pt[answerer] = (uint8_t)codecs[0].pt;
 	}
 	b->transcode = xcode;
-	if (sdp_step(req, &o, &so, &b->ep[offerer], &b->peer[answerer], out, &why) != 0 ||
+	if (sdp_step(req, &o, &so, codecs, nc, &b->ep[offerer], &b->peer[answerer], out,
+		     &why) != 0 ||
 	    publish(b) != 0) {
 		out->len = mark;
 		b->transcode = was;
