@@ -3,11 +3,6 @@
 #include "dataplane/rtp.h"
 #include "shared/msg.h"
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void report(const struct stream_dtmf *s, uint8_t volume, uint8_t flags,
 		   struct dtmf_report *out)
 {
@@ -20,7 +15,7 @@ static void report(const struct stream_dtmf *s, uint8_t volume, uint8_t flags,
 enum dtmf_verdict dtmf_rx(struct stream_dtmf *s, const uint8_t *rtp, size_t len, bool te,
 			  struct dtmf_report *out)
 {
-	uint32_t ts = be32(rtp + 4);
+	uint32_t ts = rtp_be32(rtp + 4);
 	if (!te) {
 		/* audio: an event whose end packets were all lost is over once audio runs well
 		 * past it */

@@ -2,10 +2,7 @@
 
 #include <string.h>
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "dataplane/rtp.h"
 
 enum { RTCP_SR = 200, RTCP_RR = 201 };
 
@@ -26,7 +23,7 @@ int rtcp_parse(const uint8_t *p, size_t len, struct rtcp_info *out)
 		if (pt == RTCP_SR && plen >= 28) {
 			if (!out->sr) {
 				out->sr = true;
-				out->sr_ntp_mid = be32(q + 10); /* low 16 of the seconds, high 16 of the fraction */
+				out->sr_ntp_mid = rtp_be32(q + 10); /* low 16 of the seconds, high 16 of the fraction */
 			}
 			blocks = 28;
 		} else if (pt == RTCP_RR && plen >= 8) {
@@ -38,9 +35,9 @@ int rtcp_parse(const uint8_t *p, size_t len, struct rtcp_info *out)
 			const uint8_t *b = q + blocks;
 			out->rb = true;
 			out->fraction_lost = b[4];
-			out->jitter = be32(b + 12);
-			out->lsr = be32(b + 16);
-			out->dlsr = be32(b + 20);
+			out->jitter = rtp_be32(b + 12);
+			out->lsr = rtp_be32(b + 16);
+			out->dlsr = rtp_be32(b + 20);
 		}
 		off += plen;
 	}

@@ -29,6 +29,12 @@ struct rtp_hdr {
  */
 void rtp_stats_update(struct rtp_stats *s, uint16_t seq, uint32_t ts, uint32_t arrival);
 
+/** The big-endian 32-bit word at @p (RTP and RTCP fields, read unaligned). */
+static inline uint32_t rtp_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /** Offset and end of RTP packet @rtp's payload (@len bytes, at least the fixed header):
  *  CSRCs, header extension and padding excluded. Returns 0, or -1 when the lengths
  *  contradict each other. Reads only inside [rtp, rtp + len). */

@@ -310,21 +310,20 @@ static void b2b_media_check(struct timer *t)
 
 /* ---- teardown ---- */
 
-static json_t *leg_cdr(const struct bcall *c, int side, const struct leg_quality *q)
+static json_t *leg_cdr(const struct bcall *c, int side, const struct stream_stats *st,
+		       const struct leg_quality *q)
 {
 	const struct leg *l = &c->leg[side];
-	struct stream_stats st;
-	media_ep_stats(&l->ep, &st);
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "call_id", json_string(l->dlg ? l->dlg->call_id : "-"));
-	json_object_set_new(o, "rtp_in", json_integer((json_int_t)st.rx_pkts));
-	json_object_set_new(o, "rtp_relayed", json_integer((json_int_t)st.tx_pkts));
-	json_object_set_new(o, "rtp_lost", json_integer((json_int_t)st.rtp_lost));
-	json_object_set_new(o, "jitter", json_integer(st.rtp_jitter));
-	if (st.rtt_us)
-		json_object_set_new(o, "rtt_ms", json_real(round(st.rtt_us / 100.0) / 10));
+	json_object_set_new(o, "rtp_in", json_integer((json_int_t)st->rx_pkts));
+	json_object_set_new(o, "rtp_relayed", json_integer((json_int_t)st->tx_pkts));
+	json_object_set_new(o, "rtp_lost", json_integer((json_int_t)st->rtp_lost));
+	json_object_set_new(o, "jitter", json_integer(st->rtp_jitter));
+	if (st->rtt_us)
+		json_object_set_new(o, "rtt_ms", json_real(round(st->rtt_us / 100.0) / 10));
 	if (q->valid) {
 		json_object_set_new(o, "loss", json_real(q->loss));
 		json_object_set_new(o, "jitter_ms", json_real(q->jitter_ms));
@@ -336,10 +335,10 @@ static json_t *leg_cdr(const struct bcall *c, int side, const struct leg_quality
 static void b2b_cdr(const struct bcall *c, const char *reason)
 {
 	struct leg_quality q[2];
+	struct stream_stats st[2];
 	for (int s = 0; s < 2; s++) {
-		struct stream_stats st;
-		media_ep_stats(&c->leg[s].ep, &st);
-		quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q[s]);
+		media_ep_stats(&c->leg[s].ep, &st[s]);
+		quality_of(&st[s], 8000, &q[s]);
 		quality_observe(&q[s]);
 		if (q[s].valid)
 			LOG_I("b2bua", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -352,8 +351,8 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 	json_object_set_new(rec, "call_id_a", json_string(b2b_id(c)));
 	json_object_set_new(rec, "call_id_b",
 			    json_string(c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-"));
-	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A, &q[LEG_A]));
-	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B, &q[LEG_B]));
+	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A, &st[LEG_A], &q[LEG_A]));
+	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B, &st[LEG_B], &q[LEG_B]));
 	call_cdr_emit(rec);
 }
 

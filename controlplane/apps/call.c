@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/media/media.h"
 #include "controlplane/ops/cdr.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -181,14 +182,7 @@ json_t *call_json_addr(struct in_addr ip, uint16_t port)
 void call_dtmf(struct call *c, int leg, const char *call_id, char digit, unsigned duration_ms,
 	       bool cut)
 {
-	char *k = c->dtmf[leg ? 1 : 0];
-	size_t n = strlen(k);
-	if (n == CALL_DTMF_KEEP) {
-		memmove(k, k + 1, n - 1);
-		n--;
-	}
-	k[n] = digit;
-	k[n + 1] = '\0';
+	media_dtmf_keep(c->dtmf[leg ? 1 : 0], sizeof(c->dtmf[0]), digit);
 	LOG_I("call", "%s: DTMF '%c' from the %s, %u ms%s", call_id, digit,
 	      leg ? "callee" : "caller", duration_ms, cut ? " (no end packet)" : "");
 }

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "controlplane/config.h"
 #include "shared/stream.h"
@@ -42,6 +43,19 @@ struct media_dtmf {
 	uint16_t duration; /* timestamp units (8 kHz: 8 per ms) */
 	bool cut;          /* no end packet came: the duration is the last one seen */
 };
+
+/** Append digit @d to the digits kept in @keep (@cap bytes, a string), dropping the oldest
+ *  when it is full. */
+static inline void media_dtmf_keep(char *keep, size_t cap, char d)
+{
+	size_t n = strlen(keep);
+	if (n + 1 >= cap) {
+		memmove(keep, keep + 1, n - 1);
+		n--;
+	}
+	keep[n] = d;
+	keep[n + 1] = '\0';
+}
 
 /* Per-leg options of a relay: the media direction the leg's SDP declares (STREAM_DIR_*), and
  * what happens to the RTP it sends on its way to the other leg (payload type renumbering,

@@ -33,9 +33,9 @@ double emodel_mos(double r)
 	return m < 1.0 ? 1.0 : m;
 }
 
-void quality_of(const struct stream_stats *st, unsigned clock_hz, double rtt_ms,
-		struct leg_quality *q)
+void quality_of(const struct stream_stats *st, unsigned clock_hz, struct leg_quality *q)
 {
+	double rtt_ms = st->rtt_us ? st->rtt_us / 1000.0 : -1;
 	q->valid = st->rtp_expected > 0;
 	q->rtt_ms = rtt_ms;
 	q->loss = 0;

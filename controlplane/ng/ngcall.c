@@ -106,7 +106,7 @@ static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 		struct leg_quality q;
 		if (media_ep_stats(&b->ep[i], &st) != 0)
 			continue;
-		quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q);
+		quality_of(&st, 8000, &q);
 		quality_observe(&q);
 		if (q.valid)
 			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -847,7 +847,7 @@ static void leg_stats(struct be_buf *out, const char *name, const struct media_e
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
-	quality_of(&st, 8000, st.rtt_us ? st.rtt_us / 1000.0 : -1, &q);
+	quality_of(&st, 8000, &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -1007,14 +1007,7 @@ bool ngcall_dtmf(uint64_t stream_id, const struct media_dtmf *ev)
 				for (int i = 0; i < 2; i++) {
 					if (b->ep[i].stream_id != stream_id)
 						continue;
-					char *d = b->dtmf[i];
-					size_t n = strlen(d);
-					if (n == sizeof(b->dtmf[i]) - 1) {
-						memmove(d, d + 1, n - 1);
-						n--;
-					}
-					d[n] = ev->digit;
-					d[n + 1] = '\0';
+					media_dtmf_keep(b->dtmf[i], sizeof(b->dtmf[i]), ev->digit);
 					LOG_I("ng", "%s: DTMF '%c' from the %s, %u ms%s", c->call_id,
 					      ev->digit, i ? "callee" : "caller", ev->duration / 8u,
 					      ev->cut ? " (no end packet)" : "");
