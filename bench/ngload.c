@@ -125,8 +125,6 @@ static void start(struct slot *s, unsigned idx, const char *prefix, uint64_t t)
 	send_slot(s, t);
 }
 
-/* One call's three requests through every slot until @until (ns) or, with @calls, until each
- * slot did that many; @keep: stop after ANSWER (preload). Returns calls finished. */
 static uint64_t period_ns, next_start_ns; /* --rate: one call start every period_ns */
 
 /* May a call start at @t (--rate pacing; always without it)? */
@@ -142,8 +140,11 @@ static bool may_start(uint64_t t)
 	return true;
 }
 
-static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, bool measure,
-		    const char *prefix)
+/* Calls through every slot until @until (ns) or, with @calls, that many: each call the
+ * requests from @first to @last (OFFER..DELETE measured, OFFER..ANSWER a preload, DELETE
+ * alone its cleanup). Returns calls finished. */
+static uint64_t run(unsigned window, uint64_t until, uint64_t calls, enum step first,
+		    enum step last, bool measure, const char *prefix)
 {
 	char buf[65536];
 	uint64_t done = 0, next_call = 0;
@@ -152,7 +153,7 @@ static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, 
 	for (unsigned i = 0; i < window; i++) {
 		if (calls && next_call >= calls)
 			break;
-		slots[i] = (struct slot){.step = OFFER, .call = next_call++, .measured = measure};
+		slots[i] = (struct slot){.step = first, .call = next_call++, .measured = measure};
 		if (may_start(t))
 			start(&slots[i], i, prefix, t);
 		else
@@ -187,7 +188,7 @@ static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, 
 					lat_max = us;
 			}
 			s->busy = false;
-			if (s->step == OFFER || (s->step == ANSWER && !keep)) {
+			if (s->step < last) {
 				s->step++;
 				start(s, idx, prefix, t);
 				continue;
@@ -198,7 +199,7 @@ static uint64_t run(unsigned window, uint64_t until, uint64_t calls, bool keep, 
 				active--;
 				continue;
 			}
-			s->step = OFFER;
+			s->step = first;
 			s->call = next_call++;
 			if (may_start(t))
 				start(s, idx, prefix, t);
@@ -283,50 +284,17 @@ int main(int argc, char **argv)
 	uint64_t paced = period_ns;
 	period_ns = 0; /* the preload goes as fast as it can */
 	if (preload)
-		run(window < preload ? window : preload, 0, preload, true, false, held);
+		run(window < preload ? window : preload, 0, preload, OFFER, ANSWER, false, held);
 	period_ns = paced;
 	uint64_t t0 = now_ns();
 	next_start_ns = t0;
-	uint64_t done = run(window, t0 + (uint64_t)(duration * 1e9), 0, false, true, prefix);
+	uint64_t done = run(window, t0 + (uint64_t)(duration * 1e9), 0, OFFER, DELETE, true, prefix);
 	double secs = (double)(now_ns() - t0) / 1e9;
 	uint64_t errors_measured = errors;
-	if (preload) { /* the held sessions go: the same call-ids, a delete each */
-		for (unsigned i = 0; i < (window < preload ? window : preload); i++)
-			slots[i] = (struct slot){0};
-		/* delete-only pass: each slot walks its calls with step DELETE */
-		uint64_t next = 0;
-		unsigned w = window < preload ? window : preload;
-		char buf[65536];
-		for (unsigned i = 0; i < w && next < preload; i++) {
-			slots[i].call = next++;
-			slots[i].step = DELETE;
-			start(&slots[i], i, held, now_ns());
-		}
-		unsigned left = w;
-		while (left) {
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-			poll(&pfd, 1, 100);
-			ssize_t n;
-			while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
-				unsigned idx, seq;
-				buf[n] = '\0';
-				if (sscanf(buf, "%u_%u ", &idx, &seq) != 2 || idx >= w ||
-				    !slots[idx].busy || seq != slots[idx].seq)
-					continue;
-				slots[idx].busy = false;
-				if (next < preload) {
-					slots[idx].call = next++;
-					start(&slots[idx], idx, held, now_ns());
-				} else {
-					left--;
-				}
-			}
-			uint64_t t = now_ns();
-			for (unsigned i = 0; i < w; i++)
-				if (slots[i].busy && t - slots[i].last_tx_ns > RESEND_NS)
-					send_slot(&slots[i], t);
-		}
-	}
+	uint64_t resends_measured = resends;
+	period_ns = 0;
+	if (preload) /* the held sessions go: the same call-ids, a delete each */
+		run(window < preload ? window : preload, 0, preload, DELETE, DELETE, false, held);
 	double cps = (double)done / secs;
 	if (json)
 		printf("{\"calls\": %llu, \"seconds\": %.3f, \"calls_per_s\": %.0f, "
@@ -335,14 +303,14 @@ int main(int argc, char **argv)
 		       "\"preload\": %u}\n",
 		       (unsigned long long)done, secs, cps, cps * 3, (unsigned long long)pct(0.5),
 		       (unsigned long long)pct(0.99), (unsigned long long)lat_max,
-		       (unsigned long long)errors_measured, (unsigned long long)resends, window,
+		       (unsigned long long)errors_measured, (unsigned long long)resends_measured, window,
 		       preload);
 	else
 		printf("%llu calls in %.2f s: %.0f calls/s (%.0f transactions/s), latency p50 %llu "
 		       "us p99 %llu us max %llu us, errors %llu, resends %llu\n",
 		       (unsigned long long)done, secs, cps, cps * 3, (unsigned long long)pct(0.5),
 		       (unsigned long long)pct(0.99), (unsigned long long)lat_max,
-		       (unsigned long long)errors_measured, (unsigned long long)resends);
+		       (unsigned long long)errors_measured, (unsigned long long)resends_measured);
 	if (errors)
 		fprintf(stderr, "ngload: %llu error replies, the first: %s\n",
 			(unsigned long long)errors, first_error);
