@@ -30,3 +30,19 @@ def benc(v):
     v = v.encode() if isinstance(v, str) else v
     return b"%d:%s" % (len(v), v)
 
+
+def ng_client(prefix, port=2223, decode=False, timeout=2):
+    """cmd(**request) -> the reply dictionary of mgwd's NG socket on 127.0.0.1:port; cookies
+    PREFIX1, PREFIX2...; with decode, the reply's top-level byte strings become str."""
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(timeout)
+    count = [0]
+    def cmd(**kw):
+        count[0] += 1
+        sock.sendto(prefix.encode() + b"%d " % count[0] + benc(kw), ("127.0.0.1", port))
+        d = bdecode(sock.recv(65535).partition(b" ")[2])[0]
+        if decode:
+            d = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in d.items()}
+        return d
+    return cmd

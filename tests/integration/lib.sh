@@ -79,6 +79,24 @@ mgw_wait_ready() {
 	note "mgwd ready in namespace $NS"
 }
 
+# kamailio_start PORT -A DEFINE...: Debian's Kamailio on udp 127.0.0.1:PORT in the test's
+# namespace with tests/integration/kamailio-ng.cfg and the given defines; returns once it
+# listens (KAM_PID set, log in $WORK/kamailio.log).
+kamailio_start() {
+	KAM_PORT=$1
+	shift
+	mkdir -p "$WORK/kamailio"
+	ip netns exec "$NS" kamailio -f "$MGW_SRC/tests/integration/kamailio-ng.cfg" -DD -E -m 64 \
+		-M 8 -Y "$WORK/kamailio" -A "KAM_PORT=$KAM_PORT" "$@" >"$WORK/kamailio.log" 2>&1 &
+	KAM_PID=$!
+	for _ in $(seq 100); do
+		[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] && return 0
+		kill -0 "$KAM_PID" 2>/dev/null || fail "kamailio exited: $(tail -20 "$WORK/kamailio.log")"
+		sleep 0.1
+	done
+	fail "kamailio not listening: $(tail -20 "$WORK/kamailio.log")"
+}
+
 # Wait until mgwd's control socket answers (for quiet log levels, where "ready:" is not logged).
 mgw_wait_control() {
 	local i

@@ -8,18 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 SIP_RTP="$MGW_SRC/tests/integration/sip_rtp.py"
 mgw_setup kamailio 'log = { level = "info"; };'
-KAM_PORT=5062
-mkdir -p "$WORK/kamailio"
-ip netns exec "$NS" kamailio -f "$MGW_SRC/tests/integration/kamailio-ng.cfg" -DD -E -m 64 -M 8 \
-	-Y "$WORK/kamailio" -A "KAM_PORT=$KAM_PORT" -A 'CALLEE="sip:127.0.0.1:5070"' \
-	-A 'NG_SOCK="udp:127.0.0.1:2223"' >"$WORK/kamailio.log" 2>&1 &
-KAM_PID=$!
-for _ in $(seq 100); do
-	[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] && break
-	kill -0 "$KAM_PID" 2>/dev/null || fail "kamailio exited: $(tail -20 "$WORK/kamailio.log")"
-	sleep 0.1
-done
-[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] || fail "kamailio not listening: $(tail -20 "$WORK/kamailio.log")"
+kamailio_start 5062 -A 'CALLEE="sip:127.0.0.1:5070"' -A 'NG_SOCK="udp:127.0.0.1:2223"'
 wait_status "r['ng']['pings'] >= 1" 10 || fail "kamailio's rtpengine module never pinged mgwd"
 note "kamailio up; its rtpengine module pinged mgwd"
 

@@ -10,19 +10,8 @@ SIP_RTP="$MGW_SRC/tests/integration/sip_rtp.py"
 SCEN="$MGW_SRC/tests/integration/scenarios"
 mgw_setup kamfork 'log = { level = "info"; };'
 export PYTHONPATH=$(cd "$(dirname "$0")" && pwd) # bencode.py
-KAM_PORT=5062
-mkdir -p "$WORK/kamailio"
-ip netns exec "$NS" kamailio -f "$MGW_SRC/tests/integration/kamailio-ng.cfg" -DD -E -m 64 -M 8 \
-	-Y "$WORK/kamailio" -A FORK -A "KAM_PORT=$KAM_PORT" -A 'CALLEE="sip:win@127.0.0.1:5070"' \
-	-A 'CALLEE2="sip:lose@127.0.0.1:5072"' -A 'NG_SOCK="udp:127.0.0.1:2223"' \
-	>"$WORK/kamailio.log" 2>&1 &
-KAM_PID=$!
-for _ in $(seq 100); do
-	[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] && break
-	kill -0 "$KAM_PID" 2>/dev/null || fail "kamailio exited: $(tail -20 "$WORK/kamailio.log")"
-	sleep 0.1
-done
-[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] || fail "kamailio not listening: $(tail -20 "$WORK/kamailio.log")"
+kamailio_start 5062 -A FORK -A 'CALLEE="sip:win@127.0.0.1:5070"' \
+	-A 'CALLEE2="sip:lose@127.0.0.1:5072"' -A 'NG_SOCK="udp:127.0.0.1:2223"'
 wait_status "r['ng']['pings'] >= 1" 10 || fail "kamailio's rtpengine module never pinged mgwd"
 
 (cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/ng_fork_winner.xml" -i 127.0.0.1 \
@@ -37,14 +26,9 @@ sleep 0.5
 # watch the call's branches in mgwd over NG while it runs
 nsx python3 - >"$WORK/branches.json" 2>&1 <<'PY' &
 import json, socket, time
-from bencode import bdecode, benc
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
-n, seen, end = 0, [], time.time() + 8
-def cmd(**kw):
-    global n
-    n += 1
-    s.sendto(b"w%d " % n + benc(kw), ("127.0.0.1", 2223))
-    return bdecode(s.recv(65535).partition(b" ")[2])[0]
+from bencode import ng_client
+cmd = ng_client("w", timeout=1)
+seen, end = [], time.time() + 8
 while time.time() < end:
     calls = cmd(command="list")["calls"]
     if calls:

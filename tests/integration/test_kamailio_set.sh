@@ -37,15 +37,8 @@ node2() { nsx "$MGW_BIN/mgwctl" -s "$WORK/node2.sock" --json status |
 	python3 -c "import json,sys; r=json.load(sys.stdin)['result']; print($1)"; }
 
 KAM_PORT=5062
-mkdir -p "$WORK/kamailio"
-ip netns exec "$NS" kamailio -f "$MGW_SRC/tests/integration/kamailio-ng.cfg" -DD -E -m 64 -M 8 \
-	-Y "$WORK/kamailio" -A "KAM_PORT=$KAM_PORT" -A 'CALLEE="sip:127.0.0.1:5070"' \
-	-A 'NG_SOCK="udp:127.0.0.1:2223 udp:127.0.0.2:2223"' >"$WORK/kamailio.log" 2>&1 &
-for _ in $(seq 100); do
-	[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] && break
-	sleep 0.1
-done
-[ -n "$(nsx ss -Hlun "sport = :$KAM_PORT")" ] || fail "kamailio not listening: $(tail -20 "$WORK/kamailio.log")"
+kamailio_start "$KAM_PORT" -A 'CALLEE="sip:127.0.0.1:5070"' \
+	-A 'NG_SOCK="udp:127.0.0.1:2223 udp:127.0.0.2:2223"'
 note "two nodes and kamailio up"
 
 # callee N: a SIPp callee for N calls that echoes their RTP

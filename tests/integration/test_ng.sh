@@ -67,18 +67,10 @@ note "NG counters: $(jget status "r['ng']")"
 ports_total=$(jget status "r['ports_total']")
 out=$(cd "$WORK" && nsx python3 - "$TAP_ADDR" <<'PY'
 import json, re, select, socket, struct, sys, time
-from bencode import bdecode, benc
+from bencode import ng_client
 tap = sys.argv[1]
 
-ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-ng.settimeout(2)
-n = 0
-def cmd(**kw):
-    global n
-    n += 1
-    ng.sendto(b"s%d " % n + benc(kw), ("127.0.0.1", 2223))
-    data = ng.recv(65535)
-    return bdecode(data.partition(b" ")[2])[0]
+cmd = ng_client("s")
 
 def sdp(port):
     return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"

@@ -25,18 +25,10 @@ out=$(cd "$WORK" && nsx python3 - "$TAP_ADDR" <<'PY'
 import json, re, select, socket, struct, sys, time, urllib.request, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
 import audioop
-from bencode import bdecode, benc
+from bencode import ng_client
 tap = sys.argv[1]
 
-ng = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-ng.settimeout(2)
-n = 0
-def cmd(**kw):
-    global n
-    n += 1
-    ng.sendto(b"f%d " % n + benc(kw), ("127.0.0.1", 2223))
-    d = bdecode(ng.recv(65535).partition(b" ")[2])[0]
-    return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in d.items()}
+cmd = ng_client("f", decode=True)
 
 def ids(cid, ft, tt=None, via=None):
     d = {"call-id": cid, "from-tag": ft}
