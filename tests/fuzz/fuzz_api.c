@@ -22,6 +22,8 @@
 #include "controlplane/ops/api.h"
 #include "util/log.h"
 
+#include "fuzz_media.h"
+
 static struct api *api;
 static struct config cfg;
 static char path[108];
@@ -54,11 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	char err[256];
-	log_set_level(LOG_ERR);
-	rcu_register_thread();
-	config_defaults(&cfg);
-	cfg.media_port_min = 33000;
-	cfg.media_port_max = 33100;
+	fuzz_media_config(&cfg, 33000);
 	snprintf(path, sizeof(path), "/tmp/mgw-fuzz-api-%d.sock", (int)getpid());
 	if (media_init(&cfg, err, sizeof(err)) != 0 ||
 	    (api = api_create(path, err, sizeof(err))) == NULL) {

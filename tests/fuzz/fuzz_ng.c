@@ -18,6 +18,8 @@
 #include "controlplane/ng/ngcall.h"
 #include "util/log.h"
 
+#include "fuzz_media.h"
+
 static struct config cfg;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -25,11 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	char err[256];
-	log_set_level(LOG_ERR);
-	rcu_register_thread();
-	config_defaults(&cfg);
-	cfg.media_port_min = 35000;
-	cfg.media_port_max = 35100;
+	fuzz_media_config(&cfg, 35000);
 	snprintf(cfg.ng_interfaces[0], sizeof(cfg.ng_interfaces[0]), "internal/198.18.0.2");
 	snprintf(cfg.ng_interfaces[1], sizeof(cfg.ng_interfaces[1]), "external/198.18.0.2");
 	cfg.ng_n_interfaces = 2;
