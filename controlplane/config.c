@@ -5,6 +5,7 @@
  * applies the keys, then the rules, so that an operator gets the line of the offending key;
  * config_validate runs the same range checks and rules on a struct built any other way. */
 #include "controlplane/config.h"
+#include "controlplane/media/prompt.h"
 
 #include "util/log.h"
 
@@ -90,6 +91,8 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "silence_timeout_s", media_silence_timeout_s, 0, 86400, NULL),
 	CFG_ENUM("media", "latch", media_latch, latch_names),
+	CFG_STR("media", "tone_plan", media_tone_plan, true),
+	CFG_LIST("media", "tones", media_tones, media_n_tones),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("ng", "listen", ng_listen),
 	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
@@ -160,6 +163,7 @@ void config_defaults(struct config *cfg)
 		snprintf(cfg->media_codecs[i], sizeof(cfg->media_codecs[i]), "%s",
 			 config_codecs[i].name);
 	cfg->media_ptime = 20;
+	snprintf(cfg->media_tone_plan, sizeof(cfg->media_tone_plan), "us");
 	cfg->media_timeout_s = 60;
 	cfg->media_hold_timeout_s = 7200;
 
@@ -326,6 +330,13 @@ static int rule_codecs(const struct config *cfg, char *msg, size_t len)
 	return -1;
 }
 
+/* The tone plan and its additions, as prompt_init() will take them. */
+static int rule_tones(const struct config *cfg, char *msg, size_t len)
+{
+	return prompt_init(cfg->media_tone_plan, (const char(*)[128])cfg->media_tones,
+			   cfg->media_n_tones, msg, len) == 0 ? 0 : -1;
+}
+
 static int rule_control_socket(const struct config *cfg, char *msg, size_t len)
 {
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
@@ -418,6 +429,7 @@ static const struct config_rule config_rules[] = {
 	{"log.level", NULL, rule_log_level},
 	{"ng.allow", NULL, rule_ng_allow},
 	{"ng.interfaces", NULL, rule_ng_interfaces},
+	{"media.tones", "media.tone_plan", rule_tones},
 };
 
 #define N_RULES (sizeof(config_rules) / sizeof(config_rules[0]))

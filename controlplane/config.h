@@ -14,6 +14,7 @@
 
 #define CONFIG_STR_MAX 256
 #define CONFIG_MAX_EAL_EXTRA 16
+#define CONFIG_MAX_TONES 16
 #define CONFIG_MAX_CODECS 8
 #define CONFIG_MAX_NG_ALLOW 16
 #define CONFIG_MAX_NG_IFACES 8
@@ -55,6 +56,9 @@ struct config {
 	unsigned media_silence_timeout_s; /* end a B2BUA call when a leg's G.711 audio stays below
 					   * the voice threshold this long (one-way audio), 0 = off */
 	int media_latch;               /* enum stream_latch for call legs, default "any" */
+	char media_tone_plan[8];       /* the national tone plan: "us" (default), "eu", "uk" */
+	char media_tones[CONFIG_MAX_TONES][128]; /* "name=cadence": tones added or redefined */
+	unsigned media_n_tones;
 
 	/* cdr { } */
 	char cdr_file[CONFIG_STR_MAX]; /* call records, one JSON line per call; "" = the log */

@@ -35,6 +35,7 @@
 #include "controlplane/ops/hostnet.h"
 #include "controlplane/media/media.h"
 #include "controlplane/media/pairs.h"
+#include "controlplane/media/playapi.h"
 #include "controlplane/apps/routes.h"
 #include "controlplane/ops/cdr.h"
 #include "controlplane/sip/sip.h"
@@ -259,6 +260,17 @@ static void on_event(const struct msg_event *ev, void *ctx)
 			      d.duration / 8u);
 		break;
 	}
+	case MSG_EV_PLAY: {
+		uint32_t gen;
+		int r = media_play_event(ev, &gen);
+		if (r != 0) {
+			LOG_I("media", "play %u on %s:%u %s, %u packets", gen,
+			      inet_ntoa((struct in_addr){.s_addr = ev->local_ip}), ev->local_port,
+			      r > 0 ? "ended" : "could not be played", ev->play.packets);
+			dlg_play_done(ev->stream_id, gen, r > 0);
+		}
+		break;
+	}
 	case MSG_EV_ARP_LEARNT:
 		dp_share_neighbour(ev);
 		LOG_D("dp", "worker %u: %s is at %02x:%02x:%02x:%02x:%02x:%02x", ev->worker,
@@ -480,6 +492,7 @@ int main(int argc, char **argv)
 	}
 	status_register(api, &cfg, MGW_VERSION);
 	pairs_register(api);
+	playapi_register(api);
 	api_register(api, "reload", cmd_reload, NULL);
 	log_ready(&cfg);
 	notify_systemd("READY=1");

@@ -77,6 +77,9 @@ struct dp_worker_stats {
 	ctr_t sleeps;             /* idle back-offs that slept (adaptive idle) */
 	ctr_t dtmf;               /* RFC 4733 events reported to the control plane */
 	ctr_t dtmf_absurd;        /* RFC 4733 events that ended with a duration of 0 */
+	ctr_t played;             /* packets mgw's player sent (announcements, tones, DTMF) */
+	ctr_t play_lost;          /* player frames not sent: no mbuf, no peer known yet, or
+				   * due while the worker was held up */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
 				   * reset, time asleep excluded */
 	ctr_t drop[DP_DROP_MAX];

@@ -209,19 +209,19 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	if (unlikely(c->vad))
 		net_vad(w, p, rtp, ulen);
-	if (c->action == STREAM_ECHO)
-		echo_rtp(w, p);
-	else
+	if (c->action == STREAM_ECHO) {
+		if (unlikely(c->dir & STREAM_DIR_PLAY)) /* mgw's player speaks meanwhile */
+			dp_drop(w, p->m, DP_DROP_STREAM);
+		else
+			echo_rtp(w, p);
+	} else {
 		relay_packet(w, p);
+	}
 }
 
-/* The state of @p's stream is this worker's: claim it when it still belongs to an older
- * stream id (reset first), or say which worker owns it. Returns -1 when it is ours, else the
- * owner's index. */
-static int stream_owner(struct dp_worker *w, struct pkt *p)
+int net_stream_claim(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st)
 {
-	struct stream_state *st = p->st;
-	uint64_t id = p->cfg->id;
+	uint64_t id = c->id;
 	uint64_t mine = id << 16 | (w->id + 1);
 	uint64_t cur = atomic_load_explicit(&st->owner, memory_order_acquire);
 	while (unlikely(cur != mine)) {
@@ -277,7 +277,7 @@ static void stream_input(struct dp_worker *w, struct rte_mbuf *m, struct rte_ipv
 		dp_drop(w, m, DP_DROP_NO_STREAM);
 		return;
 	}
-	int owner = stream_owner(w, &p);
+	int owner = net_stream_claim(w, p.cfg, p.st);
 	if (unlikely(owner >= 0)) {
 		if (handed || (unsigned)owner >= dp.n_workers)
 			dp_drop(w, m, DP_DROP_HANDOFF); /* one hop at most */

@@ -34,6 +34,11 @@ void net_post_first_rx(struct dp_worker *w, const struct stream_cfg *c, uint32_t
  *  the peer. Every action calls it before it acts on a packet. */
 int net_accept(struct dp_worker *w, struct pkt *p);
 
+/** The state @st of @c's stream is this worker's: claim it when it still belongs to an older
+ *  stream id (reset first), or say which worker owns it. Returns -1 when it is ours, else the
+ *  owner's index. */
+int net_stream_claim(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st);
+
 /** Count a received RTP packet into its stream's statistics (RFC 3550, counters). */
 void net_count_rtp(struct dp_worker *w, struct pkt *p);
 

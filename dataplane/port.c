@@ -129,6 +129,10 @@ static int dp_rings_create(char *err, size_t err_len)
 			snprintf(err, err_len, "hand-off ring %u: %s", i, rte_strerror(rte_errno));
 			return -1;
 		}
+		if (player_init(&dp.workers[i]->player, rte_get_tsc_hz()) != 0) {
+			snprintf(err, err_len, "worker %u: out of memory for its player", i);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -269,6 +273,7 @@ void dp_close(void)
 		while (dp.workers[i]->handoff && rte_ring_dequeue(dp.workers[i]->handoff, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(dp.workers[i]->handoff);
+		player_free(&dp.workers[i]->player);
 		rte_free(dp.workers[i]);
 		dp.workers[i] = NULL;
 	}

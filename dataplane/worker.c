@@ -29,7 +29,9 @@
 void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t queue)
 {
 	struct rte_ring *cmd = w->cmd_ring, *handoff = w->handoff;
+	struct player player = w->player;
 	memset(w, 0, sizeof(*w));
+	w->player = player;
 	w->id = id;
 	w->lcore = lcore;
 	w->queue = queue;
@@ -37,6 +39,7 @@ void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t q
 	w->handoff = handoff;
 	arp_cache_init(&w->arp, dp.tsc_hz ? dp.tsc_hz : rte_get_tsc_hz());
 }
+
 
 void dp_tx_flush(struct dp_worker *w, uint16_t pi)
 {
@@ -91,6 +94,9 @@ static void worker_commands(struct dp_worker *w)
 			break;
 		case MSG_CMD_STATS_RESET:
 			ctr_set(&w->stats.loop_gap_max, 0);
+			break;
+		case MSG_CMD_PLAY:
+			player_start(w, &cmd);
 			break;
 		case MSG_CMD_NEIGH: {
 			struct rte_ether_addr mac;
@@ -190,6 +196,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 			got += worker_rx(w, pi);
 	}
 	got += worker_handoff_rx(w);
+	player_poll(w);
 	for (uint16_t pi = 0; pi < dp.n_ports; pi++)
 		dp_tx_flush(w, pi);
 	return got;
@@ -255,7 +262,7 @@ static void worker_sleep(struct dp_worker *w)
 {
 	atomic_store(&w->state, DP_W_SLEEP);
 	stream_rcu_offline();
-	if (w->intr_ok) {
+	if (w->intr_ok && w->player.n == 0) { /* (a player wakes up for its next frame) */
 		struct rte_epoll_event ev[DP_MAX_PORTS];
 		worker_intr_arm(w, true);
 		bool pending = rte_ring_count(w->handoff) != 0;

@@ -13,6 +13,7 @@
 
 #include "dataplane/arp.h"
 #include "dataplane/dp.h"
+#include "dataplane/player.h"
 #include "util/tsan.h"
 
 #define DP_TX_BUF 64
@@ -65,6 +66,7 @@ struct dp_worker {
 	struct dp_worker_stats stats;
 	struct dp_txq txq[DP_MAX_PORTS];
 	struct arp_cache arp;
+	struct player player;        /* streams this worker plays (mgw as the RTP source) */
 	/* adaptive idle */
 	uint32_t idle_polls;         /* consecutive loops without a packet */
 	uint64_t idle_since;         /* tsc of the first of them */

@@ -13,6 +13,8 @@ enum msg_cmd_type {
 	MSG_CMD_ARP_FLUSH = 2,  /* forget learnt neighbours */
 	MSG_CMD_STATS_RESET = 3, /* restart the worst-loop-gap measurement */
 	MSG_CMD_NEIGH = 4,      /* another worker learnt a neighbour: ip is at mac */
+	MSG_CMD_PLAY = 5,       /* play what the config of (addr_idx, port, stream_id) carries
+				 * (stream_cfg.play, its gen in arg) */
 };
 
 struct msg_cmd {
@@ -20,14 +22,23 @@ struct msg_cmd {
 	uint32_t arg;
 	uint32_t ip;            /* MSG_CMD_NEIGH: network order */
 	uint8_t mac[6];
-	uint16_t pad;
+	uint16_t port;          /* MSG_CMD_PLAY: the stream's local port, host order */
+	uint64_t stream_id;     /* MSG_CMD_PLAY */
+	uint8_t addr_idx;       /* MSG_CMD_PLAY */
+	uint8_t pad[7];
 };
 
 enum msg_event_type {
 	MSG_EV_STREAM_FIRST_RX = 1, /* first RTP packet on a stream: where media really comes from */
 	MSG_EV_ARP_LEARNT = 2,      /* a neighbour's MAC was learnt or changed */
 	MSG_EV_DTMF = 3,            /* an RFC 4733 event (a digit) received on a stream */
+	MSG_EV_PLAY = 4,            /* the player finished, or cannot play, a stream's play */
 };
+
+/* MSG_EV_PLAY: how it went */
+enum { MSG_PLAY_DONE = 1,     /* played to its end */
+       MSG_PLAY_MOVED = 2,    /* another worker owns the stream: ask it (play.owner) */
+       MSG_PLAY_FULL = 3 };   /* this worker plays as many streams as it can */
 
 /* MSG_EV_DTMF: what was received (RFC 4733 section 2.3) */
 enum { MSG_DTMF_ENDED = 1,   /* its end packet came */
@@ -50,12 +61,17 @@ struct msg_event {
 			uint8_t flags;   /* MSG_DTMF_* */
 			uint8_t pad;
 		} dtmf;
+		struct {             /* MSG_EV_PLAY; the play's gen is in peer_ip */
+			uint8_t status;  /* MSG_PLAY_* */
+			uint8_t owner;   /* MSG_PLAY_MOVED: the owner worker */
+			uint32_t packets; /* packets the player sent */
+		} __attribute__((packed)) play;
 	};
 	uint16_t pad;
 };
 _Static_assert(sizeof(struct msg_event) == 32, "one event, half a cache line");
 
-#define MSG_CMD_RING_SIZE 64
+#define MSG_CMD_RING_SIZE 4096 /* a play command per announcement started */
 #define MSG_EVENT_RING_SIZE 4096
 
 #endif

@@ -59,6 +59,40 @@ enum stream_latch {
 /* Media direction as the data plane enforces it (from the SDP a= attributes). */
 #define STREAM_DIR_RECV 0x1 /* accept media from the peer */
 #define STREAM_DIR_SEND 0x2 /* send media to the peer */
+#define STREAM_DIR_PLAY 0x4 /* mgw's player sends to the peer (cfg->play): media echoed or
+			     * relayed towards it is dropped meanwhile */
+
+/* A prompt: audio encoded once for one G.711 payload format at 8 kHz, one byte per sample.
+ * [cp] built before any config names it, immutable, kept until shutdown (prompt.c). */
+struct stream_prompt {
+	const uint8_t *data;
+	uint32_t n_samples;
+	uint8_t pt;           /* 0 PCMU, 8 PCMA */
+};
+
+enum stream_play_kind {
+	STREAM_PLAY_AUDIO = 1, /* a prompt, @loops times (0: until stopped) */
+	STREAM_PLAY_DTMF = 2,  /* RFC 4733 events for @digits */
+};
+#define STREAM_PLAY_DIGITS_MAX 32
+
+/* What mgw's player sends on a stream (its worker paces it on the TSC, with the stream's own
+ * SSRC, sequence numbers and timestamps). [cp] written before the first config naming it is
+ * published, immutable afterwards; every config that carries it holds a reference (refs,
+ * control plane only), dropped when the config is freed after its grace period. */
+struct stream_play {
+	uint32_t gen;          /* the play request's number, unique per mgwd run */
+	uint8_t kind;          /* enum stream_play_kind */
+	uint8_t pt;            /* payload type sent: the prompt's, or telephone-event's */
+	uint8_t ptime_ms;      /* packet interval: 10..60 */
+	uint8_t volume;        /* DTMF: dBm0 below 0 */
+	uint32_t loops;        /* AUDIO: times to play, 0 = until stopped */
+	const struct stream_prompt *prompt; /* AUDIO */
+	uint16_t digit_ms;     /* DTMF: each event's length */
+	uint16_t gap_ms;       /* DTMF: from an event's end to the next one's start */
+	char digits[STREAM_PLAY_DIGITS_MAX + 1]; /* DTMF: 0-9 * # A-D */
+	unsigned refs;         /* [cp] configs that carry it */
+};
 
 /* G.711 conversion of a relayed payload. */
 enum stream_g711 {
@@ -227,6 +261,10 @@ struct stream_cfg {
 	/* second cache line: what only translation and the control plane read */
 	uint32_t ssrc;        /* our SSRC when we are the RTP source */
 	uint32_t ts_base;     /* our first timestamp */
+	/* what mgw's player sends on the stream (dir has STREAM_DIR_PLAY), NULL = nothing; the
+	 * owner worker plays it once told (MSG_CMD_PLAY) and stops when a config no longer
+	 * carries it */
+	const struct stream_play *play;
 	/* [cp] reclamation */
 	struct stream_cfg *retired_next;
 	void (*retired)(struct stream_cfg *cfg); /* called after the grace period, and then owns
@@ -306,7 +344,18 @@ static inline struct stream_state *stream_table_state(const struct stream_table 
 
 /** Allocate a config (zeroed, cache-aligned) for the control plane to fill in. */
 struct stream_cfg *stream_cfg_alloc(void);
+/** Free a config (and its reference to its play, freeing the play with its last one). */
 void stream_cfg_free(struct stream_cfg *cfg);
+/** A copy of @c, ready to be published in its place: everything but the reclamation fields;
+ *  the play (if any) gains a reference. NULL when out of memory. Control plane. */
+struct stream_cfg *stream_cfg_dup(const struct stream_cfg *c);
+/** Take a reference to @play for a config that is going to carry it. Control plane. */
+static inline const struct stream_play *stream_play_ref(struct stream_play *play)
+{
+	if (play)
+		play->refs++;
+	return play;
+}
 
 /** Publish @c at its (local_ip, local_port), replacing what is there (retired after a grace
  *  period). Returns 0, or -EINVAL if local_ip is not a table address. Control plane only. */

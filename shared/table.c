@@ -66,7 +66,25 @@ struct stream_cfg *stream_cfg_alloc(void)
 
 void stream_cfg_free(struct stream_cfg *c)
 {
+	if (c && c->play) {
+		struct stream_play *p = (struct stream_play *)c->play;
+		if (--p->refs == 0)
+			free(p);
+	}
 	free(c);
+}
+
+struct stream_cfg *stream_cfg_dup(const struct stream_cfg *c)
+{
+	struct stream_cfg *d = stream_cfg_alloc();
+	if (!d)
+		return NULL;
+	memcpy(d, c, sizeof(*d));
+	d->retired_next = NULL;
+	d->retired = NULL;
+	d->retired_ctx = NULL;
+	stream_play_ref((struct stream_play *)d->play);
+	return d;
 }
 
 /* Released by every reader at each quiescent state, acquired before reclaiming: the

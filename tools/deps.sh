@@ -3,8 +3,8 @@
 # everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev libhiredis-dev libmicrohttpd-dev
-      sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat redis-server)
+      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev libhiredis-dev libmicrohttpd-dev libsndfile1-dev
+      sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat redis-server sox)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

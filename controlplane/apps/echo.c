@@ -12,6 +12,7 @@
 #include "controlplane/apps/persist.h"
 #include "controlplane/dialog/dialog.h"
 #include "controlplane/media/media.h"
+#include "controlplane/media/prompt.h"
 #include "controlplane/media/quality.h"
 #include "controlplane/ops/journal.h"
 #include "controlplane/sip/sdp.h"
@@ -39,6 +40,11 @@ struct echo_call {
 	int sdp_len;
 	struct timer answer_timer;
 	bool journaled;         /* the journal holds it (established) */
+	/* app announce, copied from the route (a reload may free the route table): */
+	char play[200];         /* the prompt, "" once it has been started */
+	unsigned loops;
+	bool then_echo;
+	uint32_t play_gen;      /* the announcement playing, 0 = none */
 };
 
 static const struct config *cfg;
@@ -173,6 +179,42 @@ static int echo_publish(struct echo_call *c)
 	return rc;
 }
 
+/* app announce: play the route's prompt in the negotiated law, once media is known. */
+static void echo_announce(struct echo_call *c)
+{
+	if (!c->play[0] || !c->have_nego)
+		return;
+	char err[256];
+	uint8_t pt = (uint8_t)c->nego.codec.pt;
+	const struct stream_prompt *pr = pt == 0 || pt == 8 ? prompt_get(c->play, pt, err,
+								     sizeof(err))
+							  : NULL;
+	struct stream_play *p = pr ? media_play_new() : NULL;
+	if (!p) {
+		LOG_W("call", "%s: cannot play %s: %s", c->dlg->call_id, c->play,
+		      pr ? "out of memory" : pt == 0 || pt == 8 ? err : "not a G.711 call");
+		c->play[0] = '\0';
+		return;
+	}
+	p->kind = STREAM_PLAY_AUDIO;
+	p->pt = pt;
+	p->ptime_ms = (uint8_t)(c->nego.ptime >= 10 && c->nego.ptime <= 60 &&
+					c->nego.ptime % 10 == 0
+				? c->nego.ptime : 20);
+	p->loops = c->loops;
+	p->prompt = pr;
+	int rc = media_ep_play(&c->ep, p);
+	if (rc != 0) {
+		LOG_W("call", "%s: cannot play %s: %s", c->dlg->call_id, c->play, strerror(-rc));
+		if (p->refs == 0)
+			free(p);
+	} else {
+		c->play_gen = p->gen;
+		LOG_I("call", "%s: playing %s", c->dlg->call_id, c->play);
+	}
+	c->play[0] = '\0';
+}
+
 static void echo_answer(struct echo_call *c)
 {
 	osip_transaction_t *tr = c->dlg->invite_tr;
@@ -190,6 +232,7 @@ static void echo_answer(struct echo_call *c)
 	dlg_respond(c->dlg, tr, ok);
 	c->state = ECHO_ANSWERED;
 	call_answered(&c->call);
+	echo_announce(c);
 }
 
 static void echo_answer_due(struct timer *t)
@@ -213,6 +256,11 @@ void echo_start(osip_transaction_t *tr, osip_message_t *req, const struct sockad
 		free(c);
 		sip_txn_reply(tr, 500, NULL);
 		return;
+	}
+	if (route->app == ROUTE_APP_ANNOUNCE) {
+		snprintf(c->play, sizeof(c->play), "%s", route->play);
+		c->loops = route->loops;
+		c->then_echo = route->then_echo;
 	}
 	c->sdp_sess_id = ((uint64_t)time(NULL) << 16) ^ (uint64_t)random();
 	c->sdp_ver = 1;
@@ -309,6 +357,7 @@ static void echo_ack(struct dlg *d, const osip_message_t *ack)
 	c->have_nego = true;
 	echo_publish(c);
 	echo_persist(c);
+	echo_announce(c); /* an announcement waited for the answer in the ACK */
 }
 
 static void echo_ack_timeout(struct dlg *d)
@@ -342,7 +391,21 @@ static void echo_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf
 	call_dtmf(&echo_of(d)->call, 0, d->call_id, ev->digit, ev->duration / 8u, ev->cut);
 }
 
+static void echo_play_done(struct dlg *d, uint64_t stream_id, uint32_t gen, bool ok)
+{
+	(void)stream_id;
+	struct echo_call *c = echo_of(d);
+	if (gen != c->play_gen)
+		return;
+	c->play_gen = 0;
+	if (c->then_echo)
+		return; /* the stream echoes again (media_play_event) */
+	dlg_bye(d);
+	echo_end(c, ok ? "announcement played" : "announcement could not be played");
+}
+
 static const struct dlg_ops echo_dlg_ops = {
+	.play_done = echo_play_done,
 	.request = echo_request,
 	.cancelled = echo_cancelled,
 	.ack = echo_ack,
@@ -378,7 +441,7 @@ static json_t *echo_describe(struct call *call)
 	if (c->have_nego && c->nego.te_pt >= 0)
 		json_object_set_new(o, "telephone_event_pt", json_integer(c->nego.te_pt));
 	json_object_set_new(o, "dtmf", json_string(c->call.dtmf[0]));
-	json_object_set_new(o, "action", json_string("echo"));
+	json_object_set_new(o, "action", json_string(c->play_gen ? "announce" : "echo"));
 	json_object_set_new(o, "pkts_in", json_integer((json_int_t)st.rx_pkts));
 	json_object_set_new(o, "pkts_out", json_integer((json_int_t)st.tx_pkts));
 	json_object_set_new(o, "rtcp_in", json_integer((json_int_t)st.rtcp_pkts));

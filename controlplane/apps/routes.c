@@ -4,6 +4,7 @@
  * resolution) and names file, line and key path ("routes[2].regex") like config.c does, so that
  * a reload with a typo keeps the old table and says why. */
 #include "controlplane/apps/routes.h"
+#include "controlplane/media/prompt.h"
 
 #include "controlplane/config.h"
 
@@ -31,6 +32,7 @@ struct routes_err {
 static const char *const routes_apps[] = {
 	[ROUTE_APP_NONE] = "none",
 	[ROUTE_APP_ECHO] = "echo",
+	[ROUTE_APP_ANNOUNCE] = "announce",
 };
 
 #define N_APPS (sizeof(routes_apps) / sizeof(routes_apps[0]))
@@ -227,7 +229,7 @@ static int load_app(struct routes_err *e, struct route *rt, const config_setting
 			return 0;
 		}
 	}
-	snprintf(msg, sizeof(msg), "unknown app \"%s\" (known: echo)", name);
+	snprintf(msg, sizeof(msg), "unknown app \"%s\" (known: echo, announce)", name);
 	return routes_error(e, s, key, msg);
 }
 
@@ -355,7 +357,7 @@ static int load_pattern(struct routes_err *e, struct route *rt, const config_set
 
 /* The settings of one route group, by key; NULL when absent. */
 struct route_keys {
-	const config_setting_t *name, *prefix, *regex, *app, *dests;
+	const config_setting_t *name, *prefix, *regex, *app, *dests, *play, *then, *loops;
 };
 
 static int collect_keys(struct routes_err *e, const config_setting_t *g, unsigned idx,
@@ -376,11 +378,59 @@ static int collect_keys(struct routes_err *e, const config_setting_t *g, unsigne
 			k->app = s;
 		else if (strcmp(name, "destinations") == 0)
 			k->dests = s;
+		else if (strcmp(name, "play") == 0)
+			k->play = s;
+		else if (strcmp(name, "then") == 0)
+			k->then = s;
+		else if (strcmp(name, "loops") == 0)
+			k->loops = s;
 		else {
 			snprintf(key, sizeof(key), "routes[%u].%s", idx, name);
 			return routes_error(e, s, key, "unknown key (known: name, prefix, regex, "
-					    "app, destinations)");
+					    "app, destinations, play, then, loops)");
 		}
+	}
+	return 0;
+}
+
+/* An announce route's play (loaded now in both laws, so that a file that is not audio is
+ * refused here, naming the key), then and loops. */
+static int load_announce(struct routes_err *e, struct route *rt, const struct route_keys *k,
+			 unsigned idx)
+{
+	char key[64], msg[256];
+	if (rt->app != ROUTE_APP_ANNOUNCE) {
+		if (!k->play && !k->then && !k->loops)
+			return 0;
+		snprintf(key, sizeof(key), "routes[%u]", idx);
+		return routes_error(e, k->app, key,
+				    "play, then and loops belong to app \"announce\"");
+	}
+	snprintf(key, sizeof(key), "routes[%u].play", idx);
+	if (!k->play)
+		return routes_error(e, k->app, key, "app \"announce\" needs play (a WAV file, or "
+				    "\"tone:NAME\")");
+	if (get_string(e, k->play, key, rt->play, sizeof(rt->play), true) < 0)
+		return -1;
+	if (!prompt_get(rt->play, 0, msg, sizeof(msg)) || !prompt_get(rt->play, 8, msg, sizeof(msg)))
+		return routes_error(e, k->play, key, msg);
+	rt->loops = 1;
+	if (k->loops) {
+		snprintf(key, sizeof(key), "routes[%u].loops", idx);
+		if (config_setting_type(k->loops) != CONFIG_TYPE_INT ||
+		    config_setting_get_int(k->loops) < 0 || config_setting_get_int(k->loops) > 1000)
+			return routes_error(e, k->loops, key, "must be an integer from 0 to 1000 "
+					    "(0: until the caller hangs up)");
+		rt->loops = (unsigned)config_setting_get_int(k->loops);
+	}
+	if (k->then) {
+		char then[16];
+		snprintf(key, sizeof(key), "routes[%u].then", idx);
+		if (get_string(e, k->then, key, then, sizeof(then), true) < 0)
+			return -1;
+		if (strcmp(then, "echo") != 0 && strcmp(then, "hangup") != 0)
+			return routes_error(e, k->then, key, "must be \"hangup\" or \"echo\"");
+		rt->then_echo = strcmp(then, "echo") == 0;
 	}
 	return 0;
 }
@@ -419,8 +469,15 @@ static int load_route(struct routes_err *e, struct routes *r, unsigned idx,
 	if (load_pattern(e, rt, k.regex ? k.regex : k.prefix, key, k.regex != NULL) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "routes[%u].%s", idx, k.app ? "app" : "destinations");
-	if (k.app)
-		return load_app(e, rt, k.app, key);
+	if (k.app) {
+		if (load_app(e, rt, k.app, key) < 0)
+			return -1;
+		return load_announce(e, rt, &k, idx);
+	}
+	if (k.play || k.then || k.loops) {
+		snprintf(key, sizeof(key), "routes[%u]", idx);
+		return routes_error(e, g, key, "play, then and loops belong to app \"announce\"");
+	}
 	return load_dests(e, rt, k.dests, key);
 }
 

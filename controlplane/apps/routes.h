@@ -30,6 +30,8 @@
 enum route_app {
 	ROUTE_APP_NONE = 0, /* the route has destinations instead */
 	ROUTE_APP_ECHO,     /* answer and send the caller's media back */
+	ROUTE_APP_ANNOUNCE, /* answer and play `play` (a WAV file or "tone:NAME") `loops` times,
+			     * then hang up, or go on as echo (then = "echo") */
 };
 
 enum route_transport {
@@ -50,6 +52,9 @@ struct route {
 	enum route_app app;  /* ROUTE_APP_NONE when the route has destinations */
 	unsigned n_dests;    /* 0 when the route has an app, else 1..ROUTE_MAX_DESTS */
 	struct route_dest dests[ROUTE_MAX_DESTS]; /* in failover order */
+	char play[200];      /* ROUTE_APP_ANNOUNCE: what it plays (prompt.h names) */
+	unsigned loops;      /* ROUTE_APP_ANNOUNCE: times, 0 = until the caller hangs up */
+	bool then_echo;      /* ROUTE_APP_ANNOUNCE: echo afterwards instead of hanging up */
 };
 
 /* A loaded route table (opaque). */

@@ -782,6 +782,16 @@ bool dlg_dtmf(uint64_t stream_id, const struct media_dtmf *ev)
 	return false;
 }
 
+void dlg_play_done(uint64_t stream_id, uint32_t gen, bool ok)
+{
+	for (struct watch *w = watches[watch_bucket(stream_id)]; w; w = w->next)
+		if (w->stream_id == stream_id) {
+			if (w->d->ops->play_done)
+				w->d->ops->play_done(w->d, stream_id, gen, ok);
+			return;
+		}
+}
+
 /* ---- life cycle ---- */
 
 int dlg_init(const struct dlg_config *cfg)

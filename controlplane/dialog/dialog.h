@@ -55,6 +55,9 @@ struct dlg_ops {
 	void (*media)(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint16_t port);
 	/* an RFC 4733 event (a digit) received on a stream watched by this leg */
 	void (*dtmf)(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev);
+	/* what mgw's player played on a stream watched by this leg (play @gen) ended: played
+	 * to its end (@ok), or it could not be played */
+	void (*play_done)(struct dlg *d, uint64_t stream_id, uint32_t gen, bool ok);
 };
 
 enum dlg_role { DLG_UAS, DLG_UAC };
@@ -174,6 +177,8 @@ void dlg_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port);
 /** An RFC 4733 event on stream @stream_id, for the leg watching it. Returns false when no
  *  leg watches the stream. */
 bool dlg_dtmf(uint64_t stream_id, const struct media_dtmf *ev);
+/** Play @gen on stream @stream_id ended (media_play_event), for the leg watching it. */
+void dlg_play_done(uint64_t stream_id, uint32_t gen, bool ok);
 
 /* ---- reporting ---- */
 unsigned dlg_count(void);

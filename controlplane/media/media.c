@@ -10,6 +10,9 @@
 #include <rte_cycles.h>
 
 #include "controlplane/media/ports.h"
+#include "controlplane/media/prompt.h"
+#include "dataplane/dp.h"
+#include "util/log.h"
 
 #define MEDIA_CLOCK_RATE 8000
 
@@ -26,6 +29,9 @@ static unsigned n_cooling;
 
 int media_init(const struct config *cfg, char *err, size_t err_len)
 {
+	if (prompt_init(cfg->media_tone_plan, (const char(*)[128])cfg->media_tones,
+			cfg->media_n_tones, err, err_len) != 0)
+		return -1;
 	n_addrs = cfg->dp_media_ip_count ? cfg->dp_media_ip_count : 1;
 	for (unsigned i = 0; i < n_addrs; i++) {
 		addrs[i] = htonl(ntohl(cfg->dp_media_ip.s_addr) + i);
@@ -49,6 +55,7 @@ int media_init(const struct config *cfg, char *err, size_t err_len)
 void media_shutdown(void)
 {
 	media_poll();
+	prompt_shutdown(); /* no worker plays any more */
 	stream_table_destroy(table);
 	table = NULL;
 	for (unsigned i = 0; i < n_addrs; i++) {
@@ -192,10 +199,14 @@ static void media_cfg_keep_source(struct stream_cfg *c, const struct media_ep *e
 	c->ssrc = old->ssrc;
 	c->ts_base = old->ts_base;
 	c->seq_base = old->seq_base;
+	/* and what mgw plays there goes on */
+	c->play = stream_play_ref((struct stream_play *)old->play);
 }
 
 static int media_publish(struct media_ep *ep, struct stream_cfg *c)
 {
+	if (c->play)
+		c->dir |= STREAM_DIR_PLAY;
 	int rc = stream_table_publish(table, c);
 	if (rc == 0)
 		ep->published = true;
@@ -312,6 +323,119 @@ int media_ep_stats(const struct media_ep *ep, struct stream_stats *out)
 	}
 	stream_stats_read(table, c, out);
 	return 0;
+}
+
+static uint32_t play_gen;
+
+struct stream_play *media_play_new(void)
+{
+	struct stream_play *p = calloc(1, sizeof(*p));
+	if (p) {
+		p->gen = ++play_gen ? play_gen : ++play_gen;
+		p->ptime_ms = 20;
+	}
+	return p;
+}
+
+/* The worker that plays @c: its state's owner, or one chosen by its id. -1 = no worker. */
+static int media_play_worker(const struct stream_cfg *c)
+{
+	unsigned n = dp_n_workers();
+	if (n == 0)
+		return -1;
+	const struct stream_state *st = stream_table_state(table, c->addr_idx, c->local_port);
+	uint64_t o = atomic_load_explicit(&st->owner, memory_order_acquire);
+	unsigned w = (unsigned)(o & 0xffff & ~STREAM_OWNER_RESETTING);
+	if (o >> 16 == c->id && w >= 1 && w <= n)
+		return (int)w - 1;
+	return (int)(c->id % n);
+}
+
+static int media_play_tell(const struct stream_cfg *c, int worker)
+{
+	if (worker < 0)
+		return 0;
+	struct msg_cmd cmd = {.type = MSG_CMD_PLAY, .arg = c->play->gen, .port = c->local_port,
+			      .addr_idx = c->addr_idx, .stream_id = c->id};
+	return dp_send_cmd(worker, &cmd);
+}
+
+int media_addr_index(uint32_t ip)
+{
+	for (unsigned i = 0; i < n_addrs; i++)
+		if (addrs[i] == ip)
+			return (int)i;
+	return -1;
+}
+
+int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play)
+{
+	if (addr_idx >= n_addrs)
+		return -ENOENT;
+	const struct stream_cfg *old = stream_table_get(table, addrs[addr_idx], port);
+	if (!old)
+		return -ENOENT;
+	if (!play && !old->play)
+		return 0;
+	struct stream_cfg *c = stream_cfg_dup(old), *o = NULL;
+	if (c && old->other)
+		o = stream_cfg_dup(old->other);
+	if (!c || (old->other && !o)) {
+		stream_cfg_free(c);
+		stream_cfg_free(o);
+		return -ENOMEM;
+	}
+	if (c->play) { /* the old config keeps its own reference */
+		((struct stream_play *)c->play)->refs--;
+		c->play = NULL;
+	}
+	c->play = stream_play_ref(play);
+	c->dir = (uint8_t)(play ? c->dir | STREAM_DIR_PLAY : c->dir & ~STREAM_DIR_PLAY);
+	int rc;
+	if (o) {
+		/* a relay's legs point at each other: both are republished, as media_ep_relay does */
+		c->other = o;
+		o->other = c;
+		rc = stream_table_publish(table, o);
+		if (rc != 0) {
+			stream_cfg_free(c);
+			stream_cfg_free(o);
+			return rc;
+		}
+	}
+	rc = stream_table_publish(table, c);
+	if (rc != 0) {
+		stream_cfg_free(c);
+		return rc;
+	}
+	if (play && media_play_tell(c, media_play_worker(c)) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+int media_play_event(const struct msg_event *ev, uint32_t *gen)
+{
+	*gen = ev->peer_ip;
+	int ai = media_addr_index(ev->local_ip);
+	const struct stream_cfg *c = ai < 0 ? NULL
+				   : stream_table_get(table, ev->local_ip, ev->local_port);
+	bool current = c && c->id == ev->stream_id && c->play && c->play->gen == *gen;
+	switch (ev->play.status) {
+	case MSG_PLAY_MOVED: /* the stream's state is another worker's: that one plays */
+		if (current && media_play_tell(c, ev->play.owner) != 0)
+			LOG_W("media", "play %u: the owner worker's command ring is full", *gen);
+		return 0;
+	case MSG_PLAY_FULL:
+		LOG_W("media", "play %u: worker %u plays as many streams as it can", *gen,
+		      ev->worker);
+		break;
+	default:
+		break;
+	}
+	/* ended: the stream goes back to what it did before (echo, relay) */
+	if (current)
+		media_play_at((unsigned)ai, ev->local_port, NULL);
+	return ev->play.status == MSG_PLAY_DONE ? 1 : -1;
 }
 
 void media_sync(void)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "controlplane/config.h"
+#include "shared/msg.h"
 #include "shared/stream.h"
 
 struct media_ep {
@@ -109,6 +110,25 @@ void media_ep_release(struct media_ep *ep);
 int media_ep_stats(const struct media_ep *ep, struct stream_stats *out);
 /** The endpoint's published config (its SDP peer, action), or NULL. */
 const struct stream_cfg *media_ep_cfg(const struct media_ep *ep);
+/** A new play (no reference yet, a fresh gen, ptime 20 ms) for the caller to fill in, or
+ *  NULL. It is freed with the last config that carries it (or by the caller, if none ever
+ *  does). */
+struct stream_play *media_play_new(void);
+/** Play @play on the stream at (@addr_idx, @port) (NULL: stop what plays there): the stream's
+ *  config is republished carrying it, with STREAM_DIR_PLAY (a relay's other leg with it), and
+ *  the owner worker is told. The play survives later republications (re-INVITE) until it
+ *  ends or is stopped. Returns 0 or -errno (-ENOENT: no stream there). */
+int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play);
+static inline int media_ep_play(const struct media_ep *ep, struct stream_play *play)
+{
+	return media_play_at(ep->addr_idx, ep->port, play);
+}
+/** A worker's MSG_EV_PLAY: a play asked of a worker that does not own the stream goes to the
+ *  owner (returns 0); an ended play leaves the stream's config (returns 1 when it played to
+ *  its end, -1 when it could not be played). @gen: the play's. */
+int media_play_event(const struct msg_event *ev, uint32_t *gen);
+/** Index of media address @ip (network order) in the pool, or -1. */
+int media_addr_index(uint32_t ip);
 /** Wait until no worker can still hold a config unpublished before this call. */
 void media_sync(void);
 /** Free the configs retired since the last call and give back the ports released, after a

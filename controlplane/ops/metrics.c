@@ -100,6 +100,14 @@ char *metrics_text(void)
 		put(&t, "mgw_dtmf_events_total{worker=\"%u\",verdict=\"absurd\"} %llu\n", i,
 		    ULL(ctr_get(&dp_worker_stats(i)->dtmf_absurd)));
 	}
+	head(&t, "mgw_player_packets_total", "counter",
+	     "Packets mgw's player sent (announcements, tones, DTMF), and frames it could not.");
+	for (unsigned i = 0; i < dp_n_workers(); i++) {
+		put(&t, "mgw_player_packets_total{worker=\"%u\",result=\"sent\"} %llu\n", i,
+		    ULL(ctr_get(&dp_worker_stats(i)->played)));
+		put(&t, "mgw_player_packets_total{worker=\"%u\",result=\"lost\"} %llu\n", i,
+		    ULL(ctr_get(&dp_worker_stats(i)->play_lost)));
+	}
 	head(&t, "mgw_worker_drops_total", "counter", "Packets a worker dropped, by reason.");
 	for (unsigned i = 0; i < dp_n_workers(); i++)
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)

@@ -49,8 +49,10 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 	struct rte_udp_hdr *udp = p->udp;
 	int rtcp = p->rtcp;
 	uint64_t dest = relay_dest(o, s->other_st, rtcp);
-	/* RTCP keeps flowing on hold (RFC 3264 5.1): only media obeys the direction */
-	if (unlikely(!dest || (!rtcp && !(o->dir & STREAM_DIR_SEND)))) {
+	/* RTCP keeps flowing on hold (RFC 3264 5.1): only media obeys the direction, and
+	 * mgw's player, while it plays towards the other leg's peer */
+	if (unlikely(!dest ||
+		     (!rtcp && (o->dir & (STREAM_DIR_SEND | STREAM_DIR_PLAY)) != STREAM_DIR_SEND))) {
 		ctr_inc(&p->st->drops);
 		dp_drop(w, p->m, DP_DROP_STREAM);
 		return;

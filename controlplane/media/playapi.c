@@ -1,0 +1,173 @@
+#include "controlplane/media/playapi.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/media/media.h"
+#include "controlplane/media/prompt.h"
+#include "dataplane/player.h"
+#include "util/log.h"
+
+/* "stream": "ip:port", a stream's local media address (sessions.list shows them). */
+static int stream_arg(json_t *req, unsigned *ai, uint16_t *port, char *err, size_t len)
+{
+	const char *s = json_string_value(json_object_get(req, "stream"));
+	char ip[INET_ADDRSTRLEN];
+	unsigned p;
+	struct in_addr a;
+	const char *colon = s ? strrchr(s, ':') : NULL;
+	if (!colon || (size_t)(colon - s) >= sizeof(ip) ||
+	    sscanf(colon + 1, "%u", &p) != 1 || p == 0 || p > 65535) {
+		snprintf(err, len, "needs \"stream\": \"address:port\" (a local media address)");
+		return -1;
+	}
+	memcpy(ip, s, (size_t)(colon - s));
+	ip[colon - s] = '\0';
+	int i = inet_pton(AF_INET, ip, &a) == 1 ? media_addr_index(a.s_addr) : -1;
+	if (i < 0) {
+		snprintf(err, len, "%s is not a media address of this mgwd", ip);
+		return -1;
+	}
+	*ai = (unsigned)i;
+	*port = (uint16_t)(p & ~1u);
+	return 0;
+}
+
+/* An optional integer member in [lo, hi], @def when absent. */
+static int int_arg(json_t *req, const char *key, long lo, long hi, long def, long *out,
+		   char *err, size_t len)
+{
+	json_t *v = json_object_get(req, key);
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(err, len, "\"%s\" must be an integer from %ld to %ld", key, lo, hi);
+		return -1;
+	}
+	*out = (long)json_integer_value(v);
+	return 0;
+}
+
+static json_t *play_start(unsigned ai, uint16_t port, struct stream_play *p, const char *what,
+			  char *err, size_t len)
+{
+	int rc = media_play_at(ai, port, p);
+	if (rc == -ENOENT) {
+		snprintf(err, len, "no stream on that port");
+		free(p);
+		return NULL;
+	}
+	if (rc != 0) {
+		snprintf(err, len, "cannot play: %s", strerror(-rc));
+		if (p->refs == 0)
+			free(p);
+		return NULL;
+	}
+	LOG_I("media", "play %u on %s:%u: %s", p->gen, inet_ntoa(media_addr(ai)), port, what);
+	return json_pack("{s:I}", "play", (json_int_t)p->gen);
+}
+
+/* media.play {"stream":"ip:port", "play":"tone:ringback" | "/path/file.wav",
+ *             "loops":N (1; 0 = until stopped), "pt":0|8 (0), "ptime":ms (20)} */
+static json_t *cmd_play(json_t *req, char *err, size_t len, void *ctx)
+{
+	(void)ctx;
+	unsigned ai;
+	uint16_t port;
+	long loops, pt, ptime;
+	const char *what = json_string_value(json_object_get(req, "play"));
+	if (stream_arg(req, &ai, &port, err, len) != 0 ||
+	    int_arg(req, "loops", 0, 1000000, 1, &loops, err, len) != 0 ||
+	    int_arg(req, "pt", 0, 8, 0, &pt, err, len) != 0 ||
+	    int_arg(req, "ptime", 10, 60, 20, &ptime, err, len) != 0)
+		return NULL;
+	if (!what) {
+		snprintf(err, len, "needs \"play\": \"tone:NAME\" or a WAV file's path");
+		return NULL;
+	}
+	if ((pt != 0 && pt != 8) || ptime % 10) {
+		snprintf(err, len, "\"pt\" is 0 (PCMU) or 8 (PCMA), \"ptime\" 10, 20 ... 60");
+		return NULL;
+	}
+	const struct stream_prompt *pr = prompt_get(what, (uint8_t)pt, err, len);
+	struct stream_play *p = pr ? media_play_new() : NULL;
+	if (!p) {
+		if (pr)
+			snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	p->kind = STREAM_PLAY_AUDIO;
+	p->pt = (uint8_t)pt;
+	p->ptime_ms = (uint8_t)ptime;
+	p->loops = (uint32_t)loops;
+	p->prompt = pr;
+	return play_start(ai, port, p, what, err, len);
+}
+
+/* media.dtmf {"stream":"ip:port", "digits":"123#", "pt":101, "duration":ms (100),
+ *             "gap":ms (60), "volume":dBm0 below 0 (10)} */
+static json_t *cmd_dtmf(json_t *req, char *err, size_t len, void *ctx)
+{
+	(void)ctx;
+	unsigned ai;
+	uint16_t port;
+	long pt, dur, gap, vol;
+	const char *digits = json_string_value(json_object_get(req, "digits"));
+	if (stream_arg(req, &ai, &port, err, len) != 0 ||
+	    int_arg(req, "pt", 96, 127, 101, &pt, err, len) != 0 ||
+	    int_arg(req, "duration", 40, 5000, 100, &dur, err, len) != 0 ||
+	    int_arg(req, "gap", 40, 5000, 60, &gap, err, len) != 0 ||
+	    int_arg(req, "volume", 0, 63, 10, &vol, err, len) != 0)
+		return NULL;
+	size_t n = digits ? strlen(digits) : 0;
+	bool ok = n > 0 && n <= STREAM_PLAY_DIGITS_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = play_dtmf_event(digits[i]) >= 0;
+	if (!ok) {
+		snprintf(err, len, "needs \"digits\": 1 to %d of 0-9 * # A-D",
+			 STREAM_PLAY_DIGITS_MAX);
+		return NULL;
+	}
+	struct stream_play *p = media_play_new();
+	if (!p) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	p->kind = STREAM_PLAY_DTMF;
+	p->pt = (uint8_t)pt;
+	p->digit_ms = (uint16_t)dur;
+	p->gap_ms = (uint16_t)gap;
+	p->volume = (uint8_t)vol;
+	memcpy(p->digits, digits, n + 1);
+	char what[48];
+	snprintf(what, sizeof(what), "DTMF %s", digits);
+	return play_start(ai, port, p, what, err, len);
+}
+
+/* media.stop {"stream":"ip:port"} */
+static json_t *cmd_stop(json_t *req, char *err, size_t len, void *ctx)
+{
+	(void)ctx;
+	unsigned ai;
+	uint16_t port;
+	if (stream_arg(req, &ai, &port, err, len) != 0)
+		return NULL;
+	int rc = media_play_at(ai, port, NULL);
+	if (rc != 0) {
+		snprintf(err, len, "%s", rc == -ENOENT ? "no stream on that port" : strerror(-rc));
+		return NULL;
+	}
+	return json_null();
+}
+
+void playapi_register(struct api *api)
+{
+	api_register(api, "media.play", cmd_play, NULL);
+	api_register(api, "media.dtmf", cmd_dtmf, NULL);
+	api_register(api, "media.stop", cmd_stop, NULL);
+}

@@ -1,0 +1,74 @@
+/* player: mgw as a paced RTP source on its worker. A stream whose config carries a play
+ * (stream_cfg.play: a prompt, or RFC 4733 digits) is played by the worker that owns the
+ * stream's state: one packet per ptime, due on the TSC, with the stream's SSRC, sequence
+ * numbers that continue the stream's own, timestamps that advance by the samples sent, and
+ * the marker bit on the first packet of a play (and of each RFC 4733 event).
+ *
+ * The control plane publishes a config carrying the play, then tells the owner worker
+ * (MSG_CMD_PLAY). The worker keeps each playing stream in a timing wheel of PLAYER_TICK_US
+ * slots, so a loop costs nothing while no packet is due and one visit per packet sent. A
+ * play stops when it ends (reported, MSG_EV_PLAY) or when the stream's published config no
+ * longer carries it (stopped, replaced or the stream removed: nothing reported, the control
+ * plane knows). Everything here belongs to the worker's thread. */
+#ifndef MGW_PLAYER_H
+#define MGW_PLAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shared/msg.h"
+#include "shared/stream.h"
+
+struct dp_worker;
+
+#define PLAYER_TICK_US 250
+#define PLAYER_SLOTS 512 /* a wheel turn: 128 ms, more than the longest ptime */
+#define PLAYER_MAX 32768 /* streams one worker plays at once */
+
+struct player_entry {
+	uint64_t stream_id;
+	uint64_t due;        /* rte_rdtsc() when the next frame is due */
+	uint32_t gen;        /* the play's gen (a config carrying another play stops this one) */
+	uint32_t frame;      /* next frame of the play */
+	uint32_t ts0;        /* RTP timestamp of frame 0 */
+	uint32_t sent;
+	uint32_t ssrc;       /* the SSRC it sends with */
+	int32_t next;        /* next entry in the same wheel slot, or the free list; -1 = end */
+	uint16_t port;       /* the stream's local port, host order */
+	uint16_t seq;        /* next sequence number */
+	uint8_t addr_idx;
+};
+
+struct player {
+	struct player_entry *e;   /* PLAYER_MAX */
+	int32_t slot[PLAYER_SLOTS];
+	int32_t free;
+	uint32_t n;               /* streams playing */
+	uint64_t tick;            /* the last tick handled */
+	uint64_t tsc_tick;        /* TSC ticks per wheel tick */
+	uint64_t tsc_ms;          /* TSC ticks per millisecond */
+};
+
+/** Allocate a worker's player. Returns 0 or -1. */
+int player_init(struct player *pl, uint64_t tsc_hz);
+void player_free(struct player *pl);
+/** MSG_CMD_PLAY: start playing what the stream's config carries. */
+void player_start(struct dp_worker *w, const struct msg_cmd *cmd);
+/** Send what is due. Every poll loop; nothing to do costs a load and a compare. */
+void player_poll(struct dp_worker *w);
+
+/* What one frame of a play sends, computed from the play alone (no packet, no state), so
+ * that tests can check it. */
+struct play_frame {
+	uint32_t ts_off;      /* RTP timestamp, from the play's start */
+	uint16_t len;         /* payload bytes written (0: nothing to send in this frame) */
+	bool marker;
+};
+#define PLAY_FRAME_MAX 480 /* the longest ptime's G.711 samples */
+/** Frame @f of @p: its payload written to @payload (room for PLAY_FRAME_MAX bytes). Returns
+ *  1, or 0 when the play has ended before frame @f. */
+int play_frame(const struct stream_play *p, uint32_t f, uint8_t *payload, struct play_frame *out);
+/** RFC 4733 event code of DTMF character @c (0-9 * # A-D), -1 for anything else. */
+int play_dtmf_event(char c);
+
+#endif
