@@ -317,6 +317,9 @@ static void ctl_read_workers(struct ctl_status *st, json_t *ws)
 	json_array_foreach(ws, i, w) {
 		st->rx += ctl_u64(json_object_get(w, "rx"));
 		st->tx += ctl_u64(json_object_get(w, "tx"));
+		st->played += ctl_u64(json_object_get(w, "played"));
+		st->play_lost += ctl_u64(json_object_get(w, "play_lost"));
+		st->play_busy_ns += ctl_u64(json_object_get(w, "play_busy_ns"));
 		json_t *gap = json_object_get(w, "loop_gap_max_ns");
 		if (json_is_number(gap)) {
 			st->have_loop_gap = 1;

@@ -30,6 +30,7 @@ struct ctl_status {
 	char drops_by[512];       /* "reason=N ..." for the non-zero ones */
 	uint64_t loop_gap_max_ns; /* worst over the workers; 0 when mgwd does not report it */
 	int have_loop_gap;
+	uint64_t played, play_lost, play_busy_ns; /* mgwd's player, every worker */
 };
 
 int ctl_open(struct ctl *c, const char *path, char *err, size_t errlen);

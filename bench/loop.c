@@ -22,6 +22,7 @@ void loop_init(struct loop *lp, const struct opts *o, struct flow_table *t, stru
 	lp->hz = rte_get_tsc_hz();
 	hist_reset(&lp->st.lat);
 	hist_reset(&lp->st.idle_lat);
+	hist_reset(&lp->st.ann_dev);
 }
 
 int loop_resolve(struct loop *lp, unsigned timeout_ms)
@@ -148,7 +149,7 @@ int loop_run(struct loop *lp)
 	lp->last = now;
 	while (now < lp->t_end) {
 		sink_poll(lp, now);
-		if (now < lp->t1)
+		if (now < lp->t1 && !lp->ann)
 			loop_tx(lp, now);
 		if (lp->t_del_at || lp->del_pending)
 			loop_delete_step(lp, now);

@@ -29,6 +29,11 @@ struct loop_stats {
 	uint64_t rx_deleted;         /* received for deleted pairs, sent before the reply */
 	struct hist lat;             /* TSC cycles, window packets */
 	uint64_t idle_sent, idle_received; /* probes after idle spells (--idle-probes) */
+	/* --announce: RTP that mgwd plays to the pairs' A peers */
+	uint64_t ann_received;       /* in the window */
+	uint64_t ann_lost;           /* sequence numbers skipped in the window */
+	uint64_t ann_streams;        /* streams heard */
+	struct hist ann_dev;         /* TSC cycles: |arrival interval - 20 ms|, window packets */
 	struct hist idle_lat;        /* TSC cycles, probes */
 };
 
@@ -50,6 +55,14 @@ struct loop {
 	int have_dst_mac;
 	uint32_t arp_target;         /* address whose MAC we asked for, network order */
 	struct loop_stats st;
+	struct loop_ann *ann;        /* --announce: per stream, else NULL */
+};
+
+/* What the bench heard of one announced stream. */
+struct loop_ann {
+	uint64_t last_tsc;
+	uint16_t last_seq;
+	uint8_t seen;
 };
 
 void loop_init(struct loop *lp, const struct opts *o, struct flow_table *t, struct link *l,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <rte_eal.h>
 
 #include "bench/ctl.h"
@@ -89,6 +90,30 @@ static int bench_setup_mgwd(struct ctl *c, const struct opts *o, struct flow_tab
 	return 0;
 }
 
+/* --announce: mgwd plays on every pair's leg A, towards the pair's A peer (a bench address). */
+static int bench_announce(struct ctl *c, const struct opts *o, const struct flow_table *t,
+			  struct loop *lp)
+{
+	char err[256];
+	if (o->target != OPTS_TARGET_MGWD) {
+		fprintf(stderr, "mgw-bench: --announce needs --target mgwd\n");
+		return -1;
+	}
+	lp->ann = calloc(t->n, sizeof(*lp->ann));
+	json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "cmd", "media.play", "tag", "bench",
+				"play", o->announce, "loops", 0);
+	char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	json_t *res = lp->ann && line ? ctl_call(c, line, err, sizeof(err)) : NULL;
+	free(line);
+	if (!res) {
+		fprintf(stderr, "mgw-bench: media.play: %s\n", lp->ann ? err : "out of memory");
+		return -1;
+	}
+	json_decref(res);
+	return 0;
+}
+
 static void bench_teardown_mgwd(struct ctl *c, const struct opts *o, struct report *r)
 {
 	char err[256];
@@ -140,8 +165,10 @@ static int bench_main(const struct opts *o)
 	} else {
 		flow_synth_pairs(&t, o->media_ip);
 	}
+	if (o->announce && bench_announce(&c, o, &t, &lp) != 0)
+		goto out;
 	int run_rc = loop_run(&lp);
-	if (run_rc == 0)
+	if (run_rc == 0 && !o->announce)
 		loop_idle_probes(&lp);
 	bench_teardown_mgwd(&c, o, &r);
 	r.silent_streams = bench_silent(&t, o);
@@ -152,6 +179,7 @@ out:
 		bench_teardown_mgwd(&c, o, &r);
 	link_close(&l);
 	free(pairs);
+	free(lp.ann);
 	flow_fini(&t);
 	return rc;
 }

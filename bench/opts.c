@@ -28,6 +28,9 @@ static void opts_usage(FILE *out)
 		"                          A.B.C.D + 256 k, one per 10000 pairs\n"
 		"  --media-ip A.B.C.D      limit mode: first target address (default 198.19.0.10)\n"
 		"  --one-way               send towards leg A only (default: both legs)\n"
+		"  --announce PLAY         mgwd plays PLAY (\"tone:dial\", a WAV) on every pair's leg\n"
+		"                          A, looped, and the bench only receives: per stream, loss\n"
+		"                          (sequence gaps) and pacing (arrival vs 20 ms)\n"
 		"  --delete-half-at S      delete every second pair S seconds into the window\n"
 		"  --idle-probes N         after the run, N single frames each after an idle spell:\n"
 		"                          the latency of a target that has gone to sleep\n"
@@ -95,7 +98,7 @@ static void opts_defaults(struct opts *o)
 enum {
 	O_TARGET = 256, O_MEMIF, O_STREAMS, O_FRAME, O_PPS, O_DURATION, O_WARMUP, O_DRAIN, O_IP,
 	O_MEDIA_IP, O_ONE_WAY, O_DELETE_HALF, O_PAIRS, O_KEEP, O_LCORES, O_PREFIX, O_MBUFS,
-	O_ZC, O_JSON, O_LABEL, O_IDLE_PROBES, O_IDLE_GAP,
+	O_ZC, O_JSON, O_LABEL, O_IDLE_PROBES, O_IDLE_GAP, O_ANNOUNCE,
 };
 
 static const struct option opts_long[] = {
@@ -111,6 +114,7 @@ static const struct option opts_long[] = {
 	{ "ip", required_argument, NULL, O_IP },
 	{ "media-ip", required_argument, NULL, O_MEDIA_IP },
 	{ "one-way", no_argument, NULL, O_ONE_WAY },
+	{ "announce", required_argument, NULL, O_ANNOUNCE },
 	{ "delete-half-at", required_argument, NULL, O_DELETE_HALF },
 	{ "pairs-file", required_argument, NULL, O_PAIRS },
 	{ "keep", no_argument, NULL, O_KEEP },
@@ -199,6 +203,7 @@ static int opts_set(struct opts *o, int c, const char *arg)
 	case O_IP: return opts_ip("--ip", arg, &o->ip);
 	case O_MEDIA_IP: return opts_ip("--media-ip", arg, &o->media_ip);
 	case O_ONE_WAY: o->one_way = true; return 0;
+	case O_ANNOUNCE: o->announce = arg; return 0;
 	case O_PAIRS: o->pairs_file = arg; return 0;
 	case O_KEEP: o->keep = true; return 0;
 	case O_LCORES: o->lcores = arg; return 0;

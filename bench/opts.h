@@ -28,6 +28,8 @@ struct opts {
 	const char *pairs_file;   /* reuse / save the created pairs */
 	bool keep;                /* do not delete the pairs at the end */
 	bool one_way;             /* send only towards leg A */
+	const char *announce;     /* mgwd: play this on every pair's leg A (media.play, "tone:dial"
+				   * or a WAV) instead of sending; measure what arrives */
 	unsigned idle_probes;     /* after the run: single frames separated by idle spells */
 	unsigned idle_gap_ms;     /* length of each idle spell */
 	bool json;

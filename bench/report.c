@@ -65,6 +65,53 @@ static void report_json_mgwd(const struct report *r, json_t *o)
 	}
 }
 
+/* --announce: what was heard of mgwd's player, and what it cost mgwd. */
+struct report_ann {
+	uint64_t plays, expected, played, play_lost;
+	double dev_p50_us, dev_p99_us, dev_max_us;
+	double core_share, ns_per_packet;
+};
+
+static void report_ann(const struct report *r, struct report_ann *a)
+{
+	const struct loop *lp = r->lp;
+	double us = 1e6 / (double)lp->hz;
+	a->plays = lp->t->n_pairs;
+	a->expected = (uint64_t)((double)a->plays * r->o->duration_s * 50);
+	a->dev_p50_us = (double)hist_quantile(&lp->st.ann_dev, 0.5) * us;
+	a->dev_p99_us = (double)hist_quantile(&lp->st.ann_dev, 0.99) * us;
+	a->dev_max_us = (double)lp->st.ann_dev.max * us;
+	a->played = a->play_lost = 0;
+	a->core_share = a->ns_per_packet = 0;
+	if (r->have_status) {
+		a->played = r->after.played - r->before.played;
+		a->play_lost = r->after.play_lost - r->before.play_lost;
+		double busy = (double)(r->after.play_busy_ns - r->before.play_busy_ns);
+		double span = (double)(lp->t_end - lp->t_start) * 1e9 / (double)lp->hz;
+		a->core_share = span > 0 ? busy / span : 0;
+		a->ns_per_packet = a->played ? busy / (double)a->played : 0;
+	}
+}
+
+static void report_json_ann(const struct report *r, json_t *o)
+{
+	struct report_ann a;
+	report_ann(r, &a);
+	json_object_set_new(o, "announce", json_string(r->o->announce));
+	report_set_u64(o, "plays", a.plays);
+	report_set_u64(o, "ann_streams_heard", r->lp->st.ann_streams);
+	report_set_u64(o, "ann_expected", a.expected);
+	report_set_u64(o, "ann_received", r->lp->st.ann_received);
+	report_set_u64(o, "ann_lost", r->lp->st.ann_lost);
+	report_set_double(o, "ann_pacing_dev_p50_us", a.dev_p50_us);
+	report_set_double(o, "ann_pacing_dev_p99_us", a.dev_p99_us);
+	report_set_double(o, "ann_pacing_dev_max_us", a.dev_max_us);
+	report_set_u64(o, "mgwd_played", a.played);
+	report_set_u64(o, "mgwd_play_lost", a.play_lost);
+	report_set_double(o, "mgwd_play_core_share", a.core_share);
+	report_set_double(o, "mgwd_play_ns_per_packet", a.ns_per_packet);
+}
+
 static void report_json(const struct report *r, const struct report_figures *fig)
 {
 	const struct loop_stats *st = &r->lp->st;
@@ -107,6 +154,8 @@ static void report_json(const struct report *r, const struct report_figures *fig
 	}
 	if (r->o->target == OPTS_TARGET_MGWD)
 		report_json_mgwd(r, o);
+	if (r->o->announce)
+		report_json_ann(r, o);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
 	json_decref(o);
 	if (line)
@@ -147,6 +196,18 @@ static void report_human(const struct report *r, const struct report_figures *fi
 		printf("  delete half: sent while deleting %" PRIu64 ", after %" PRIu64
 		       ", received late %" PRIu64 "\n", st->sent_deleting, st->sent_deleted,
 		       st->late_deleted);
+	if (o->announce) {
+		struct report_ann a;
+		report_ann(r, &a);
+		printf("  announce %s on %" PRIu64 " streams (%" PRIu64 " heard): received %" PRIu64
+		       " of %" PRIu64 " expected, lost %" PRIu64 "\n", o->announce, a.plays,
+		       st->ann_streams, st->ann_received, a.expected, st->ann_lost);
+		printf("  pacing: arrival interval off 20 ms by p50 %.1f, p99 %.1f, max %.1f us\n",
+		       a.dev_p50_us, a.dev_p99_us, a.dev_max_us);
+		printf("  mgwd player: %" PRIu64 " packets, %" PRIu64 " lost, %.1f %% of a core, "
+		       "%.0f ns per packet\n", a.played, a.play_lost, 100 * a.core_share,
+		       a.ns_per_packet);
+	}
 }
 
 void report_print(const struct report *r)

@@ -121,6 +121,41 @@ static void sink_stamp(struct loop *lp, struct rte_mbuf *m, const uint8_t *p, ui
 	}
 }
 
+/* --announce: an RTP packet mgwd played to a pair's A peer: its stream (by the address it
+ * came to), its sequence number, when it came. */
+static void sink_ann(struct loop *lp, struct rte_mbuf *m, const uint8_t *p, uint64_t now)
+{
+	uint32_t dip;
+	uint16_t dport;
+	if (m->data_len < FLOW_HDR_LEN || p[14] != 0x45 || p[23] != IPPROTO_UDP) {
+		lp->st.foreign++;
+		return;
+	}
+	memcpy(&dip, p + 30, 4);
+	memcpy(&dport, p + 36, 2);
+	uint32_t s = flow_stream_of(lp->t, dip, dport);
+	if (s == FLOW_NONE) {
+		lp->st.foreign++;
+		return;
+	}
+	struct loop_ann *a = &lp->ann[s];
+	uint16_t seq = (uint16_t)(p[44] << 8 | p[45]);
+	if (!a->seen) {
+		a->seen = 1;
+		lp->st.ann_streams++;
+	} else if (now >= lp->t0 && now < lp->t1) {
+		uint16_t gap = (uint16_t)(seq - a->last_seq);
+		if (gap > 1 && gap < 32768)
+			lp->st.ann_lost += gap - 1u;
+		uint64_t dt = now - a->last_tsc, want = lp->hz / 50;
+		hist_add(&lp->st.ann_dev, dt > want ? dt - want : want - dt);
+		lp->st.ann_received++;
+	}
+	a->last_seq = seq;
+	a->last_tsc = now;
+	lp->st.rx_total++;
+}
+
 void sink_poll(struct loop *lp, uint64_t now)
 {
 	struct rte_mbuf *pkts[LINK_BURST], *drop[LINK_BURST];
@@ -137,7 +172,10 @@ void sink_poll(struct loop *lp, uint64_t now)
 			uint16_t type;
 			memcpy(&type, p + 12, 2);
 			if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-				sink_stamp(lp, m, p, now);
+				if (lp->ann)
+					sink_ann(lp, m, p, now);
+				else
+					sink_stamp(lp, m, p, now);
 			} else if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 				if (sink_arp(lp, m))
 					continue;

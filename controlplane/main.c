@@ -349,7 +349,8 @@ static void control_loop(struct api *api, int sig_fd)
 	while (running) {
 		timer_run();
 		sip_run(); /* what the timers answered goes out before the wait */
-		int timeout = timer_wait_ms(LOOP_MAX_WAIT_MS);
+		/* play commands a full ring did not take go again within a millisecond */
+		int timeout = timer_wait_ms(media_play_pending() ? 1 : LOOP_MAX_WAIT_MS);
 		struct epoll_event evs[8];
 		stream_rcu_offline();
 		int n = epoll_wait(ep, evs, 8, timeout);

@@ -80,6 +80,10 @@ struct dp_worker_stats {
 	ctr_t played;             /* packets mgw's player sent (announcements, tones, DTMF) */
 	ctr_t play_lost;          /* player frames not sent: no mbuf, no peer known yet, or
 				   * due while the worker was held up */
+	ctr_t play_cycles;        /* TSC cycles spent sending them (the player's share of the
+				   * core) */
+	ctr_t play_late_max;      /* worst lateness of a frame against its due time, TSC
+				   * cycles, since the last reset */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
 				   * reset, time asleep excluded */
 	ctr_t drop[DP_DROP_MAX];

@@ -6,6 +6,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 #include <rte_udp.h>
 
 #include "dataplane/net.h"
@@ -14,6 +15,7 @@
 
 #define RTP_CLOCK_KHZ 8 /* G.711 and telephone-event alongside it */
 #define DTMF_END_PACKETS 3 /* RFC 4733 2.5.1.4: the end packet, sent three times */
+#define PLAYER_BATCH 32    /* entries of a wheel slot prefetched together */
 
 int play_dtmf_event(char c)
 {
@@ -211,8 +213,12 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 	uint64_t now = rte_rdtsc();
 	if (pl->n == 0)
 		pl->tick = now / pl->tsc_tick;
-	/* due now: handled on the next tick */
-	e->due = (pl->tick + 1) * pl->tsc_tick;
+	/* The first frame within one ptime, at a phase the stream id picks: plays started
+	 * together (a batch of announcements) spread over the ticks of a period instead of
+	 * leaving in one burst every period. */
+	uint64_t ticks = pl->tsc_ms * c->play->ptime_ms / pl->tsc_tick;
+	uint64_t phase = ticks ? (uint64_t)(uint32_t)(cmd->stream_id * 2654435761u) % ticks : 0;
+	e->due = (pl->tick + 1 + phase) * pl->tsc_tick;
 	player_insert(pl, i);
 	pl->n++;
 }
@@ -309,11 +315,16 @@ static int player_send(struct dp_worker *w, struct player_entry *e, const struct
 	return 0;
 }
 
-/* Entry @i is due: send its frame, and put it back in the wheel or let it go. */
-static void player_due(struct dp_worker *w, struct player *pl, int32_t i)
+/* Entry @i is due: send its frame, and put it back in the wheel or let it go. @c: its stream's
+ * config as published now. */
+static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
+		       const struct stream_cfg *c, uint64_t now)
 {
 	struct player_entry *e = &pl->e[i];
-	const struct stream_cfg *c = player_cfg(e);
+	if (now > e->due && now - e->due > ctr_get(&w->stats.play_late_max))
+		ctr_set(&w->stats.play_late_max, now - e->due);
+	if (c && (c->id != e->stream_id || !c->play || c->play->gen != e->gen))
+		c = NULL; /* stopped, replaced, or the stream is gone */
 	bool more = false;
 	if (c) {
 		struct stream_state *st = stream_table_state(dp.table, e->addr_idx, e->port);
@@ -349,7 +360,9 @@ void player_poll(struct dp_worker *w)
 	struct player *pl = &w->player;
 	if (likely(pl->n == 0))
 		return;
-	uint64_t tick = rte_rdtsc() / pl->tsc_tick;
+	uint64_t t0 = rte_rdtsc(), tick = t0 / pl->tsc_tick;
+	if (tick == pl->tick)
+		return;
 	if (tick - pl->tick > PLAYER_SLOTS)
 		pl->tick = tick - PLAYER_SLOTS; /* a long stall: one turn of the wheel is all */
 	while (pl->tick < tick) {
@@ -358,12 +371,37 @@ void player_poll(struct dp_worker *w)
 		int32_t i = pl->slot[s];
 		pl->slot[s] = -1;
 		while (i >= 0) {
-			int32_t next = pl->e[i].next;
-			if (pl->e[i].due / pl->tsc_tick > pl->tick)
-				player_insert(pl, i); /* a later turn's */
-			else
-				player_due(w, pl, i);
-			i = next;
+			/* a batch of the slot's entries, in three passes as the receive path
+			 * does: table slots and states on their way while the list is walked,
+			 * then the configs, then the packets */
+			int32_t batch[PLAYER_BATCH];
+			const struct stream_cfg *cfg[PLAYER_BATCH];
+			unsigned n = 0;
+			while (i >= 0 && n < PLAYER_BATCH) {
+				int32_t cur = i;
+				const struct player_entry *e = &pl->e[cur];
+				i = e->next;
+				if (e->due / pl->tsc_tick > pl->tick) {
+					player_insert(pl, cur); /* a later turn's */
+					continue;
+				}
+				if (i >= 0)
+					rte_prefetch0(&pl->e[i]);
+				rte_prefetch0(stream_table_slot(dp.table, e->addr_idx, e->port));
+				rte_prefetch0(stream_table_state(dp.table, e->addr_idx, e->port));
+				batch[n++] = cur;
+			}
+			for (unsigned k = 0; k < n; k++) {
+				const struct player_entry *e = &pl->e[batch[k]];
+				cfg[k] = stream_table_lookup(dp.table, e->addr_idx, e->port);
+				if (cfg[k]) {
+					rte_prefetch0(cfg[k]);
+					rte_prefetch0((const char *)cfg[k] + RTE_CACHE_LINE_SIZE);
+				}
+			}
+			for (unsigned k = 0; k < n; k++)
+				player_due(w, pl, batch[k], cfg[k], t0);
 		}
 	}
+	ctr_add(&w->stats.play_cycles, rte_rdtsc() - t0);
 }

@@ -23,7 +23,7 @@ struct dp_worker;
 
 #define PLAYER_TICK_US 250
 #define PLAYER_SLOTS 512 /* a wheel turn: 128 ms, more than the longest ptime */
-#define PLAYER_MAX 32768 /* streams one worker plays at once */
+#define PLAYER_MAX 65536 /* streams one worker plays at once */
 
 struct player_entry {
 	uint64_t stream_id;

@@ -80,10 +80,16 @@ void dp_handoff(struct dp_worker *w, unsigned owner, struct rte_mbuf *m)
 	ctr_inc(&w->stats.handoff_out);
 }
 
+/* At most this many commands per visit: a batch of plays (thousands of announcements
+ * started at once) must not hold up the packets for milliseconds. */
+#define WORKER_CMD_BUDGET 64
+
 static void worker_commands(struct dp_worker *w)
 {
 	struct msg_cmd cmd;
-	while (rte_ring_sc_dequeue_elem(w->cmd_ring, &cmd, sizeof(cmd)) == 0) {
+	for (unsigned k = 0; k < WORKER_CMD_BUDGET &&
+			     rte_ring_sc_dequeue_elem(w->cmd_ring, &cmd, sizeof(cmd)) == 0;
+	     k++) {
 		TSAN_ACQUIRE(w->cmd_ring);
 		switch (cmd.type) {
 		case MSG_CMD_QUIT:
@@ -94,6 +100,7 @@ static void worker_commands(struct dp_worker *w)
 			break;
 		case MSG_CMD_STATS_RESET:
 			ctr_set(&w->stats.loop_gap_max, 0);
+			ctr_set(&w->stats.play_late_max, 0);
 			break;
 		case MSG_CMD_PLAY:
 			player_start(w, &cmd);

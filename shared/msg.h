@@ -71,7 +71,9 @@ struct msg_event {
 };
 _Static_assert(sizeof(struct msg_event) == 32, "one event, half a cache line");
 
-#define MSG_CMD_RING_SIZE 4096 /* a play command per announcement started */
+/* a play command per announcement started: more than this wait on the control plane
+ * (media_play_pending) */
+#define MSG_CMD_RING_SIZE 4096
 #define MSG_EVENT_RING_SIZE 4096
 
 #endif

@@ -22,6 +22,14 @@ static struct stream_table *table;
 static uint32_t addrs[STREAM_TABLE_MAX_ADDRS]; /* network order */
 static uint64_t next_stream_id = 1;
 static uint32_t ts_mult;
+/* Play commands a full command ring did not take, sent again on the next turns of the
+ * control loop (media_poll), oldest first. */
+struct play_pending {
+	struct msg_cmd cmd;
+	int worker;
+};
+static struct play_pending *pending;
+static size_t n_pending, cap_pending;
 static uint64_t tsc_hz;
 
 /* Ports released whose last config waits for its grace period. */
@@ -56,6 +64,9 @@ void media_shutdown(void)
 {
 	media_poll();
 	prompt_shutdown(); /* no worker plays any more */
+	free(pending);
+	pending = NULL;
+	n_pending = cap_pending = 0;
 	stream_table_destroy(table);
 	table = NULL;
 	for (unsigned i = 0; i < n_addrs; i++) {
@@ -286,8 +297,12 @@ static void media_cfg_cooled(struct stream_cfg *c)
 	stream_cfg_free(c);
 }
 
+static void media_play_resend(void);
+
 void media_poll(void)
 {
+	if (n_pending)
+		media_play_resend();
 	if (table)
 		stream_table_reclaim(table);
 }
@@ -351,13 +366,39 @@ static int media_play_worker(const struct stream_cfg *c)
 	return (int)(c->id % n);
 }
 
+
+static void media_play_resend(void)
+{
+	size_t k = 0;
+	while (k < n_pending && dp_send_cmd(pending[k].worker, &pending[k].cmd) == 0)
+		k++;
+	memmove(pending, pending + k, (n_pending - k) * sizeof(*pending));
+	n_pending -= k;
+}
+
+size_t media_play_pending(void)
+{
+	return n_pending;
+}
+
 static int media_play_tell(const struct stream_cfg *c, int worker)
 {
 	if (worker < 0)
 		return 0;
 	struct msg_cmd cmd = {.type = MSG_CMD_PLAY, .arg = c->play->gen, .port = c->local_port,
 			      .addr_idx = c->addr_idx, .stream_id = c->id};
-	return dp_send_cmd(worker, &cmd);
+	if (n_pending == 0 && dp_send_cmd(worker, &cmd) == 0)
+		return 0;
+	if (n_pending == cap_pending) {
+		size_t cap = cap_pending ? cap_pending * 2 : 1024;
+		struct play_pending *p = realloc(pending, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		pending = p;
+		cap_pending = cap;
+	}
+	pending[n_pending++] = (struct play_pending){.cmd = cmd, .worker = worker};
+	return 0;
 }
 
 int media_addr_index(uint32_t ip)
@@ -409,7 +450,7 @@ int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play)
 		return rc;
 	}
 	if (play && media_play_tell(c, media_play_worker(c)) != 0)
-		return -ENOBUFS;
+		return -ENOMEM;
 	return 0;
 }
 
@@ -423,7 +464,7 @@ int media_play_event(const struct msg_event *ev, uint32_t *gen)
 	switch (ev->play.status) {
 	case MSG_PLAY_MOVED: /* the stream's state is another worker's: that one plays */
 		if (current && media_play_tell(c, ev->play.owner) != 0)
-			LOG_W("media", "play %u: the owner worker's command ring is full", *gen);
+			LOG_W("media", "play %u: out of memory", *gen);
 		return 0;
 	case MSG_PLAY_FULL:
 		LOG_W("media", "play %u: worker %u plays as many streams as it can", *gen,

@@ -343,6 +343,21 @@ static json_t *cmd_stats(json_t *req, char *err, size_t len, void *ctx)
 			 (json_int_t)lost);
 }
 
+int pairs_each_leg(const char *tag, int leg, int (*fn)(const struct media_ep *ep, void *ctx),
+		   void *ctx)
+{
+	int found = 0;
+	for (struct pair *p = all_pairs; p; p = p->next) {
+		if (strcmp(p->tag, tag) != 0)
+			continue;
+		found = 1;
+		int rc = fn(leg ? &p->b : &p->a, ctx);
+		if (rc != 0)
+			return rc;
+	}
+	return found ? 0 : -ENOENT;
+}
+
 void pairs_shutdown(void)
 {
 	while (all_pairs)

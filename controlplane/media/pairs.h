@@ -14,5 +14,10 @@ void pairs_register(struct api *api);
 /** Delete every pair (shutdown). */
 void pairs_shutdown(void);
 unsigned pairs_count(void);
+/** Call @fn with leg a (@leg 0) or b (1) of every pair tagged @tag; stops at the first
+ *  non-zero return and returns it (0 when all went well; -ENOENT when no pair has the tag). */
+struct media_ep;
+int pairs_each_leg(const char *tag, int leg, int (*fn)(const struct media_ep *ep, void *ctx),
+		   void *ctx);
 
 #endif

@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controlplane/media/media.h"
+#include "controlplane/media/pairs.h"
 #include "controlplane/media/prompt.h"
 #include "dataplane/player.h"
 #include "util/log.h"
@@ -53,23 +55,77 @@ static int int_arg(json_t *req, const char *key, long lo, long hi, long def, lon
 	return 0;
 }
 
-static json_t *play_start(unsigned ai, uint16_t port, struct stream_play *p, const char *what,
-			  char *err, size_t len)
+/* One play of @tmpl (a copy with a gen of its own) on the stream at (@ai, @port). Returns the
+ * play's gen, or 0 with a message. */
+static uint32_t play_one(unsigned ai, uint16_t port, const struct stream_play *tmpl,
+			 char *err, size_t len)
 {
-	int rc = media_play_at(ai, port, p);
-	if (rc == -ENOENT) {
-		snprintf(err, len, "no stream on that port");
-		free(p);
-		return NULL;
+	struct stream_play *p = media_play_new();
+	if (!p) {
+		snprintf(err, len, "out of memory");
+		return 0;
 	}
+	uint32_t gen = p->gen;
+	*p = *tmpl;
+	p->gen = gen;
+	p->refs = 0;
+	int rc = media_play_at(ai, port, p);
 	if (rc != 0) {
-		snprintf(err, len, "cannot play: %s", strerror(-rc));
+		snprintf(err, len, "%s:%u: %s", inet_ntoa(media_addr(ai)), port,
+			 rc == -ENOENT ? "no stream on that port" : strerror(-rc));
 		if (p->refs == 0)
 			free(p);
-		return NULL;
+		return 0;
 	}
-	LOG_I("media", "play %u on %s:%u: %s", p->gen, inet_ntoa(media_addr(ai)), port, what);
-	return json_pack("{s:I}", "play", (json_int_t)p->gen);
+	return gen;
+}
+
+struct each_ctx {
+	const struct stream_play *tmpl;
+	char *err;
+	size_t len;
+	unsigned n;
+};
+
+static int play_leg(const struct media_ep *ep, void *ctx)
+{
+	struct each_ctx *e = ctx;
+	if (!play_one(ep->addr_idx, ep->port, e->tmpl, e->err, e->len))
+		return -1;
+	e->n++;
+	return 0;
+}
+
+/* Start @tmpl where the request says: "stream": "ip:port", or "tag" (relay pairs made by
+ * media.create) with "leg": "a" (default) or "b". */
+static json_t *play_targets(json_t *req, const struct stream_play *tmpl, const char *what,
+			    char *err, size_t len)
+{
+	const char *tag = json_string_value(json_object_get(req, "tag"));
+	if (tag) {
+		const char *leg = json_string_value(json_object_get(req, "leg"));
+		if (leg && strcmp(leg, "a") != 0 && strcmp(leg, "b") != 0) {
+			snprintf(err, len, "\"leg\" is \"a\" or \"b\"");
+			return NULL;
+		}
+		struct each_ctx e = {.tmpl = tmpl, .err = err, .len = len};
+		int rc = pairs_each_leg(tag, leg && leg[0] == 'b', play_leg, &e);
+		if (rc == -ENOENT)
+			snprintf(err, len, "no pair tagged \"%s\"", tag);
+		if (rc != 0)
+			return NULL;
+		LOG_I("media", "%u plays on the pairs tagged %s: %s", e.n, tag, what);
+		return json_pack("{s:I}", "plays", (json_int_t)e.n);
+	}
+	unsigned ai;
+	uint16_t port;
+	if (stream_arg(req, &ai, &port, err, len) != 0)
+		return NULL;
+	uint32_t gen = play_one(ai, port, tmpl, err, len);
+	if (!gen)
+		return NULL;
+	LOG_I("media", "play %u on %s:%u: %s", gen, inet_ntoa(media_addr(ai)), port, what);
+	return json_pack("{s:I}", "play", (json_int_t)gen);
 }
 
 /* media.play {"stream":"ip:port", "play":"tone:ringback" | "/path/file.wav",
@@ -77,12 +133,9 @@ static json_t *play_start(unsigned ai, uint16_t port, struct stream_play *p, con
 static json_t *cmd_play(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
-	unsigned ai;
-	uint16_t port;
 	long loops, pt, ptime;
 	const char *what = json_string_value(json_object_get(req, "play"));
-	if (stream_arg(req, &ai, &port, err, len) != 0 ||
-	    int_arg(req, "loops", 0, 1000000, 1, &loops, err, len) != 0 ||
+	if (int_arg(req, "loops", 0, 1000000, 1, &loops, err, len) != 0 ||
 	    int_arg(req, "pt", 0, 8, 0, &pt, err, len) != 0 ||
 	    int_arg(req, "ptime", 10, 60, 20, &ptime, err, len) != 0)
 		return NULL;
@@ -95,18 +148,12 @@ static json_t *cmd_play(json_t *req, char *err, size_t len, void *ctx)
 		return NULL;
 	}
 	const struct stream_prompt *pr = prompt_get(what, (uint8_t)pt, err, len);
-	struct stream_play *p = pr ? media_play_new() : NULL;
-	if (!p) {
-		if (pr)
-			snprintf(err, len, "out of memory");
+	if (!pr)
 		return NULL;
-	}
-	p->kind = STREAM_PLAY_AUDIO;
-	p->pt = (uint8_t)pt;
-	p->ptime_ms = (uint8_t)ptime;
-	p->loops = (uint32_t)loops;
-	p->prompt = pr;
-	return play_start(ai, port, p, what, err, len);
+	struct stream_play tmpl = {.kind = STREAM_PLAY_AUDIO, .pt = (uint8_t)pt,
+				   .ptime_ms = (uint8_t)ptime, .loops = (uint32_t)loops,
+				   .prompt = pr};
+	return play_targets(req, &tmpl, what, err, len);
 }
 
 /* media.dtmf {"stream":"ip:port", "digits":"123#", "pt":101, "duration":ms (100),
@@ -114,12 +161,9 @@ static json_t *cmd_play(json_t *req, char *err, size_t len, void *ctx)
 static json_t *cmd_dtmf(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
-	unsigned ai;
-	uint16_t port;
 	long pt, dur, gap, vol;
 	const char *digits = json_string_value(json_object_get(req, "digits"));
-	if (stream_arg(req, &ai, &port, err, len) != 0 ||
-	    int_arg(req, "pt", 96, 127, 101, &pt, err, len) != 0 ||
+	if (int_arg(req, "pt", 96, 127, 101, &pt, err, len) != 0 ||
 	    int_arg(req, "duration", 40, 5000, 100, &dur, err, len) != 0 ||
 	    int_arg(req, "gap", 40, 5000, 60, &gap, err, len) != 0 ||
 	    int_arg(req, "volume", 0, 63, 10, &vol, err, len) != 0)
@@ -133,33 +177,39 @@ static json_t *cmd_dtmf(json_t *req, char *err, size_t len, void *ctx)
 			 STREAM_PLAY_DIGITS_MAX);
 		return NULL;
 	}
-	struct stream_play *p = media_play_new();
-	if (!p) {
-		snprintf(err, len, "out of memory");
-		return NULL;
-	}
-	p->kind = STREAM_PLAY_DTMF;
-	p->pt = (uint8_t)pt;
-	p->digit_ms = (uint16_t)dur;
-	p->gap_ms = (uint16_t)gap;
-	p->volume = (uint8_t)vol;
-	memcpy(p->digits, digits, n + 1);
+	struct stream_play tmpl = {.kind = STREAM_PLAY_DTMF, .pt = (uint8_t)pt, .ptime_ms = 20,
+				   .digit_ms = (uint16_t)dur, .gap_ms = (uint16_t)gap,
+				   .volume = (uint8_t)vol};
+	memcpy(tmpl.digits, digits, n + 1);
 	char what[48];
 	snprintf(what, sizeof(what), "DTMF %s", digits);
-	return play_start(ai, port, p, what, err, len);
+	return play_targets(req, &tmpl, what, err, len);
 }
 
-/* media.stop {"stream":"ip:port"} */
+static int stop_leg(const struct media_ep *ep, void *ctx)
+{
+	(void)ctx;
+	return media_play_at(ep->addr_idx, ep->port, NULL);
+}
+
+/* media.stop {"stream":"ip:port"} or {"tag":T, "leg":"a"|"b"} */
 static json_t *cmd_stop(json_t *req, char *err, size_t len, void *ctx)
 {
 	(void)ctx;
-	unsigned ai;
-	uint16_t port;
-	if (stream_arg(req, &ai, &port, err, len) != 0)
-		return NULL;
-	int rc = media_play_at(ai, port, NULL);
+	const char *tag = json_string_value(json_object_get(req, "tag"));
+	int rc;
+	if (tag) {
+		const char *leg = json_string_value(json_object_get(req, "leg"));
+		rc = pairs_each_leg(tag, leg && leg[0] == 'b', stop_leg, NULL);
+	} else {
+		unsigned ai;
+		uint16_t port;
+		if (stream_arg(req, &ai, &port, err, len) != 0)
+			return NULL;
+		rc = media_play_at(ai, port, NULL);
+	}
 	if (rc != 0) {
-		snprintf(err, len, "%s", rc == -ENOENT ? "no stream on that port" : strerror(-rc));
+		snprintf(err, len, "%s", rc == -ENOENT ? "no stream there" : strerror(-rc));
 		return NULL;
 	}
 	return json_null();

@@ -79,7 +79,7 @@ static json_t *status_workers(void)
 		uint64_t gap = ctr_get(&s->loop_gap_max);
 		json_t *o = json_pack(
 			"{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-			"s:o, s:o, s:o, s:o}",
+			"s:o, s:o, s:o, s:o, s:o, s:o}",
 			"id", (json_int_t)i, "lcore", (json_int_t)dp_worker_lcore(i), "rx",
 			U64(ctr_get(&s->rx)), "tx", U64(ctr_get(&s->tx)), "loops",
 			U64(ctr_get(&s->loops)), "busy", U64(ctr_get(&s->busy)), "idle",
@@ -89,7 +89,15 @@ static json_t *status_workers(void)
 			"icmp_replies", U64(ctr_get(&s->icmp_replies)), "events_lost",
 			U64(ctr_get(&s->events_lost)), "dtmf", U64(ctr_get(&s->dtmf)), "dtmf_absurd",
 			U64(ctr_get(&s->dtmf_absurd)), "played", U64(ctr_get(&s->played)),
-			"play_lost", U64(ctr_get(&s->play_lost)), "loop_gap_max_ns",
+			"play_lost", U64(ctr_get(&s->play_lost)), "play_busy_ns",
+			U64(tsc_hz ? (uint64_t)((double)ctr_get(&s->play_cycles) * 1e9 /
+						(double)tsc_hz)
+				   : 0),
+			"play_late_max_ns",
+			U64(tsc_hz ? (uint64_t)((double)ctr_get(&s->play_late_max) * 1e9 /
+						(double)tsc_hz)
+				   : 0),
+			"loop_gap_max_ns",
 			U64(tsc_hz ? (uint64_t)((double)gap * 1e9 / (double)tsc_hz) : 0), "drops",
 			drops);
 		json_array_append_new(arr, o);
