@@ -200,9 +200,13 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 	uint32_t spf = c->play->ptime_ms * RTP_CLOCK_KHZ;
 	e->ssrc = c->ssrc;
 	if (c->action != STREAM_ECHO) {
+		/* its timestamps from the clock, so that plays one after another (digits) have
+		 * their own instants; its sequence numbers go on from its last play when the
+		 * worker still remembers it */
+		struct player_src *ps = &pl->src[cmd->stream_id % PLAYER_SRC_CACHE];
 		e->ssrc = ~c->ssrc;
-		e->seq = c->seq_base;
-		e->ts0 = c->ts_base;
+		e->seq = ps->stream_id == cmd->stream_id ? ps->seq : c->seq_base;
+		e->ts0 = c->ts_base + rtp_arrival(rte_rdtsc(), c->ts_mult);
 	} else if (st->src.started) {
 		e->seq = st->src.out_seq;
 		e->ts0 = st->src.last_out_ts + spf;
@@ -349,6 +353,9 @@ static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
 	if (more) {
 		player_insert(pl, i);
 	} else {
+		struct player_src *ps = &pl->src[e->stream_id % PLAYER_SRC_CACHE];
+		ps->stream_id = e->stream_id;
+		ps->seq = e->seq;
 		e->next = pl->free;
 		pl->free = i;
 		pl->n--;

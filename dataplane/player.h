@@ -39,8 +39,17 @@ struct player_entry {
 	uint8_t addr_idx;
 };
 
+/* Where a relay leg's player source left off (its last sequence number), for its next play:
+ * a direct-mapped cache by stream id, PLAYER_SRC_CACHE entries. */
+#define PLAYER_SRC_CACHE 4096
+struct player_src {
+	uint64_t stream_id;
+	uint16_t seq;
+};
+
 struct player {
 	struct player_entry *e;   /* PLAYER_MAX */
+	struct player_src src[PLAYER_SRC_CACHE];
 	int32_t slot[PLAYER_SLOTS];
 	int32_t free;
 	uint32_t n;               /* streams playing */

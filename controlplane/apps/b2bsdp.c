@@ -31,10 +31,10 @@ static bool has_name(const char **list, unsigned n, const char *name)
 	return false;
 }
 
-unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, const char **out, unsigned max)
+unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const char **out,
+			     unsigned max)
 {
 	unsigned n = 0;
-	bool te = false;
 	for (unsigned i = 0; i < a_offer->n_codecs && n < max; i++) {
 		const struct sdp_codec *c = &a_offer->codecs[i];
 		if (is_te(c))
@@ -81,11 +81,12 @@ int b2bsdp_plan(const struct sdp_stream *a_offer, const struct sdp_stream *b_ans
 	for (unsigned i = 0; i < b_answer->n_codecs; i++)
 		if (is_te(&b_answer->codecs[i]) && !te_b)
 			te_b = &b_answer->codecs[i];
-	/* A keeps telephone-event even when B has none: mgw takes A's digits and hands them to B
-	 * as SIP INFO (b2b_dtmf) */
+	/* Each leg keeps the telephone-event it took, whatever the other took: mgw hands the
+	 * digits of a leg with it to a leg without as SIP INFO (b2b_dtmf), and plays the SIP INFO
+	 * digits of a leg without it to a leg with it as RFC 4733 (b2b_info_dtmf) */
 	if (te_a)
 		out->te_pt[0] = te_a->pt;
-	if (te_a && te_b)
+	if (te_b)
 		out->te_pt[1] = te_b->pt;
 	return SDP_OK;
 }

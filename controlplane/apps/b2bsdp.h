@@ -22,10 +22,12 @@ struct b2bsdp_plan {
 
 /**
  * The codec names to offer to B for @a_offer (A's supported codecs in A's order, then the
- * other G.711 law if A has only one, then telephone-event when A has it). Returns how many
- * names were written to @out (0: nothing in A's offer that mgw can carry).
+ * other G.711 law if A has only one, then telephone-event when A has it or @te: mgw turns A's
+ * SIP INFO digits into RFC 4733 itself). Returns how many names were written to @out (0:
+ * nothing in A's offer that mgw can carry).
  */
-unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, const char **out, unsigned max);
+unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const char **out,
+			     unsigned max);
 
 /**
  * Plan both legs from A's offer and B's answer. Returns SDP_OK, or SDP_ERR_NO_CODEC when

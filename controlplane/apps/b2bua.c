@@ -25,9 +25,14 @@ static const char *const side_name[2] = {"caller", "callee"};
 
 void b2bua_init(const struct config *cfg) { b2b_cfg = cfg; }
 
-static const char *b2b_id(const struct bcall *c)
+/* media.codecs lists telephone-event: mgw offers it to a callee even when the caller did not,
+ * and plays the caller's SIP INFO digits as RFC 4733. */
+static bool b2b_offers_te(void)
 {
-	return c->leg[LEG_A].dlg ? c->leg[LEG_A].dlg->call_id : "-";
+	for (unsigned i = 0; i < b2b_cfg->media_n_codecs; i++)
+		if (strcasecmp(b2b_cfg->media_codecs[i], "telephone-event") == 0)
+			return true;
+	return false;
 }
 
 /* ---- media ---- */
@@ -224,7 +229,8 @@ int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool 
 		unsigned k = 0;
 		const struct leg *o = &c->leg[!side];
 		if (o->have_sdp)
-			k = b2bsdp_offer_codecs(&o->sdp, names, B2BSDP_MAX_CODECS);
+			k = b2bsdp_offer_codecs(&o->sdp, b2b_offers_te(), names,
+						B2BSDP_MAX_CODECS);
 		if (k == 0)
 			for (; k < b2b_cfg->media_n_codecs; k++)
 				names[k] = b2b_cfg->media_codecs[k];
@@ -508,7 +514,7 @@ static int b2b_a_offer(struct bcall *c, const osip_message_t *req)
 	int rc = sdp_parse(body, len, &a->sdp);
 	if (rc == SDP_OK) {
 		const char *names[B2BSDP_MAX_CODECS];
-		if (b2bsdp_offer_codecs(&a->sdp, names, B2BSDP_MAX_CODECS) == 0)
+		if (b2bsdp_offer_codecs(&a->sdp, false, names, B2BSDP_MAX_CODECS) == 0)
 			rc = SDP_ERR_NO_CODEC;
 	}
 	if (rc == SDP_ERR_NO_CODEC || rc == SDP_ERR_NO_AUDIO)
@@ -867,6 +873,9 @@ static json_t *b2b_describe(struct call *call)
 	json_array_append_new(legs, leg_json(c, LEG_A));
 	json_array_append_new(legs, leg_json(c, LEG_B));
 	json_object_set_new(o, "legs", legs);
+	/* DTMF interworking: digits sent as SIP INFO, and SIP INFO digits played as RFC 4733 */
+	json_object_set_new(o, "dtmf_info_sent", json_integer(c->dtmf_info_sent));
+	json_object_set_new(o, "dtmf_rfc4733_sent", json_integer(c->dtmf_4733_sent));
 	return o;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dataplane/player.h"
 #include "util/log.h"
 
 static const char *const side_name[2] = {"caller", "callee"};
@@ -89,6 +90,60 @@ void b2b_fwd_free_all(struct bcall *c)
 		fwd_clear(&c->fwd[i]);
 }
 
+/* A digit as SIP INFO (application/dtmf-relay: "Signal=5", "Duration=160" in ms) from a leg
+ * that took no telephone-event, towards a leg that did: answered here and played to the other
+ * leg's peer as RFC 4733 events (its payload type), the relayed audio held meanwhile. Returns
+ * false when the INFO is not such a digit or cannot be played (then it is forwarded). */
+static bool b2b_info_dtmf(struct bcall *c, osip_transaction_t *tr, osip_message_t *req,
+			  int side)
+{
+	size_t len = 0;
+	const char *body = sip_app_body(req, "dtmf-relay", &len);
+	if (!body || !c->have_plan || c->plan.te_pt[side] >= 0 || c->plan.te_pt[!side] < 0 ||
+	    c->state != B_CONFIRMED)
+		return false;
+	char text[256], sig = 0;
+	unsigned dur = 250;
+	snprintf(text, sizeof(text), "%.*s", (int)(len < sizeof(text) ? len : sizeof(text) - 1),
+		 body);
+	for (char *line = strtok(text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+		while (*line == ' ')
+			line++;
+		if (strncasecmp(line, "Signal=", 7) == 0) {
+			const char *v = line + 7;
+			while (*v == ' ')
+				v++;
+			sig = *v;
+		} else if (strncasecmp(line, "Duration=", 9) == 0) {
+			dur = (unsigned)strtoul(line + 9, NULL, 10);
+		}
+	}
+	if (play_dtmf_event(sig) < 0) {
+		dlg_reply(c->leg[side].dlg, tr, 400, "Bad dtmf-relay Signal");
+		return true;
+	}
+	dur = dur < 40 ? 40 : dur > 5000 ? 5000 : dur;
+	struct stream_play *p = media_play_new();
+	if (!p)
+		return false;
+	p->kind = STREAM_PLAY_DTMF;
+	p->pt = (uint8_t)c->plan.te_pt[!side];
+	p->digit_ms = (uint16_t)dur;
+	p->gap_ms = 60;
+	p->volume = 10;
+	p->digits[0] = sig;
+	if (media_ep_play(&c->leg[!side].ep, p) != 0) {
+		if (p->refs == 0)
+			free(p);
+		return false;
+	}
+	dlg_reply(c->leg[side].dlg, tr, 200, NULL);
+	c->dtmf_4733_sent++;
+	LOG_I("b2bua", "%s: DTMF '%c' (%u ms) from the %s's INFO played as RFC 4733", b2b_id(c),
+	      sig, dur, side_name[side]);
+	return true;
+}
+
 void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req)
 {
 	struct bcall *c = b2b_of(d);
@@ -104,6 +159,8 @@ void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req)
 		dlg_reply(d, tr, 491, NULL); /* our own offer/answer is still pending */
 		return;
 	}
+	if (MSG_IS_INFO(req) && b2b_info_dtmf(c, tr, req, side))
+		return;
 	if (MSG_IS_INVITE(req) || MSG_IS_UPDATE(req) || MSG_IS_INFO(req) || MSG_IS_OPTIONS(req) ||
 	    strcmp(req->sip_method, "NOTIFY") == 0) {
 		b2b_forward(c, tr, req, side);

@@ -66,6 +66,7 @@ struct bcall {
 	bool cancelled;             /* A cancelled: B is being cancelled */
 	struct b2b_fwd fwd[B2B_MAX_FWD];
 	unsigned dtmf_info_sent;    /* digits sent as SIP INFO to a leg without telephone-event */
+	unsigned dtmf_4733_sent;    /* digits from a leg's SIP INFO played as RFC 4733 */
 	struct timer media_timer;
 	bool journaled;             /* the journal holds it (established) */
 };
@@ -74,6 +75,12 @@ extern const struct config *b2b_cfg;
 extern const struct dlg_ops b2b_dlg_ops;
 
 static inline struct bcall *b2b_of(struct dlg *d) { return d->app; }
+/* The call's name in the log: the caller's Call-ID. */
+static inline const char *b2b_id(const struct bcall *c)
+{
+	return c->leg[LEG_A].dlg ? c->leg[LEG_A].dlg->call_id : "-";
+}
+
 void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b);
 int b2b_apply_media(struct bcall *c);
 int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool as_offer,

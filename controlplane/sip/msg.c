@@ -48,16 +48,21 @@ uint32_t sip_cseq(const osip_message_t *m)
 	return (uint32_t)v;
 }
 
-const char *sip_sdp_body(const osip_message_t *m, size_t *len)
+const char *sip_app_body(const osip_message_t *m, const char *subtype, size_t *len)
 {
 	const osip_content_type_t *ct = m->content_type;
 	osip_body_t *b = NULL;
 	if (!ct || !ct->type || !ct->subtype || strcasecmp(ct->type, "application") != 0 ||
-	    strcasecmp(ct->subtype, "sdp") != 0 || osip_message_get_body(m, 0, &b) != 0 || !b ||
+	    strcasecmp(ct->subtype, subtype) != 0 || osip_message_get_body(m, 0, &b) != 0 || !b ||
 	    !b->body || !b->length)
 		return NULL;
 	*len = b->length;
 	return b->body;
+}
+
+const char *sip_sdp_body(const osip_message_t *m, size_t *len)
+{
+	return sip_app_body(m, "sdp", len);
 }
 
 bool sip_has_body(const osip_message_t *m)

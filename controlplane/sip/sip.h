@@ -149,6 +149,8 @@ const char *sip_call_id(const osip_message_t *m, char *buf, size_t len);
 uint32_t sip_cseq(const osip_message_t *m);
 /** The body of @m if its Content-Type is application/sdp, else NULL. */
 const char *sip_sdp_body(const osip_message_t *m, size_t *len);
+/** The body of @m when its Content-Type is application/@subtype, else NULL. */
+const char *sip_app_body(const osip_message_t *m, const char *subtype, size_t *len);
 /** @m has a body (of any type). */
 bool sip_has_body(const osip_message_t *m);
 /** The user part of a request's Request-URI ("" when none). */

@@ -6,6 +6,8 @@
 Checks (each prints what it measured, and exits 1 on the first that fails):
     stream                 one SSRC, consecutive sequence numbers, timestamps 160 apart
                            (20 ms), the marker on the first packet only
+    seq                    every packet (audio and events) from one SSRC, sequence numbers
+                           consecutive: plays one after another go on from each other
     count=N                exactly N audio packets
     span>=S                the packets spread over at least S seconds (paced, not a burst)
     freq=F                 the dominant frequency of the audio is F Hz within 2 %
@@ -16,6 +18,9 @@ Checks (each prints what it measured, and exits 1 on the first that fails):
                            only outside the player's spans (it mutes echo), at least 10 after
                            the last, the sequence going on from the player's; the checks after
                            this one leave them out
+    held=BYTE              the same for audio relayed from the other leg (all BYTE): outside
+                           the player's spans, at least 10 after the last (the player is a
+                           source of its own there: no sequence check)
 """
 import math
 import os
@@ -141,7 +146,7 @@ def main():
     rows = packets(pcap, src, dst)
     au = audio(rows)
     for check in sys.argv[4:]:
-        if check.startswith("echo="):
+        if check.startswith("echo=") or check.startswith("held="):
             byte = int(check[5:], 0)
             echoed = [r for r in rows if r["pt"] in (0, 8) and set(r["payload"]) == {byte}]
             played = [r for r in rows if r not in echoed]
@@ -154,11 +159,13 @@ def main():
                 spans[-1][1] = r["t"]
             during = [r for r in echoed if any(a < r["t"] < b for a, b in spans)]
             after = [r for r in echoed if r["t"] > spans[-1][1]]
-            print("--- echo: %d packets outside the player's %d spans, %d inside, %d after "
-                  "the last" % (len(echoed) - len(during), len(spans), len(during), len(after)))
+            print("--- %s: %d packets outside the player's %d spans, %d inside, %d after "
+                  "the last" % (check[:4], len(echoed) - len(during), len(spans), len(during),
+                                len(after)))
             assert not during and len(after) >= 10, (len(during), len(after))
             seqs = [r["seq"] for r in played[-1:] + after[:1]]
-            assert (seqs[1] - seqs[0]) % 65536 == 1, "echo does not go on from the player: %s" % seqs
+            assert check.startswith("held=") or (seqs[1] - seqs[0]) % 65536 == 1, \
+                "echo does not go on from the player: %s" % seqs
             rows = played
             au = audio(rows)
         elif check == "stream":
@@ -173,6 +180,13 @@ def main():
             assert all((b - a) % 65536 == 1 for a, b in zip(seqs, seqs[1:])), seqs
             assert steps <= {160}, steps
             assert marks == [0], marks
+        elif check == "seq":
+            ssrcs = {r["ssrc"] for r in rows}
+            seqs = [r["seq"] for r in rows]
+            print("--- %d packets, SSRC %s, sequence %s..%s" % (
+                len(rows), [hex(s) for s in ssrcs], seqs[:1], seqs[-1:]))
+            assert len(ssrcs) == 1, ssrcs
+            assert all((b - a) % 65536 == 1 for a, b in zip(seqs, seqs[1:])), seqs
         elif check.startswith("count="):
             assert len(au) == int(check[6:]), "%d audio packets, want %s" % (len(au), check[6:])
         elif check.startswith("span>="):

@@ -37,7 +37,7 @@ static unsigned offered(const char *offer, char *buf, size_t len)
 	unsigned n;
 
 	parse(offer, &a);
-	n = b2bsdp_offer_codecs(&a, names, B2BSDP_MAX_CODECS);
+	n = b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS);
 	buf[0] = '\0';
 	for (unsigned i = 0; i < n; i++) {
 		size_t used = strlen(buf);
@@ -125,7 +125,7 @@ static void offer_respects_max(void **state)
 
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 0 8 101\r\n" TE101, &a);
-	assert_int_equal(b2bsdp_offer_codecs(&a, names, 1), 1);
+	assert_int_equal(b2bsdp_offer_codecs(&a, false, names, 1), 1);
 	assert_string_equal(names[0], "PCMU");
 }
 
@@ -177,7 +177,7 @@ static void plan_keeps_each_leg_telephone_event_pt(void **state)
 	assert_int_equal(p.te_pt[1], 96);
 }
 
-static void plan_keeps_a_telephone_event_when_b_has_none(void **state)
+static void plan_keeps_each_telephone_event_whatever_the_other_leg_took(void **state)
 {
 	struct sdp_stream a, b;
 	struct b2bsdp_plan p;
@@ -190,11 +190,27 @@ static void plan_keeps_a_telephone_event_when_b_has_none(void **state)
 	assert_int_equal(p.te_pt[0], 101);
 	assert_int_equal(p.te_pt[1], -1);
 
+	/* B's kept when A has none: A's SIP INFO digits reach B as RFC 4733 */
 	parse(HDR "m=audio 4000 RTP/AVP 0\r\n", &a);
 	parse(HDR "m=audio 5000 RTP/AVP 0 96\r\n" TE96, &b);
 	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
 	assert_int_equal(p.te_pt[0], -1);
-	assert_int_equal(p.te_pt[1], -1);
+	assert_int_equal(p.te_pt[1], 96);
+}
+
+static void offer_adds_telephone_event_when_mgw_interworks(void **state)
+{
+	struct sdp_stream a;
+	const char *names[B2BSDP_MAX_CODECS];
+
+	(void)state;
+	parse(HDR "m=audio 4000 RTP/AVP 8\r\n", &a);
+	assert_int_equal(b2bsdp_offer_codecs(&a, true, names, B2BSDP_MAX_CODECS), 3);
+	assert_string_equal(names[2], "telephone-event");
+	assert_int_equal(b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS), 2);
+	/* no room: the codecs first */
+	assert_int_equal(b2bsdp_offer_codecs(&a, true, names, 2), 2);
+	assert_string_equal(names[1], "PCMU");
 }
 
 static void plan_fails_when_b_answers_without_g711(void **state)
@@ -342,7 +358,7 @@ static void b_offer_carries_mgw_address_and_a_codecs(void **state)
 
 	(void)state;
 	parse(a_offer, &a);
-	n = b2bsdp_offer_codecs(&a, names, B2BSDP_MAX_CODECS);
+	n = b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS);
 	assert_int_equal(n, 3);
 	len = sdp_write_offer_dir(buf, sizeof(buf), names, n, ip4("198.18.0.2"), 20004, 20, 11, 11,
 				  SDP_SENDRECV);
@@ -376,7 +392,8 @@ int main(void)
 		cmocka_unit_test(plan_keeps_codec_when_a_offered_b_choice),
 		cmocka_unit_test(plan_transcodes_pcmu_caller_to_pcma_callee),
 		cmocka_unit_test(plan_keeps_each_leg_telephone_event_pt),
-		cmocka_unit_test(plan_keeps_a_telephone_event_when_b_has_none),
+		cmocka_unit_test(plan_keeps_each_telephone_event_whatever_the_other_leg_took),
+		cmocka_unit_test(offer_adds_telephone_event_when_mgw_interworks),
 		cmocka_unit_test(plan_fails_when_b_answers_without_g711),
 		cmocka_unit_test(plan_fails_when_a_offered_no_g711),
 		cmocka_unit_test(stream_dir_follows_leg_direction_attribute),
