@@ -79,8 +79,7 @@ static void reply_error(struct be_buf *out, const char *reason)
 
 /* The commands of the protocol mgw does not carry out yet: a clear error, not silence. */
 static const char *const later[] = {
-	"play media",	  "stop media",	  "play DTMF",	"block DTMF",
-	"unblock DTMF",	 "start recording",
+	"block DTMF",	  "unblock DTMF", "start recording",
 	"stop recording", "pause recording", "start forwarding", "stop forwarding",
 	"subscribe request", "subscribe answer", "unsubscribe", "publish", NULL};
 

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "controlplane/media/media.h"
+#include "controlplane/media/prompt.h"
+#include "dataplane/player.h"
 #include "controlplane/media/quality.h"
 #include "controlplane/sip/sdp.h"
 #include "util/hash.h"
@@ -948,6 +950,175 @@ static void cmd_block(const struct be_node *req, struct be_buf *out, bool block)
 	be_kv_str(out, "result", "ok");
 }
 
+/* An integer option given as a number or as digits (Kamailio sends both). */
+static int64_t opt_int(const struct be_node *req, const char *key, int64_t def)
+{
+	const struct be_node *n = be_dict_get(req, key);
+	if (n && n->type == BE_INT)
+		return n->i;
+	if (n && n->type == BE_STR && n->n > 0 && n->n < 12) {
+		char buf[12];
+		memcpy(buf, n->s, n->n);
+		buf[n->n] = '\0';
+		char *end;
+		long long v = strtoll(buf, &end, 10);
+		if (*end == '\0')
+			return v;
+	}
+	return def;
+}
+
+/* The call and the sides of each branch that the request's from-tag names (both without one),
+ * for play media / stop media / play DTMF. NULL after an error reply. */
+static struct ngcall *player_call(const struct be_node *req, struct be_buf *out,
+				  struct req_ids *id)
+{
+	ids_of(req, id);
+	struct ngcall *c = id->cid[0] ? *find(id->cid) : NULL;
+	if (!c)
+		ngc_error(out, id->cid[0] ? "Unknown call-id" : "call-id missing");
+	return c;
+}
+
+static bool side_named(const struct ngcall *c, const struct ngbranch *b, const char *ftag,
+		       int i)
+{
+	return !ftag[0] || strcmp(ftag, i ? b->to_tag : c->from_tag) == 0;
+}
+
+/* The G.711 payload type side @i of @b speaks. */
+static uint8_t branch_pt(const struct ngbranch *b, int i)
+{
+	if (b->transcode)
+		return b->pt[i];
+	return b->offer_pt == 8 ? 8 : 0;
+}
+
+/* play media: mgw's player plays a file (file=, repeat-times=) to the side named by from-tag
+ * (on every branch), the media the other side sends to it held meanwhile; stop media ends it.
+ * The reply gives the file's duration in ms. */
+static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool stop)
+{
+	struct req_ids id;
+	struct ngcall *c = player_call(req, out, &id);
+	if (!c)
+		return;
+	char file[256] = "";
+	copy_str(be_dict_get(req, "file"), file, sizeof(file));
+	if (!stop && !file[0]) {
+		ngc_error(out, be_dict_get(req, "blob") || be_dict_get(req, "db-id")
+				       ? "only file= is supported (no blob, no db-id)"
+				       : "No media file specified");
+		return;
+	}
+	int64_t reps = opt_int(req, "repeat-times", 1);
+	if (reps < 0 || reps > 1000000)
+		reps = 1;
+	unsigned n = 0;
+	uint32_t samples = 0;
+	for (struct ngbranch *b = c->branches; b; b = b->next)
+		for (int i = 0; i < 2; i++) {
+			if (!side_named(c, b, id.ftag, i) || !b->ep[i].published)
+				continue;
+			if (stop) {
+				n += media_ep_play(&b->ep[i], NULL) == 0;
+				continue;
+			}
+			char err[256];
+			const struct stream_prompt *pr = prompt_get(file, branch_pt(b, i), err,
+								    sizeof(err));
+			if (!pr) {
+				ngc_error(out, err);
+				return;
+			}
+			struct stream_play *p = media_play_new();
+			if (!p) {
+				ngc_error(out, "out of memory");
+				return;
+			}
+			p->kind = STREAM_PLAY_AUDIO;
+			p->pt = pr->pt;
+			p->loops = (uint32_t)reps;
+			p->prompt = pr;
+			samples = pr->n_samples;
+			if (media_ep_play(&b->ep[i], p) != 0) {
+				if (p->refs == 0)
+					free(p);
+				continue;
+			}
+			n++;
+		}
+	if (n == 0) {
+		ngc_error(out, id.ftag[0] ? "Unknown from-tag" : "no media to play on");
+		return;
+	}
+	be_kv_str(out, "result", "ok");
+	if (!stop)
+		be_kv_int(out, "duration", (int64_t)samples / 8 * (reps ? reps : 1));
+}
+
+/* play DTMF: RFC 4733 events for code= (a digit or several), duration= ms, volume= (dBm0,
+ * negative or not), pause= ms between them, as if the side named by from-tag had sent them:
+ * they go to the other side, in the payload type that side negotiated. */
+static void cmd_play_dtmf(const struct be_node *req, struct be_buf *out)
+{
+	struct req_ids id;
+	struct ngcall *c = player_call(req, out, &id);
+	if (!c)
+		return;
+	char code[STREAM_PLAY_DIGITS_MAX + 1] = "";
+	const struct be_node *cn = be_dict_get(req, "code");
+	if (cn && cn->type == BE_INT && cn->i >= 0 && cn->i <= 15)
+		code[0] = "0123456789*#ABCD"[cn->i];
+	else
+		copy_str(cn, code, sizeof(code));
+	bool ok = code[0] != '\0';
+	for (size_t k = 0; ok && code[k]; k++)
+		ok = play_dtmf_event(code[k]) >= 0;
+	if (!ok) {
+		ngc_error(out, "Invalid DTMF code: 0-9, *, #, A-D");
+		return;
+	}
+	int64_t dur = opt_int(req, "duration", 100), pause = opt_int(req, "pause", 100);
+	int64_t vol = opt_int(req, "volume", 8);
+	dur = dur < 40 ? 40 : dur > 5000 ? 5000 : dur;
+	pause = pause < 40 ? 40 : pause > 5000 ? 5000 : pause;
+	vol = vol < 0 ? -vol : vol;
+	unsigned n = 0;
+	for (struct ngbranch *b = c->branches; b; b = b->next)
+		for (int i = 0; i < 2; i++) {
+			int o = !i; /* the events go to the other side */
+			if (!side_named(c, b, id.ftag, i) || !b->ep[o].published)
+				continue;
+			if (!b->peer[o].te_pt) {
+				ngc_error(out, "the receiving side did not negotiate telephone-event");
+				return;
+			}
+			struct stream_play *p = media_play_new();
+			if (!p) {
+				ngc_error(out, "out of memory");
+				return;
+			}
+			p->kind = STREAM_PLAY_DTMF;
+			p->pt = b->peer[o].te_pt;
+			p->digit_ms = (uint16_t)dur;
+			p->gap_ms = (uint16_t)pause;
+			p->volume = (uint8_t)(vol > 63 ? 63 : vol);
+			snprintf(p->digits, sizeof(p->digits), "%s", code);
+			if (media_ep_play(&b->ep[o], p) != 0) {
+				if (p->refs == 0)
+					free(p);
+				continue;
+			}
+			n++;
+		}
+	if (n == 0) {
+		ngc_error(out, id.ftag[0] ? "Unknown from-tag" : "no media to play on");
+		return;
+	}
+	be_kv_str(out, "result", "ok");
+}
+
 static void cmd_list(const struct be_node *req, struct be_buf *out)
 {
 	const struct be_node *lim = be_dict_get(req, "limit");
@@ -994,6 +1165,12 @@ int ngcall_command(const struct be_node *req, struct be_buf *out)
 		cmd_block(req, out, false);
 	else if (be_str_is(cmd, "statistics"))
 		cmd_statistics(out);
+	else if (be_str_is(cmd, "play media"))
+		cmd_play_media(req, out, false);
+	else if (be_str_is(cmd, "stop media"))
+		cmd_play_media(req, out, true);
+	else if (be_str_is(cmd, "play DTMF"))
+		cmd_play_dtmf(req, out);
 	else
 		return -1;
 	return 0;

@@ -42,7 +42,7 @@ s.sendto(ping, ("127.0.0.1", 2223))
 second = s.recv(65535)
 r["ping"] = first.decode()
 r["same_again"] = first == second
-r["offer"] = ask(b"9_1 d7:command10:play media7:call-id3:abce")
+r["offer"] = ask(b"9_1 d7:command15:start recording7:call-id3:abce")
 r["garbage"] = ask(b"9_2 d7:command")
 r["outsider"] = ask(b"9_3 d7:command4:pinge", src="127.0.0.9")
 print(json.dumps(r))

@@ -180,7 +180,7 @@ static void ng_answers_ping_and_refuses_clearly(void **state)
 	assert_int_equal(ng_get_stats()->pings, pings);
 	assert_true(ng_get_stats()->resent >= 1);
 
-	r = ask("c2 d7:command10:play media7:call-id1:xe", &out, "c2");
+	r = ask("c2 d7:command15:start recording7:call-id1:xe", &out, "c2");
 	assert_true(be_str_is(be_dict_get(r, "result"), "error"));
 	const struct be_node *why = be_dict_get(r, "error-reason");
 	assert_non_null(why);
