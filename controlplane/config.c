@@ -93,6 +93,7 @@ static const struct config_key config_keys[] = {
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("media", "tone_plan", media_tone_plan, true),
 	CFG_LIST("media", "tones", media_tones, media_n_tones),
+	CFG_STR("media", "moh", media_moh, false),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("ng", "listen", ng_listen),
 	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
@@ -337,6 +338,15 @@ static int rule_tones(const struct config *cfg, char *msg, size_t len)
 			   cfg->media_n_tones, msg, len) == 0 ? 0 : -1;
 }
 
+/* Music on hold must be audio mgw can play (loaded now, in both laws). */
+static int rule_moh(const struct config *cfg, char *msg, size_t len)
+{
+	if (!cfg->media_moh[0])
+		return 0;
+	return prompt_get(cfg->media_moh, 0, msg, len) && prompt_get(cfg->media_moh, 8, msg, len)
+		       ? 0 : -1;
+}
+
 static int rule_control_socket(const struct config *cfg, char *msg, size_t len)
 {
 	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
@@ -430,6 +440,7 @@ static const struct config_rule config_rules[] = {
 	{"ng.allow", NULL, rule_ng_allow},
 	{"ng.interfaces", NULL, rule_ng_interfaces},
 	{"media.tones", "media.tone_plan", rule_tones},
+	{"media.moh", NULL, rule_moh},
 };
 
 #define N_RULES (sizeof(config_rules) / sizeof(config_rules[0]))

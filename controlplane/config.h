@@ -57,6 +57,8 @@ struct config {
 					   * the voice threshold this long (one-way audio), 0 = off */
 	int media_latch;               /* enum stream_latch for call legs, default "any" */
 	char media_tone_plan[8];       /* the national tone plan: "us" (default), "eu", "uk" */
+	char media_moh[CONFIG_STR_MAX]; /* music on hold: played to a B2BUA leg the other leg puts
+					 * on hold (a WAV or "tone:NAME"); "" = none */
 	char media_tones[CONFIG_MAX_TONES][128]; /* "name=cadence": tones added or redefined */
 	unsigned media_n_tones;
 

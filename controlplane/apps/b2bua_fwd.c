@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "controlplane/media/prompt.h"
 #include "dataplane/player.h"
 #include "util/log.h"
 
@@ -169,6 +170,46 @@ void b2b_request(struct dlg *d, osip_transaction_t *tr, osip_message_t *req)
 	dlg_reply(d, tr, 405, NULL);
 }
 
+/* Music on hold (media.moh): when leg @from's offer puts the other leg on hold (sendonly or
+ * inactive), the other leg hears the music instead of what @from sends; when @from resumes,
+ * the music stops. */
+static void b2b_moh(struct bcall *c, int from)
+{
+	int held = !from;
+	bool hold = c->leg[from].sdp.dir == SDP_SENDONLY || c->leg[from].sdp.dir == SDP_INACTIVE;
+	if (!b2b_cfg->media_moh[0] || !c->have_plan || hold == (c->moh_gen[held] != 0))
+		return;
+	if (!hold) {
+		media_ep_play(&c->leg[held].ep, NULL);
+		c->moh_gen[held] = 0;
+		LOG_I("b2bua", "%s: the %s is back: music on hold stops", b2b_id(c), side_name[from]);
+		return;
+	}
+	char err[256];
+	uint8_t pt = c->plan.codec[held].pt;
+	const struct stream_prompt *pr = pt == 0 || pt == 8
+						 ? prompt_get(b2b_cfg->media_moh, pt, err, sizeof(err))
+						 : NULL;
+	struct stream_play *p = pr ? media_play_new() : NULL;
+	if (!p) {
+		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c),
+		      pr ? "out of memory" : pt == 0 || pt == 8 ? err : "not a G.711 leg");
+		return;
+	}
+	p->kind = STREAM_PLAY_AUDIO;
+	p->pt = pt;
+	p->loops = 0;
+	p->prompt = pr;
+	if (media_ep_play(&c->leg[held].ep, p) != 0) {
+		if (p->refs == 0)
+			free(p);
+		return;
+	}
+	c->moh_gen[held] = p->gen;
+	LOG_I("b2bua", "%s: the %s holds: music on hold to the %s", b2b_id(c), side_name[from],
+	      side_name[held]);
+}
+
 /* The answer to a forwarded offer: the plan keeps its codecs; telephone-event numbering
  * follows what the leg now says. */
 static int b2b_fwd_answer(struct bcall *c, struct b2b_fwd *f, const osip_message_t *resp)
@@ -188,7 +229,10 @@ static int b2b_fwd_answer(struct bcall *c, struct b2b_fwd *f, const osip_message
 	c->plan.te_pt[!f->from] = c->plan.te_pt[!f->from] >= 0 ? te : -1;
 	if (b2b_sdp_for(c, f->from, &x->sdp, false, ans.dir) != 0)
 		return -1;
-	return b2b_apply_media(c);
+	int rc = b2b_apply_media(c);
+	if (rc == 0)
+		b2b_moh(c, f->from);
+	return rc;
 }
 
 void b2b_fwd_response(struct bcall *c, osip_transaction_t *tr, osip_message_t *resp)

@@ -67,6 +67,7 @@ struct bcall {
 	struct b2b_fwd fwd[B2B_MAX_FWD];
 	unsigned dtmf_info_sent;    /* digits sent as SIP INFO to a leg without telephone-event */
 	unsigned dtmf_4733_sent;    /* digits from a leg's SIP INFO played as RFC 4733 */
+	uint32_t moh_gen[2];        /* music on hold playing to this leg (its play), 0 = none */
 	struct timer media_timer;
 	bool journaled;             /* the journal holds it (established) */
 };
