@@ -271,6 +271,9 @@ static void on_event(const struct msg_event *ev, void *ctx)
 		}
 		break;
 	}
+	case MSG_EV_RTCP_MOVED:
+		media_rtcp_moved(ev);
+		break;
 	case MSG_EV_ARP_LEARNT:
 		dp_share_neighbour(ev);
 		LOG_D("dp", "worker %u: %s is at %02x:%02x:%02x:%02x:%02x:%02x", ev->worker,

@@ -84,6 +84,8 @@ struct dp_worker_stats {
 				   * core) */
 	ctr_t play_late_max;      /* worst lateness of a frame against its due time, TSC
 				   * cycles, since the last reset */
+	ctr_t rtcp_sent;          /* RTCP reports mgw sent itself (echo, announcements) */
+	ctr_t rtcp_tx_full;       /* echo streams left without reports: the worker's table full */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
 				   * reset, time asleep excluded */
 	ctr_t drop[DP_DROP_MAX];

@@ -129,6 +129,29 @@ static void rtcp_note(struct dp_worker *w, struct pkt *p)
 	}
 }
 
+/* RTCP from the peer of a stream where mgw terminates media (echo): its sender report is
+ * noted (our report blocks name it: LSR/DLSR), and a report block naming one of ours gives
+ * the round trip, since our reports' NTP times are this worker's clock (dp_ntp). */
+static void rtcp_note_own(struct dp_worker *w, struct pkt *p)
+{
+	struct rtcp_info ri;
+	uint32_t len = rte_be_to_cpu_16(p->udp->dgram_len) - (uint32_t)sizeof(*p->udp);
+	if (rtcp_parse((const uint8_t *)(p->udp + 1), len, &ri) != 0)
+		return;
+	uint32_t now_us = (uint32_t)(w->now / (dp.tsc_hz / 1000000u));
+	if (ri.sr)
+		atomic_store_explicit(&p->st->last_sr, rtcp_sr_word(ri.sr_ntp_mid, now_us),
+				      memory_order_relaxed);
+	if (ri.rb && ri.lsr) {
+		uint32_t mid = (uint32_t)(dp_ntp(w->now) >> 16);
+		uint32_t rtt = mid - ri.lsr - ri.dlsr; /* 1/65536 s */
+		if (rtt < 10u * 65536u) {
+			uint32_t us = (uint32_t)(((uint64_t)rtt * 1000000u) >> 16);
+			ctr32_set(&p->st->rtt_us, us ? us : 1);
+		}
+	}
+}
+
 /* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise, from the
  * stream's (latched) RTCP peer only. The worker's rtcp counter is for RTCP consumed, so that
  * every packet is counted once: transmitted, consumed or dropped. */
@@ -149,6 +172,7 @@ static void rtcp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	}
 	ctr_inc(&w->stats.rtcp);
+	rtcp_note_own(w, p);
 	dp_free(p->m);
 }
 
@@ -410,6 +434,46 @@ void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m)
 		dp_drop(w, m, DP_DROP_NOT_IPV4);
 		break;
 	}
+}
+
+void net_output_udp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, uint32_t src_ip,
+		    uint16_t src_port, uint32_t dst_ip, uint16_t dst_port)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t l4 = (uint16_t)(rte_pktmbuf_data_len(m) - sizeof(*eth) - sizeof(*ip));
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
+	ip->version_ihl = 0x45;
+	ip->type_of_service = 0xb8; /* DSCP EF (46): voice, and its RTCP */
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = src_ip;
+	ip->dst_addr = dst_ip;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = src_port;
+	udp->dst_port = dst_port;
+	udp->dgram_len = rte_cpu_to_be_16(l4);
+	udp->dgram_cksum = 0;
+	uint16_t sum = rte_ipv4_udptcp_cksum(ip, udp);
+	udp->dgram_cksum = sum ? sum : 0xffff;
+	m->ol_flags = 0;
+	uint32_t hop = (dst_ip & dp.cfg.netmask) == dp.cfg.subnet || !dp.cfg.gateway
+			       ? dst_ip : dp.cfg.gateway;
+	const struct rte_ether_addr *mac = arp_resolve(w, pi, hop);
+	if (unlikely(!mac)) {
+		/* an ARP request is out: the packet waits for the answer (a few at most) */
+		if (arp_hold(w, pi, hop, m) != 0)
+			dp_drop(w, m, DP_DROP_NO_NEIGH);
+		return;
+	}
+	rte_ether_addr_copy(mac, &eth->dst_addr);
+	dp_tx(w, pi, m);
 }
 
 void net_input_handoff(struct dp_worker *w, struct rte_mbuf *m)

@@ -45,6 +45,14 @@ void net_count_rtp(struct dp_worker *w, struct pkt *p);
 /** Process one frame received on port index @pi. Always consumes @m. */
 void net_input(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m);
 
+/** Send @m, a frame whose data holds room for the Ethernet, IPv4 and UDP headers followed by a
+ *  UDP payload (its data length says where it ends), from @src_ip:@src_port to
+ *  @dst_ip:@dst_port (network order) on port index @pi: headers and checksums written (DSCP
+ *  EF), the next hop resolved (the frame held for the ARP answer when it is not known yet).
+ *  Consumes @m. For what mgw sends itself (player, RTCP reports). */
+void net_output_udp(struct dp_worker *w, uint16_t pi, struct rte_mbuf *m, uint32_t src_ip,
+		    uint16_t src_port, uint32_t dst_ip, uint16_t dst_port);
+
 /** Process a packet another worker handed over (validated, l2_len/l3_len set). */
 void net_input_handoff(struct dp_worker *w, struct rte_mbuf *m);
 

@@ -264,38 +264,13 @@ static int player_send(struct dp_worker *w, struct player_entry *e, const struct
 		return 0;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(PLAY_FRAME_MAX - fr.len));
-	uint32_t dst_ip = stream_peer_ip(dest);
-	uint16_t pi = c->port_idx;
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)pkt;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	struct rtp_hdr *rtp = (struct rtp_hdr *)(udp + 1);
-	uint16_t l4 = (uint16_t)(sizeof(*udp) + RTP_HDR_LEN + fr.len);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	rte_ether_addr_copy(&dp.port_mac[pi], &eth->src_addr);
-	ip->version_ihl = 0x45;
-	ip->type_of_service = 0xb8; /* DSCP EF (46): voice */
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
-	ip->packet_id = 0;
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = c->local_ip;
-	ip->dst_addr = dst_ip;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(c->local_port);
-	udp->dst_port = stream_peer_port(dest);
-	udp->dgram_len = rte_cpu_to_be_16(l4);
+	struct rtp_hdr *rtp = (struct rtp_hdr *)(pkt + PLAYER_HDRS - RTP_HDR_LEN);
 	uint32_t ts = e->ts0 + fr.ts_off;
 	rtp->vpxcc = 0x80;
 	rtp->mpt = (uint8_t)((fr.marker ? 0x80 : 0) | (c->play->pt & 0x7f));
 	rtp->seq = rte_cpu_to_be_16(e->seq);
 	rtp->ts = rte_cpu_to_be_32(ts);
 	rtp->ssrc = rte_cpu_to_be_32(e->ssrc);
-	udp->dgram_cksum = 0;
-	uint16_t sum = rte_ipv4_udptcp_cksum(ip, udp);
-	udp->dgram_cksum = sum ? sum : 0xffff;
 	e->seq++;
 	e->sent++;
 	if (c->action == STREAM_ECHO) { /* echo after the play carries on from here */
@@ -306,16 +281,8 @@ static int player_send(struct dp_worker *w, struct player_entry *e, const struct
 	}
 	ctr_inc(&st->tx_pkts);
 	ctr_inc(&w->stats.played);
-	uint32_t hop = (dst_ip & dp.cfg.netmask) == dp.cfg.subnet || !dp.cfg.gateway
-			       ? dst_ip : dp.cfg.gateway;
-	const struct rte_ether_addr *mac = arp_resolve(w, pi, hop);
-	if (unlikely(!mac)) {
-		if (arp_hold(w, pi, hop, m) != 0)
-			dp_drop(w, m, DP_DROP_NO_NEIGH);
-		return 0;
-	}
-	rte_ether_addr_copy(mac, &eth->dst_addr);
-	dp_tx(w, pi, m);
+	net_output_udp(w, c->port_idx, m, c->local_ip, rte_cpu_to_be_16(c->local_port),
+		       stream_peer_ip(dest), stream_peer_port(dest));
 	return 0;
 }
 

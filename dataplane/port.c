@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -129,7 +130,8 @@ static int dp_rings_create(char *err, size_t err_len)
 			snprintf(err, err_len, "hand-off ring %u: %s", i, rte_strerror(rte_errno));
 			return -1;
 		}
-		if (player_init(&dp.workers[i]->player, rte_get_tsc_hz()) != 0) {
+		if (player_init(&dp.workers[i]->player, rte_get_tsc_hz()) != 0 ||
+		    rtcp_tx_init(&dp.workers[i]->rtcp_tx, rte_get_tsc_hz()) != 0) {
 			snprintf(err, err_len, "worker %u: out of memory for its player", i);
 			return -1;
 		}
@@ -143,6 +145,13 @@ int dp_init(const struct dp_config *cfg, struct stream_table *table, char *err, 
 	dp.cfg = *cfg;
 	dp.table = table;
 	dp.tsc_hz = rte_get_tsc_hz();
+	{ /* the wall clock beside the TSC, once: workers read it from here (dp_ntp) */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp.tsc0 = rte_rdtsc();
+		dp.ntp0 = ((uint64_t)ts.tv_sec + 2208988800u) << 32 |
+			  (uint64_t)(((unsigned __int128)ts.tv_nsec << 32) / 1000000000u);
+	}
 	dp.n_workers = (uint16_t)cfg->n_workers;
 	if (dp.n_workers == 0 || dp.n_workers > DP_MAX_WORKERS || dp.n_workers > rte_lcore_count() - 1) {
 		snprintf(err, err_len,
@@ -274,6 +283,7 @@ void dp_close(void)
 			rte_pktmbuf_free(m);
 		rte_ring_free(dp.workers[i]->handoff);
 		player_free(&dp.workers[i]->player);
+		rtcp_tx_free(&dp.workers[i]->rtcp_tx);
 		rte_free(dp.workers[i]);
 		dp.workers[i] = NULL;
 	}

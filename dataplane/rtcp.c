@@ -44,6 +44,61 @@ int rtcp_parse(const uint8_t *p, size_t len, struct rtcp_info *out)
 	return 0;
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+size_t rtcp_write_report(uint8_t *out, const struct rtcp_report *r)
+{
+	size_t n = 0;
+	unsigned words = (r->sender ? 6 : 1) + (r->block ? 6 : 0); /* after the first word */
+	out[0] = (uint8_t)(0x80 | (r->block ? 1 : 0));
+	out[1] = r->sender ? RTCP_SR : RTCP_RR;
+	out[2] = 0;
+	out[3] = (uint8_t)words;
+	put32(out + 4, r->ssrc);
+	n = 8;
+	if (r->sender) {
+		put32(out + n, (uint32_t)(r->ntp >> 32));
+		put32(out + n + 4, (uint32_t)r->ntp);
+		put32(out + n + 8, r->rtp_ts);
+		put32(out + n + 12, r->pkts);
+		put32(out + n + 16, r->octets);
+		n += 20;
+	}
+	if (r->block) {
+		int32_t lost = r->lost > 0x7fffff ? 0x7fffff : r->lost < -0x800000 ? -0x800000 : r->lost;
+		put32(out + n, r->peer_ssrc);
+		put32(out + n + 4, (uint32_t)r->fraction << 24 | ((uint32_t)lost & 0xffffff));
+		put32(out + n + 8, r->ext_max);
+		put32(out + n + 12, r->jitter);
+		put32(out + n + 16, r->lsr);
+		put32(out + n + 20, r->dlsr);
+		n += 24;
+	}
+	/* SDES: one chunk, our SSRC and CNAME, ended by a null item and padded to 32 bits */
+	size_t cl = r->cname ? strlen(r->cname) : 0;
+	if (cl > RTCP_REPORT_MAX - n - 16)
+		cl = RTCP_REPORT_MAX - n - 16;
+	size_t sdes = 4 + 4 + 2 + cl + 1;
+	sdes = (sdes + 3) & ~(size_t)3;
+	uint8_t *s = out + n;
+	memset(s, 0, sdes);
+	s[0] = 0x81;
+	s[1] = 202; /* SDES */
+	s[2] = 0;
+	s[3] = (uint8_t)(sdes / 4 - 1);
+	put32(s + 4, r->ssrc);
+	s[8] = 1; /* CNAME */
+	s[9] = (uint8_t)cl;
+	memcpy(s + 10, r->cname, cl);
+	return n + sdes;
+}
+
 int64_t rtcp_rtt_us(uint64_t sr_word, uint32_t lsr, uint32_t dlsr, uint32_t now_us)
 {
 	if (!sr_word || !lsr || (uint32_t)(sr_word >> 32) != lsr)

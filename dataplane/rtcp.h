@@ -29,6 +29,30 @@ int rtcp_parse(const uint8_t *p, size_t len, struct rtcp_info *out);
  *  Returns -1 when the block does not name that sender report or the result is absurd. */
 int64_t rtcp_rtt_us(uint64_t sr_word, uint32_t lsr, uint32_t dlsr, uint32_t now_us);
 
+/* A report mgw sends where it terminates media (rtcp_tx.c): a sender report when it has sent
+ * RTP, else a receiver report; one report block about the peer's stream when it has heard
+ * one; an SDES CNAME. */
+struct rtcp_report {
+	uint32_t ssrc;        /* ours */
+	bool sender;          /* SR (we sent RTP) or RR */
+	uint64_t ntp;         /* SR: wall clock, NTP 32.32 */
+	uint32_t rtp_ts;      /* SR: our RTP timestamp for that instant */
+	uint32_t pkts, octets; /* SR: what we sent */
+	bool block;           /* a report block about: */
+	uint32_t peer_ssrc;
+	uint8_t fraction;     /* lost since the last report, /256 */
+	int32_t lost;         /* cumulative (24 bits, signed) */
+	uint32_t ext_max;     /* extended highest sequence number */
+	uint32_t jitter;      /* timestamp units */
+	uint32_t lsr, dlsr;   /* the peer's last SR (NTP middle bits), 1/65536 s since it */
+	const char *cname;
+};
+#define RTCP_REPORT_MAX 128
+
+/** Write @r as one compound RTCP packet into @out (RTCP_REPORT_MAX bytes). Returns its
+ *  length. */
+size_t rtcp_write_report(uint8_t *out, const struct rtcp_report *r);
+
 /** The word a leg keeps of the last sender report it relayed: NTP middle bits and when. */
 static inline uint64_t rtcp_sr_word(uint32_t ntp_mid, uint32_t now_us)
 {

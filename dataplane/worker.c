@@ -30,8 +30,10 @@ void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t q
 {
 	struct rte_ring *cmd = w->cmd_ring, *handoff = w->handoff;
 	struct player player = w->player;
+	struct rtcp_tx rtcp_tx = w->rtcp_tx;
 	memset(w, 0, sizeof(*w));
 	w->player = player;
+	w->rtcp_tx = rtcp_tx;
 	w->id = id;
 	w->lcore = lcore;
 	w->queue = queue;
@@ -104,6 +106,9 @@ static void worker_commands(struct dp_worker *w)
 			break;
 		case MSG_CMD_PLAY:
 			player_start(w, &cmd);
+			break;
+		case MSG_CMD_RTCP:
+			rtcp_tx_start(w, &cmd);
 			break;
 		case MSG_CMD_NEIGH: {
 			struct rte_ether_addr mac;
@@ -204,6 +209,7 @@ unsigned dp_worker_poll(struct dp_worker *w)
 	}
 	got += worker_handoff_rx(w);
 	player_poll(w);
+	rtcp_tx_poll(w);
 	for (uint16_t pi = 0; pi < dp.n_ports; pi++)
 		dp_tx_flush(w, pi);
 	return got;

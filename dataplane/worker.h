@@ -14,6 +14,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/dp.h"
 #include "dataplane/player.h"
+#include "dataplane/rtcp_tx.h"
 #include "util/tsan.h"
 
 #define DP_TX_BUF 64
@@ -30,6 +31,7 @@ struct dp_ctx {
 	struct rte_mempool *pool;
 	struct rte_ring *ev_ring; /* MPSC, worker -> control */
 	uint64_t tsc_hz;
+	uint64_t ntp0, tsc0;      /* the wall clock (NTP 32.32) at TSC tsc0, for RTCP reports */
 	struct dp_worker *workers[DP_MAX_WORKERS];
 	/* written by the control plane (dp_poll_links), read by the workers every loop */
 	_Atomic uint8_t link_up[DP_MAX_PORTS];
@@ -46,6 +48,12 @@ enum dp_worker_state {
 };
 
 extern struct dp_ctx dp;
+
+/** The wall clock at TSC reading @tsc, as an NTP timestamp (32.32), without a system call. */
+static inline uint64_t dp_ntp(uint64_t tsc)
+{
+	return dp.ntp0 + (uint64_t)(((unsigned __int128)(tsc - dp.tsc0) << 32) / dp.tsc_hz);
+}
 
 struct dp_txq {
 	uint16_t n;
@@ -67,6 +75,7 @@ struct dp_worker {
 	struct dp_txq txq[DP_MAX_PORTS];
 	struct arp_cache arp;
 	struct player player;        /* streams this worker plays (mgw as the RTP source) */
+	struct rtcp_tx rtcp_tx;      /* echo streams this worker sends RTCP reports on */
 	/* adaptive idle */
 	uint32_t idle_polls;         /* consecutive loops without a packet */
 	uint64_t idle_since;         /* tsc of the first of them */

@@ -15,6 +15,8 @@ enum msg_cmd_type {
 	MSG_CMD_NEIGH = 4,      /* another worker learnt a neighbour: ip is at mac */
 	MSG_CMD_PLAY = 5,       /* play what the config of (addr_idx, port, stream_id) carries
 				 * (stream_cfg.play, its gen in arg) */
+	MSG_CMD_RTCP = 6,       /* send RTCP reports on the echo stream (addr_idx, port,
+				 * stream_id) */
 };
 
 struct msg_cmd {
@@ -22,9 +24,9 @@ struct msg_cmd {
 	uint32_t arg;
 	uint32_t ip;            /* MSG_CMD_NEIGH: network order */
 	uint8_t mac[6];
-	uint16_t port;          /* MSG_CMD_PLAY: the stream's local port, host order */
-	uint64_t stream_id;     /* MSG_CMD_PLAY */
-	uint8_t addr_idx;       /* MSG_CMD_PLAY */
+	uint16_t port;          /* MSG_CMD_PLAY, _RTCP: the stream's local port, host order */
+	uint64_t stream_id;     /* MSG_CMD_PLAY, _RTCP */
+	uint8_t addr_idx;       /* MSG_CMD_PLAY, _RTCP */
 	uint8_t pad[7];
 };
 
@@ -33,6 +35,8 @@ enum msg_event_type {
 	MSG_EV_ARP_LEARNT = 2,      /* a neighbour's MAC was learnt or changed */
 	MSG_EV_DTMF = 3,            /* an RFC 4733 event (a digit) received on a stream */
 	MSG_EV_PLAY = 4,            /* the player finished, or cannot play, a stream's play */
+	MSG_EV_RTCP_MOVED = 5,      /* MSG_CMD_RTCP reached a worker that does not own the stream
+				     * (play.owner does) */
 };
 
 /* MSG_EV_PLAY: how it went */

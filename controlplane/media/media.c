@@ -22,8 +22,8 @@ static struct stream_table *table;
 static uint32_t addrs[STREAM_TABLE_MAX_ADDRS]; /* network order */
 static uint64_t next_stream_id = 1;
 static uint32_t ts_mult;
-/* Play commands a full command ring did not take, sent again on the next turns of the
- * control loop (media_poll), oldest first. */
+/* Commands (plays, RTCP reports) a full command ring did not take, sent again on the next
+ * turns of the control loop (media_poll), oldest first. */
 struct play_pending {
 	struct msg_cmd cmd;
 	int worker;
@@ -224,8 +224,22 @@ static int media_publish(struct media_ep *ep, struct stream_cfg *c)
 	return rc;
 }
 
+static int media_play_worker(const struct stream_cfg *c);
+static void media_tell(int worker, const struct msg_cmd *cmd);
+
+/* mgw terminates the stream's media: its owner worker sends RTCP reports on it. */
+static void media_rtcp_start(const struct stream_cfg *c, int worker)
+{
+	struct msg_cmd cmd = {.type = MSG_CMD_RTCP, .port = c->local_port,
+			      .addr_idx = c->addr_idx, .stream_id = c->id};
+	if (worker >= 0)
+		media_tell(worker, &cmd);
+}
+
 int media_ep_echo(struct media_ep *ep, const struct media_peer *peer, uint8_t latch)
 {
+	const struct stream_cfg *old = media_ep_cfg(ep);
+	bool was_echo = old && old->action == STREAM_ECHO;
 	struct stream_cfg *c = media_cfg_new(ep, STREAM_ECHO, peer, latch);
 	if (!c)
 		return -ENOMEM;
@@ -233,7 +247,18 @@ int media_ep_echo(struct media_ep *ep, const struct media_peer *peer, uint8_t la
 	int rc = media_publish(ep, c);
 	if (rc != 0)
 		stream_cfg_free(c);
+	else if (!was_echo)
+		media_rtcp_start(c, media_play_worker(c));
 	return rc;
+}
+
+void media_rtcp_moved(const struct msg_event *ev)
+{
+	int ai = media_addr_index(ev->local_ip);
+	const struct stream_cfg *c = ai < 0 ? NULL
+				   : stream_table_get(table, ev->local_ip, ev->local_port);
+	if (c && c->id == ev->stream_id && c->action == STREAM_ECHO)
+		media_rtcp_start(c, ev->play.owner);
 }
 
 static void media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o)
@@ -381,13 +406,11 @@ size_t media_play_pending(void)
 	return n_pending;
 }
 
-static int media_play_tell(const struct stream_cfg *c, int worker)
+/* Send @cmd to @worker, or queue it while the worker's ring is full (or older ones wait).
+ * Returns 0 or -ENOMEM. */
+static int media_tell_(int worker, const struct msg_cmd *cmd)
 {
-	if (worker < 0)
-		return 0;
-	struct msg_cmd cmd = {.type = MSG_CMD_PLAY, .arg = c->play->gen, .port = c->local_port,
-			      .addr_idx = c->addr_idx, .stream_id = c->id};
-	if (n_pending == 0 && dp_send_cmd(worker, &cmd) == 0)
+	if (n_pending == 0 && dp_send_cmd(worker, cmd) == 0)
 		return 0;
 	if (n_pending == cap_pending) {
 		size_t cap = cap_pending ? cap_pending * 2 : 1024;
@@ -397,8 +420,23 @@ static int media_play_tell(const struct stream_cfg *c, int worker)
 		pending = p;
 		cap_pending = cap;
 	}
-	pending[n_pending++] = (struct play_pending){.cmd = cmd, .worker = worker};
+	pending[n_pending++] = (struct play_pending){.cmd = *cmd, .worker = worker};
 	return 0;
+}
+
+static void media_tell(int worker, const struct msg_cmd *cmd)
+{
+	if (media_tell_(worker, cmd) != 0)
+		LOG_W("media", "a command to worker %d is lost: out of memory", worker);
+}
+
+static int media_play_tell(const struct stream_cfg *c, int worker)
+{
+	if (worker < 0)
+		return 0;
+	struct msg_cmd cmd = {.type = MSG_CMD_PLAY, .arg = c->play->gen, .port = c->local_port,
+			      .addr_idx = c->addr_idx, .stream_id = c->id};
+	return media_tell_(worker, &cmd);
 }
 
 int media_addr_index(uint32_t ip)

@@ -127,6 +127,8 @@ static inline int media_ep_play(const struct media_ep *ep, struct stream_play *p
  *  owner (returns 0); an ended play leaves the stream's config (returns 1 when it played to
  *  its end, -1 when it could not be played). @gen: the play's. */
 int media_play_event(const struct msg_event *ev, uint32_t *gen);
+/** MSG_EV_RTCP_MOVED: the RTCP reports of an echo stream go to the worker that owns it. */
+void media_rtcp_moved(const struct msg_event *ev);
 /** Play commands waiting for room in a worker's command ring (sent again by media_poll). */
 size_t media_play_pending(void);
 /** Index of media address @ip (network order) in the pool, or -1. */

@@ -79,13 +79,13 @@ static json_t *status_workers(void)
 		uint64_t gap = ctr_get(&s->loop_gap_max);
 		json_t *o = json_pack(
 			"{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-			"s:o, s:o, s:o, s:o, s:o, s:o}",
+			"s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"id", (json_int_t)i, "lcore", (json_int_t)dp_worker_lcore(i), "rx",
 			U64(ctr_get(&s->rx)), "tx", U64(ctr_get(&s->tx)), "loops",
 			U64(ctr_get(&s->loops)), "busy", U64(ctr_get(&s->busy)), "idle",
 			U64(ctr_get(&s->idle)), "sleeps", U64(ctr_get(&s->sleeps)), "handoff_out",
 			U64(ctr_get(&s->handoff_out)), "handoff_in", U64(ctr_get(&s->handoff_in)),
-			"rtcp", U64(ctr_get(&s->rtcp)), "arp_replies", U64(ctr_get(&s->arp_replies)),
+			"rtcp", U64(ctr_get(&s->rtcp)), "rtcp_sent", U64(ctr_get(&s->rtcp_sent)), "arp_replies", U64(ctr_get(&s->arp_replies)),
 			"icmp_replies", U64(ctr_get(&s->icmp_replies)), "events_lost",
 			U64(ctr_get(&s->events_lost)), "dtmf", U64(ctr_get(&s->dtmf)), "dtmf_absurd",
 			U64(ctr_get(&s->dtmf_absurd)), "played", U64(ctr_get(&s->played)),

@@ -125,12 +125,73 @@ static void round_trip_from_lsr_and_dlsr(void **state)
 	assert_int_equal(rtt, 0x20000);
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* What mgw writes (rtcp_write_report) reads back, field by field, and as RTCP. */
+static void own_reports_are_well_formed(void **state)
+{
+	(void)state;
+	uint8_t out[RTCP_REPORT_MAX];
+	struct rtcp_report r = {.ssrc = 0x11223344, .sender = true, .ntp = 0xe8000000abcd1234ull,
+				.rtp_ts = 160000, .pkts = 50, .octets = 8000, .block = true,
+				.peer_ssrc = 0x4d47, .fraction = 25, .lost = -3, .ext_max = 0x10005,
+				.jitter = 12, .lsr = 0x12345678, .dlsr = 65536, .cname = "mgw@10.0.0.1"};
+	size_t n = rtcp_write_report(out, &r);
+	assert_int_equal(n % 4, 0);
+	assert_int_equal(out[0], 0x81); /* V=2, one report block */
+	assert_int_equal(out[1], 200);
+	assert_int_equal(4 * ((size_t)(out[2] << 8 | out[3]) + 1), 52);
+	assert_int_equal(be32(out + 4), 0x11223344);
+	assert_int_equal(be32(out + 8), 0xe8000000);
+	assert_int_equal(be32(out + 12), 0xabcd1234);
+	assert_int_equal(be32(out + 16), 160000);
+	assert_int_equal(be32(out + 20), 50);
+	assert_int_equal(be32(out + 24), 8000);
+	assert_int_equal(be32(out + 28), 0x4d47);
+	assert_int_equal(be32(out + 32), 25u << 24 | 0xfffffd); /* -3 in 24 bits */
+	assert_int_equal(be32(out + 36), 0x10005);
+	assert_int_equal(be32(out + 40), 12);
+	assert_int_equal(be32(out + 44), 0x12345678);
+	assert_int_equal(be32(out + 48), 65536);
+	assert_int_equal(out[52], 0x81);
+	assert_int_equal(out[53], 202); /* SDES */
+	assert_int_equal(be32(out + 56), 0x11223344);
+	assert_int_equal(out[60], 1); /* CNAME */
+	assert_int_equal(out[61], 12);
+	assert_memory_equal(out + 62, "mgw@10.0.0.1", 12);
+	assert_int_equal(out[74], 0); /* the end of the items */
+	assert_int_equal(n, 52 + 4 * ((size_t)(out[54] << 8 | out[55]) + 1));
+	struct rtcp_info ri;
+	assert_int_equal(rtcp_parse(out, n, &ri), 0);
+	assert_true(ri.sr && ri.rb);
+	assert_int_equal(ri.sr_ntp_mid, 0x0000abcd);
+	assert_int_equal(ri.lsr, 0x12345678);
+	assert_int_equal(ri.fraction_lost, 25);
+	/* a receiver report without a block: 8 bytes, then the SDES */
+	struct rtcp_report rr = {.ssrc = 7, .cname = "x"};
+	n = rtcp_write_report(out, &rr);
+	assert_int_equal(out[0], 0x80);
+	assert_int_equal(out[1], 201);
+	assert_int_equal(out[9], 202);
+	assert_int_equal(n, 8 + 12);
+	assert_int_equal(rtcp_parse(out, n, &ri), 0);
+	assert_false(ri.sr || ri.rb);
+	/* a huge loss is clamped to 24 bits */
+	r.lost = 1 << 30;
+	rtcp_write_report(out, &r);
+	assert_int_equal(be32(out + 32) & 0xffffff, 0x7fffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sender_and_receiver_reports_are_read),
 		cmocka_unit_test(what_is_not_rtcp_is_refused),
 		cmocka_unit_test(round_trip_from_lsr_and_dlsr),
+		cmocka_unit_test(own_reports_are_well_formed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
