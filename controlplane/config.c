@@ -94,6 +94,7 @@ static const struct config_key config_keys[] = {
 	CFG_STR("media", "tone_plan", media_tone_plan, true),
 	CFG_LIST("media", "tones", media_tones, media_n_tones),
 	CFG_STR("media", "moh", media_moh, false),
+	CFG_STR("media", "ringback", media_ringback, false),
 	CFG_STR("cdr", "file", cdr_file, false),
 	CFG_IPV4("ng", "listen", ng_listen),
 	CFG_UINT("ng", "port", ng_port, 0, 65535, NULL),
@@ -338,13 +339,22 @@ static int rule_tones(const struct config *cfg, char *msg, size_t len)
 			   cfg->media_n_tones, msg, len) == 0 ? 0 : -1;
 }
 
-/* Music on hold must be audio mgw can play (loaded now, in both laws). */
+/* What mgw plays by itself must be audio it can play (loaded now, in both laws). */
+static int check_prompt(const char *name, char *msg, size_t len)
+{
+	if (!name[0])
+		return 0;
+	return prompt_get(name, 0, msg, len) && prompt_get(name, 8, msg, len) ? 0 : -1;
+}
+
 static int rule_moh(const struct config *cfg, char *msg, size_t len)
 {
-	if (!cfg->media_moh[0])
-		return 0;
-	return prompt_get(cfg->media_moh, 0, msg, len) && prompt_get(cfg->media_moh, 8, msg, len)
-		       ? 0 : -1;
+	return check_prompt(cfg->media_moh, msg, len);
+}
+
+static int rule_ringback(const struct config *cfg, char *msg, size_t len)
+{
+	return check_prompt(cfg->media_ringback, msg, len);
 }
 
 static int rule_control_socket(const struct config *cfg, char *msg, size_t len)
@@ -441,6 +451,7 @@ static const struct config_rule config_rules[] = {
 	{"ng.interfaces", NULL, rule_ng_interfaces},
 	{"media.tones", "media.tone_plan", rule_tones},
 	{"media.moh", NULL, rule_moh},
+	{"media.ringback", NULL, rule_ringback},
 };
 
 #define N_RULES (sizeof(config_rules) / sizeof(config_rules[0]))

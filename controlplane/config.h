@@ -59,6 +59,8 @@ struct config {
 	char media_tone_plan[8];       /* the national tone plan: "us" (default), "eu", "uk" */
 	char media_moh[CONFIG_STR_MAX]; /* music on hold: played to a B2BUA leg the other leg puts
 					 * on hold (a WAV or "tone:NAME"); "" = none */
+	char media_ringback[CONFIG_STR_MAX]; /* played to a B2BUA caller while the callee rings
+					      * without early media; "" = none */
 	char media_tones[CONFIG_MAX_TONES][128]; /* "name=cadence": tones added or redefined */
 	unsigned media_n_tones;
 

@@ -2,6 +2,7 @@
  * plan of both legs, media timeouts, and teardown with call records. What crosses an
  * established call is in b2bua_fwd.c. */
 #include "controlplane/apps/b2bua_int.h"
+#include "controlplane/media/prompt.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -583,6 +584,11 @@ static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 	struct b2bsdp_plan plan;
 	if (b2bsdp_plan(a_side, &ans, &plan) != SDP_OK)
 		return 488;
+	if (c->early_a) { /* A has our answer already: its codec stays */
+		plan.codec[LEG_A] = c->early_codec;
+		plan.te_pt[LEG_A] = c->early_te;
+		plan.transcode = strcasecmp(plan.codec[LEG_A].name, plan.codec[LEG_B].name) != 0;
+	}
 	b->sdp = ans;
 	b->have_sdp = true;
 	c->plan = plan;
@@ -591,6 +597,59 @@ static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 			     : b2b_sdp_for(c, LEG_A, NULL, true, ans.dir);
 	if (rc != 0 || b2b_apply_media(c) != 0)
 		return 500;
+	if (c->ringback_gen) { /* B's own media (early or answered) from now on */
+		media_ep_play(&a->ep, NULL);
+		c->ringback_gen = 0;
+	}
+	return 0;
+}
+
+/* media.ringback while B rings without early media: A gets our answer now (its first G.711
+ * codec, which stays A's for the call) and hears the ringback until B answers or sends early
+ * media. Returns 0 when A's provisional response may carry our SDP. */
+static int b2b_ringback(struct bcall *c)
+{
+	struct leg *a = &c->leg[LEG_A];
+	if (c->ringback_gen)
+		return 0;
+	if (!b2b_cfg->media_ringback[0] || !a->have_sdp)
+		return -1;
+	const struct sdp_codec *x = NULL;
+	int te = -1;
+	for (unsigned i = 0; i < a->sdp.n_codecs; i++) {
+		const struct sdp_codec *k = &a->sdp.codecs[i];
+		if (!x && k->clock_rate == 8000 &&
+		    (strcasecmp(k->name, "PCMU") == 0 || strcasecmp(k->name, "PCMA") == 0))
+			x = k;
+		if (te < 0 && strcasecmp(k->name, "telephone-event") == 0 && k->clock_rate == 8000)
+			te = k->pt;
+	}
+	char err[256];
+	const struct stream_prompt *pr =
+		x ? prompt_get(b2b_cfg->media_ringback, x->pt == 8 ? 8 : 0, err, sizeof(err)) : NULL;
+	if (!pr)
+		return -1;
+	c->early_a = true;
+	c->early_codec = *x;
+	c->early_te = te;
+	c->plan.codec[LEG_A] = *x;
+	c->plan.te_pt[LEG_A] = te;
+	if (b2b_sdp_for(c, LEG_A, &a->sdp, false, SDP_SENDRECV) != 0 || b2b_apply_media(c) != 0)
+		return -1;
+	struct stream_play *p = media_play_new();
+	if (!p)
+		return -1;
+	p->kind = STREAM_PLAY_AUDIO;
+	p->pt = pr->pt;
+	p->loops = 0;
+	p->prompt = pr;
+	if (media_ep_play(&a->ep, p) != 0) {
+		if (p->refs == 0)
+			free(p);
+		return -1;
+	}
+	c->ringback_gen = p->gen;
+	LOG_I("b2bua", "%s: the callee rings: ringback to the caller", b2b_id(c));
 	return 0;
 }
 
@@ -673,7 +732,8 @@ static void b2b_initial_response(struct bcall *c, osip_transaction_t *tr, osip_m
 		dlg_take_response(b, resp);
 		c->state = B_EARLY;
 		int rc = b2b_take_b_answer(c, resp); /* 183 with SDP: early media */
-		b2b_to_a(c, resp, rc == 0 && c->have_plan);
+		bool sdp = rc == 0 && (c->have_plan || b2b_ringback(c) == 0);
+		b2b_to_a(c, resp, sdp);
 		return;
 	}
 	if (code < 300) {

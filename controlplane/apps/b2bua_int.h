@@ -68,6 +68,11 @@ struct bcall {
 	unsigned dtmf_info_sent;    /* digits sent as SIP INFO to a leg without telephone-event */
 	unsigned dtmf_4733_sent;    /* digits from a leg's SIP INFO played as RFC 4733 */
 	uint32_t moh_gen[2];        /* music on hold playing to this leg (its play), 0 = none */
+	uint32_t ringback_gen;      /* media.ringback playing to A while B rings, 0 = none */
+	bool early_a;               /* A got our answer before B's (for the ringback): its codec
+				     * and telephone-event, fixed from then on: */
+	struct sdp_codec early_codec;
+	int early_te;
 	struct timer media_timer;
 	bool journaled;             /* the journal holds it (established) */
 };
