@@ -53,6 +53,9 @@ struct config {
 	unsigned media_ptime;                    /* default 20 */
 	unsigned media_timeout_s;      /* end a call silent both ways this long, default 60, 0 = off */
 	unsigned media_hold_timeout_s; /* the same while on hold, default 7200, 0 = off */
+	bool media_inband_dtmf;        /* B2BUA: listen for in-band DTMF on legs without
+					* telephone-event, report it and play it as RFC 4733 to
+					* a leg with it */
 	unsigned media_silence_timeout_s; /* end a B2BUA call when a leg's G.711 audio stays below
 					   * the voice threshold this long (one-way audio), 0 = off */
 	int media_latch;               /* enum stream_latch for call legs, default "any" */

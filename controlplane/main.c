@@ -181,6 +181,7 @@ static int dataplane_start(const struct config *cfg)
 {
 	transcode_init(); /* tables read by the workers without synchronisation */
 	vad_init();
+	dtmf_init();
 	char err[256];
 	uint32_t mask = cfg->dp_media_prefix ? htonl(~0u << (32 - cfg->dp_media_prefix)) : 0;
 	struct dp_config dc = {
@@ -253,7 +254,8 @@ static void on_event(const struct msg_event *ev, void *ctx)
 		struct media_dtmf d = {.digit = dtmf_char(ev->dtmf.event),
 				     .volume = ev->dtmf.volume,
 				     .duration = ev->dtmf.duration,
-				     .cut = ev->dtmf.flags & MSG_DTMF_CUT};
+				     .cut = ev->dtmf.flags & MSG_DTMF_CUT,
+				     .inband = ev->dtmf.flags & MSG_DTMF_INBAND};
 		if (!dlg_dtmf(ev->stream_id, &d) && !ngcall_dtmf(ev->stream_id, &d))
 			LOG_I("dp", "DTMF '%c' on %s:%u (no call), %u ms", d.digit,
 			      inet_ntoa((struct in_addr){.s_addr = ev->local_ip}), ev->local_port,

@@ -1,5 +1,8 @@
 #include "dataplane/dtmf.h"
 
+#include <math.h>
+
+#include "dataplane/actions/transcode.h"
 #include "dataplane/rtp.h"
 #include "shared/msg.h"
 
@@ -65,4 +68,90 @@ enum dtmf_verdict dtmf_rx(struct stream_dtmf *s, const uint8_t *rtp, size_t len,
 		return DTMF_ABSURD;
 	report(s, volume, MSG_DTMF_ENDED, out);
 	return DTMF_REPORT;
+}
+
+/* ---- in-band ---- */
+
+static const float dtmf_freq[8] = {697, 770, 852, 941, 1209, 1336, 1477, 1633};
+static float coef[8];       /* 2 cos(2 pi f / 8000) */
+static float lin[2][256];   /* G.711 byte -> linear, mu-law [0], A-law [1] */
+static const uint8_t digit_of[4][4] = {{1, 2, 3, 12}, {4, 5, 6, 13}, {7, 8, 9, 14},
+				       {10, 0, 11, 15}}; /* row x column -> event code */
+
+void dtmf_init(void)
+{
+	for (unsigned i = 0; i < 8; i++)
+		coef[i] = 2.0f * cosf(2.0f * 3.14159265f * dtmf_freq[i] / 8000.0f);
+	for (unsigned b = 0; b < 256; b++) {
+		lin[0][b] = transcode_ulaw_to_linear((uint8_t)b);
+		lin[1][b] = transcode_alaw_to_linear((uint8_t)b);
+	}
+}
+
+/* The event code of the digit in @x (@n samples), or -1. */
+static int dtmf_block(const uint8_t *x, size_t n, const float *tab, uint8_t *volume)
+{
+	float s1[8] = {0}, s2[8] = {0}, e = 0;
+	for (size_t i = 0; i < n; i++) {
+		float v = tab[x[i]];
+		e += v * v;
+		for (unsigned k = 0; k < 8; k++) {
+			float s = v + coef[k] * s1[k] - s2[k];
+			s2[k] = s1[k];
+			s1[k] = s;
+		}
+	}
+	if (e < 1e5f * (float)n) /* about -34 dBm0 */
+		return -1;
+	float p[8];
+	for (unsigned k = 0; k < 8; k++)
+		p[k] = s1[k] * s1[k] + s2[k] * s2[k] - coef[k] * s1[k] * s2[k];
+	unsigned r = 0, c = 4;
+	for (unsigned k = 1; k < 4; k++) {
+		if (p[k] > p[r])
+			r = k;
+		if (p[4 + k] > p[c])
+			c = 4 + k;
+	}
+	float full = e * (float)n / 2; /* what a pure tone holding all the energy would give */
+	if (p[r] < 0.2f * full || p[c] < 0.2f * full || p[r] + p[c] < 0.7f * full)
+		return -1;
+	if (p[r] > 6.3f * p[c] || p[c] > 6.3f * p[r]) /* twist beyond 8 dB */
+		return -1;
+	for (unsigned k = 0; k < 4; k++)
+		if ((k != r && p[k] > 0.25f * p[r]) || (4 + k != c && p[4 + k] > 0.25f * p[c]))
+			return -1;
+	/* the level of the pair, dBm0 below 0: 0 dBm0 is a mean square of 16055^2 */
+	float db = 10.0f * log10f(e / (float)n / (16055.0f * 16055.0f));
+	*volume = db >= 0 ? 0 : db < -63 ? 63 : (uint8_t)(-db);
+	return digit_of[r][c - 4];
+}
+
+enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, size_t n,
+			      uint8_t law, struct dtmf_report *out)
+{
+	uint8_t volume = 0;
+	int d = n ? dtmf_block(payload, n, lin[law == STREAM_VAD_PCMA], &volume) : -1;
+	bool active = s->state == STREAM_DTMF_ACTIVE;
+	if (active && d == s->event) {
+		s->ts += (uint32_t)n;
+		return DTMF_NONE;
+	}
+	enum dtmf_verdict v = DTMF_NONE;
+	if (active && s->ts >= DTMF_INBAND_MIN) {
+		out->event = s->event;
+		out->volume = s->dur > 63 ? 63 : (uint8_t)s->dur;
+		out->flags = MSG_DTMF_ENDED | MSG_DTMF_INBAND;
+		out->duration = s->ts > 0xffff ? 0xffff : (uint16_t)s->ts;
+		v = DTMF_REPORT;
+	}
+	if (d >= 0) {
+		s->state = STREAM_DTMF_ACTIVE;
+		s->event = (uint8_t)d;
+		s->ts = (uint32_t)n;
+		s->dur = volume; /* (the level, for the report) */
+	} else {
+		s->state = STREAM_DTMF_IDLE;
+	}
+	return v;
 }

@@ -35,6 +35,22 @@ enum dtmf_verdict {
 enum dtmf_verdict dtmf_rx(struct stream_dtmf *s, const uint8_t *rtp, size_t len, bool te,
 			  struct dtmf_report *out);
 
+/* In-band DTMF (ITU-T Q.23 tone pairs in the audio) on a G.711 stream whose peer took no
+ * telephone-event: each packet's payload is one block for eight Goertzel filters; a digit is
+ * a block whose energy lies almost all in one row and one column frequency (each clearly
+ * above the others of its group, the two within 8 dB of each other, the level above about
+ * -34 dBm0). A tone is reported once, when it stops, with its length, if it lasted 40 ms or
+ * more. The state lives in the stream's struct stream_dtmf, which such a stream does not use
+ * otherwise (ts counts the tone's samples). */
+#define DTMF_INBAND_MIN 320 /* samples (40 ms) a tone must last to count */
+
+/** Build the tables (once, before the workers start). */
+void dtmf_init(void);
+/** Take the payload of a G.711 RTP packet (@law: STREAM_VAD_PCMU or _PCMA) of a stream with
+ *  state @s. DTMF_REPORT when a tone just ended (flags MSG_DTMF_ENDED | MSG_DTMF_INBAND). */
+enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, size_t n,
+			      uint8_t law, struct dtmf_report *out);
+
 /** The digit of event @e: "0123456789*#ABCD!" ('!' = flash), '?' beyond. */
 static inline char dtmf_char(unsigned e)
 {

@@ -210,6 +210,21 @@ static __attribute__((noinline)) void net_vad(struct dp_worker *w, struct pkt *p
 		ctr_set(&p->st->last_talk_tsc, w->now);
 }
 
+/* In-band DTMF in the G.711 audio of a stream that asks for it (its peer took no
+ * telephone-event). Out of line: other streams never come here. */
+static __attribute__((noinline)) void net_inband(struct dp_worker *w, struct pkt *p,
+						 const struct rtp_hdr *rtp, uint32_t ulen)
+{
+	uint8_t want = p->cfg->inband == STREAM_VAD_PCMU ? 0 : 8;
+	size_t off, end, len = ulen - sizeof(*p->udp);
+	if ((rtp->mpt & 0x7f) != want || rtp_payload((const uint8_t *)rtp, len, &off, &end) != 0)
+		return;
+	struct dtmf_report r;
+	if (dtmf_inband(&p->st->dtmf, (const uint8_t *)rtp + off, end - off, p->cfg->inband, &r) ==
+	    DTMF_REPORT)
+		net_post_dtmf(w, p->cfg, &r);
+}
+
 static void rtp_input(struct dp_worker *w, struct pkt *p)
 {
 	const struct rtp_hdr *rtp = (const struct rtp_hdr *)(p->udp + 1);
@@ -233,6 +248,8 @@ static void rtp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	if (unlikely(c->vad))
 		net_vad(w, p, rtp, ulen);
+	if (unlikely(c->inband))
+		net_inband(w, p, rtp, ulen);
 	if (c->action == STREAM_ECHO) {
 		if (unlikely(c->dir & STREAM_DIR_PLAY)) /* mgw's player speaks meanwhile */
 			dp_drop(w, p->m, DP_DROP_STREAM);

@@ -46,7 +46,8 @@ enum { MSG_PLAY_DONE = 1,     /* played to its end */
 
 /* MSG_EV_DTMF: what was received (RFC 4733 section 2.3) */
 enum { MSG_DTMF_ENDED = 1,   /* its end packet came */
-       MSG_DTMF_CUT = 2 };   /* it stopped without one (lost, or the next event began) */
+       MSG_DTMF_CUT = 2,     /* it stopped without one (lost, or the next event began) */
+       MSG_DTMF_INBAND = 4 }; /* heard as tones in the audio, not RFC 4733 */
 
 struct msg_event {
 	uint16_t type;

@@ -253,6 +253,8 @@ struct stream_cfg {
 				    * way to the other leg */
 	uint8_t vad;          /* STREAM_VAD_*: the G.711 payload type whose level the worker
 			       * watches (voice activity), 0 = none */
+	uint8_t inband;       /* STREAM_VAD_*: the G.711 payload type in which the worker listens
+			       * for in-band DTMF (only on streams without te_pt), 0 = none */
 	/* RELAY: the other leg. The two legs of a pair point at each other and are published,
 	 * replaced and retired together, so a worker holding one may use the other until its
 	 * next quiescent state. other_st is the other leg's state (its latched peers). */

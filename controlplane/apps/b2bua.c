@@ -59,9 +59,14 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
 		/* voice activity for media.silence_timeout_s: the level of what this leg's
 		 * peer sends */
+		uint8_t law = c->plan.codec[side].pt == 0   ? STREAM_VAD_PCMU
+			      : c->plan.codec[side].pt == 8 ? STREAM_VAD_PCMA
+							    : STREAM_VAD_OFF;
 		if (b2b_cfg->media_silence_timeout_s)
-			o.vad = c->plan.codec[side].pt == 0 ? STREAM_VAD_PCMU
-			      : c->plan.codec[side].pt == 8 ? STREAM_VAD_PCMA : STREAM_VAD_OFF;
+			o.vad = law;
+		/* in-band DTMF from a leg that took no telephone-event */
+		if (b2b_cfg->media_inband_dtmf && c->plan.te_pt[side] < 0)
+			o.inband = law;
 	}
 	return o;
 }
@@ -834,6 +839,26 @@ static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint
 	b2b_persist(b2b_of(d));
 }
 
+int b2b_play_digit(struct bcall *c, int to, char digit, unsigned ms)
+{
+	struct stream_play *p = media_play_new();
+	if (!p)
+		return -1;
+	p->kind = STREAM_PLAY_DTMF;
+	p->pt = (uint8_t)c->plan.te_pt[to];
+	p->digit_ms = (uint16_t)(ms < 40 ? 40 : ms > 5000 ? 5000 : ms);
+	p->gap_ms = 60;
+	p->volume = 10;
+	p->digits[0] = digit;
+	if (media_ep_play(&c->leg[to].ep, p) != 0) {
+		if (p->refs == 0)
+			free(p);
+		return -1;
+	}
+	c->dtmf_4733_sent++;
+	return 0;
+}
+
 /* A digit from one leg. The other leg gets it in the RTP it was negotiated for; when that
  * leg took no telephone-event, it gets a SIP INFO (application/dtmf-relay) instead. */
 static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev)
@@ -842,6 +867,13 @@ static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf 
 	struct bcall *c = b2b_of(d);
 	call_dtmf(&c->call, d->side, b2b_id(c), ev->digit, ev->duration / 8u, ev->cut);
 	struct leg *o = &c->leg[!d->side];
+	if (ev->inband && c->have_plan && c->plan.te_pt[!d->side] >= 0 &&
+	    c->state == B_CONFIRMED) { /* tones in one leg's audio: RFC 4733 to the other */
+		if (b2b_play_digit(c, !d->side, ev->digit, ev->duration / 8u) == 0)
+			LOG_I("b2bua", "%s: in-band DTMF '%c' from the %s played as RFC 4733",
+			      b2b_id(c), ev->digit, d->side ? "callee" : "caller");
+		return;
+	}
 	if (!c->have_plan || c->plan.te_pt[!d->side] >= 0 || c->state != B_CONFIRMED || !o->dlg)
 		return;
 	char body[64];

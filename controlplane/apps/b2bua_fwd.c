@@ -123,23 +123,9 @@ static bool b2b_info_dtmf(struct bcall *c, osip_transaction_t *tr, osip_message_
 		dlg_reply(c->leg[side].dlg, tr, 400, "Bad dtmf-relay Signal");
 		return true;
 	}
-	dur = dur < 40 ? 40 : dur > 5000 ? 5000 : dur;
-	struct stream_play *p = media_play_new();
-	if (!p)
+	if (b2b_play_digit(c, !side, sig, dur) != 0)
 		return false;
-	p->kind = STREAM_PLAY_DTMF;
-	p->pt = (uint8_t)c->plan.te_pt[!side];
-	p->digit_ms = (uint16_t)dur;
-	p->gap_ms = 60;
-	p->volume = 10;
-	p->digits[0] = sig;
-	if (media_ep_play(&c->leg[!side].ep, p) != 0) {
-		if (p->refs == 0)
-			free(p);
-		return false;
-	}
 	dlg_reply(c->leg[side].dlg, tr, 200, NULL);
-	c->dtmf_4733_sent++;
 	LOG_I("b2bua", "%s: DTMF '%c' (%u ms) from the %s's INFO played as RFC 4733", b2b_id(c),
 	      sig, dur, side_name[side]);
 	return true;

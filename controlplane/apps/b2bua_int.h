@@ -92,6 +92,9 @@ int b2b_apply_media(struct bcall *c);
 int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool as_offer,
 		enum sdp_dir dir);
 void b2b_media_watch(struct bcall *c);
+/** Play @digit (@ms long) to leg @to as RFC 4733 in its telephone-event payload type.
+ *  Returns 0 or -1. */
+int b2b_play_digit(struct bcall *c, int to, char digit, unsigned ms);
 /* Keep the call in the journal as it is now (established calls only). */
 void b2b_persist(struct bcall *c);
 

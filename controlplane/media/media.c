@@ -268,6 +268,7 @@ static void media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o
 	c->dir = o->dir;
 	c->xmap = o->map;
 	c->vad = o->vad;
+	c->inband = c->te_pt ? STREAM_VAD_OFF : o->inband;
 	c->remap = o->map.g711 != STREAM_G711_NONE || o->map.audio_in != o->map.audio_out ||
 		   o->map.te_in != o->map.te_out;
 }

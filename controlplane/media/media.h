@@ -43,6 +43,7 @@ struct media_dtmf {
 	uint8_t volume;    /* dBm0 below 0 */
 	uint16_t duration; /* timestamp units (8 kHz: 8 per ms) */
 	bool cut;          /* no end packet came: the duration is the last one seen */
+	bool inband;       /* heard as tones in the audio (no telephone-event on that leg) */
 };
 
 /** Append digit @d to the digits kept in @keep (@cap bytes, a string), dropping the oldest
@@ -65,6 +66,7 @@ struct media_leg_opts {
 	uint8_t dir;
 	struct stream_pt_map map;
 	uint8_t vad;             /* STREAM_VAD_*: watch the leg's G.711 audio level */
+	uint8_t inband;          /* STREAM_VAD_*: listen for in-band DTMF in the leg's audio */
 };
 
 int media_init(const struct config *cfg, char *err, size_t err_len);

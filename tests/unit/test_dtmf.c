@@ -1,6 +1,7 @@
 /* RFC 4733 events as the worker reduces them (dataplane/dtmf.c): one report per event, on its
  * first end packet; events whose end packets were lost reported as cut; retransmissions,
  * other events, short and absurd packets. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "dataplane/actions/transcode.h"
 #include "dataplane/dtmf.h"
 #include "shared/msg.h"
 
@@ -154,6 +156,102 @@ static void bad_other_and_absurd(void **state)
 	assert_int_equal(dtmf_rx(&s, pkt, te(600, 5, 1, 0), true, &r), DTMF_NONE);
 }
 
+/* ---- in-band ---- */
+
+static const double rowf[4] = {697, 770, 852, 941}, colf[4] = {1209, 1336, 1477, 1633};
+static const char keys[] = "123A456B789C*0#D";
+
+/* @n samples of @f1 + @f2 (Hz; 0 = none) at @db1 / @db2 dBm0 each, G.711 @law, from sample
+ * @t0 on; a little noise of its own added (a linear congruential sequence). */
+static void tone(uint8_t *out, size_t n, double f1, double db1, double f2, double db2,
+		 uint8_t law, uint32_t t0)
+{
+	static uint32_t rng = 1;
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)(t0 + i) / 8000.0, v = 0;
+		if (f1)
+			v += 22706.0 * pow(10, db1 / 20) * sin(2 * M_PI * f1 * t);
+		if (f2)
+			v += 22706.0 * pow(10, db2 / 20) * sin(2 * M_PI * f2 * t);
+		rng = rng * 1103515245u + 12345u;
+		v += (double)((int)(rng >> 16 & 0xff) - 128); /* about -48 dBm0 of noise */
+		int16_t x = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+		out[i] = law == STREAM_VAD_PCMA ? transcode_linear_to_alaw(x)
+						: transcode_linear_to_ulaw(x);
+	}
+}
+
+/* Feed @pkts packets of 160 samples of a tone (f1, f2, levels), then 5 of silence; returns
+ * the reports (at most 4) into @r. */
+static unsigned feed(struct stream_dtmf *s, double f1, double db1, double f2, double db2,
+		     unsigned pkts, uint8_t law, struct dtmf_report *r)
+{
+	uint8_t pl[160];
+	unsigned n = 0;
+	for (unsigned k = 0; k < pkts + 5; k++) {
+		if (k < pkts)
+			tone(pl, sizeof(pl), f1, db1, f2, db2, law, k * 160);
+		else
+			tone(pl, sizeof(pl), 0, 0, 0, 0, law, 0);
+		struct dtmf_report one;
+		if (dtmf_inband(s, pl, sizeof(pl), law, &one) == DTMF_REPORT && n < 4)
+			r[n++] = one;
+	}
+	return n;
+}
+
+static void inband_digits_are_heard(void **state)
+{
+	(void)state;
+	transcode_init();
+	dtmf_init();
+	for (unsigned law = STREAM_VAD_PCMU; law <= STREAM_VAD_PCMA; law++)
+		for (unsigned k = 0; k < 16; k++) {
+			struct stream_dtmf s = {0};
+			struct dtmf_report r[4];
+			/* 100 ms at -10 and -12 dBm0 (a typical phone's twist) */
+			assert_int_equal(feed(&s, rowf[k / 4], -10, colf[k % 4], -12, 5, (uint8_t)law, r),
+					 1);
+			assert_int_equal(dtmf_char(r[0].event), keys[k]);
+			assert_int_equal(r[0].duration, 800);
+			assert_int_equal(r[0].flags, MSG_DTMF_ENDED | MSG_DTMF_INBAND);
+			assert_in_range(r[0].volume, 5, 12);
+		}
+}
+
+static void inband_refuses_what_is_not_a_digit(void **state)
+{
+	(void)state;
+	transcode_init();
+	dtmf_init();
+	struct stream_dtmf s = {0};
+	struct dtmf_report r[4];
+	/* one frequency alone, a dial tone, a pair off the grid */
+	assert_int_equal(feed(&s, 1000, -10, 0, 0, 10, STREAM_VAD_PCMU, r), 0);
+	assert_int_equal(feed(&s, 350, -13, 440, -13, 10, STREAM_VAD_PCMU, r), 0);
+	assert_int_equal(feed(&s, 697, -10, 1100, -10, 10, STREAM_VAD_PCMU, r), 0);
+	/* too short (20 ms), too quiet (-40 dBm0), too much twist (12 dB) */
+	assert_int_equal(feed(&s, 697, -10, 1209, -10, 1, STREAM_VAD_PCMU, r), 0);
+	assert_int_equal(feed(&s, 697, -40, 1209, -40, 10, STREAM_VAD_PCMU, r), 0);
+	assert_int_equal(feed(&s, 697, -5, 1209, -17, 10, STREAM_VAD_PCMU, r), 0);
+	/* two rows at once (speech-like chords) */
+	assert_int_equal(feed(&s, 697, -10, 852, -10, 10, STREAM_VAD_PCMU, r), 0);
+	/* a digit that becomes another without a pause: both heard */
+	uint8_t pl[160];
+	unsigned n = 0;
+	struct dtmf_report got[4];
+	for (unsigned k = 0; k < 14; k++) {
+		double f1 = k < 5 ? rowf[0] : k < 10 ? rowf[2] : 0, f2 = k < 5 ? colf[0] : colf[2];
+		tone(pl, sizeof(pl), f1, -10, f1 ? f2 : 0, -10, STREAM_VAD_PCMU, k * 160);
+		struct dtmf_report one;
+		if (dtmf_inband(&s, pl, sizeof(pl), STREAM_VAD_PCMU, &one) == DTMF_REPORT && n < 4)
+			got[n++] = one;
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(dtmf_char(got[0].event), '1');
+	assert_int_equal(dtmf_char(got[1].event), '9');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +259,8 @@ int main(void)
 		cmocka_unit_test(lost_ends_are_reported_as_cut),
 		cmocka_unit_test(timestamps_wrap),
 		cmocka_unit_test(bad_other_and_absurd),
+		cmocka_unit_test(inband_digits_are_heard),
+		cmocka_unit_test(inband_refuses_what_is_not_a_digit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

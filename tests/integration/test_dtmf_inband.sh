@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# In-band DTMF (media.inband_dtmf). A SIPp caller without telephone-event plays G.711 audio
+# that carries the tone pairs of 1, 5, 9 (100 ms each, 200 ms apart, at -10/-12 dBm0 over a
+# little noise) to a callee that took telephone-event: the worker hears each digit once, the
+# log and the call record name them in order, and the callee gets them as RFC 4733 events in
+# its payload type (three end packets each), in order, none extra.
+source "$(dirname "$0")/lib.sh"
+mgw_setup dtmf_inband 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );
+media = { inband_dtmf = true; };
+log = { level = "info"; };'
+printf 'cdr = { file = "%s"; };\n' "$WORK/cdr.jsonl" >>"$WORK/mgwd.conf"
+mgwctl reload >/dev/null || fail "reload with a cdr file failed"
+python3 - "$WORK/caller.pcap" <<'PY'
+import math, random, struct, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+import audioop
+rows, cols = {"1": (697, 1209), "5": (770, 1336), "9": (852, 1477)}, None
+random.seed(7)
+samples = []
+def silence(ms):
+    samples.extend(random.randint(-60, 60) for _ in range(ms * 8))
+def digit(d, ms):
+    f1, f2 = rows[d]
+    a1, a2 = 22706 * 10 ** (-10 / 20), 22706 * 10 ** (-12 / 20)
+    n0 = len(samples)
+    for i in range(ms * 8):
+        t = (n0 + i) / 8000
+        samples.append(int(a1 * math.sin(2 * math.pi * f1 * t) + a2 * math.sin(2 * math.pi * f2 * t))
+                       + random.randint(-60, 60))
+silence(400)
+for d in "159":
+    digit(d, 100)
+    silence(200)
+silence(400)
+ulaw = audioop.lin2ulaw(struct.pack("<%dh" % len(samples), *samples), 2)
+with open(sys.argv[1], "wb") as o:
+    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(len(ulaw) // 160):
+        rtp = struct.pack('!BBHII', 0x80, 0, i, 160 * i, 0x4d47) + ulaw[160 * i:160 * i + 160]
+        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+        eth = b'\0' * 12 + b'\x08\x00' + ip
+        ts = i * 0.02
+        o.write(struct.pack('<IIII', int(ts), int((ts % 1) * 1e6), len(eth), len(eth)) + eth)
+PY
+(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/dtmf_callee.xml" -i 127.0.0.1 \
+	-p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error \
+	>"$WORK/callee.out" 2>&1) &
+CALLEE=$!
+capture_start inband
+sipp_run caller -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 -d 2500 -m 1 ||
+	fail "caller: $(tail -30 "$WORK/caller.out")"
+wait "$CALLEE" || fail "callee: $(tail -30 "$WORK/callee.out")"
+capture_stop
+heard=$(grep -o "in-band DTMF '.' from the caller played as RFC 4733" "$WORK/mgwd.log" | cut -d"'" -f2 | tr -d '\n')
+[ "$heard" = "159" ] || fail "in-band digits converted: '$heard', want 159"
+bleg=$(tshark -r "$WORK/inband.pcap" -Y "udp.dstport == 7000 and ip.src == $MEDIA_IP" -T fields \
+	-e udp.srcport 2>/dev/null | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+python3 "$MGW_SRC/tests/integration/rtpaudio.py" "$WORK/inband.pcap" "$MEDIA_IP:$bleg" \
+	"$TAP_ADDR:7000" dtmf=159 || fail "the digits as the callee heard them"
+python3 - "$WORK/cdr.jsonl" <<'PY' || fail "digits in the call record: $(cat "$WORK/cdr.jsonl")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("--- call record: dtmf_caller %r" % recs[-1].get("dtmf_caller"))
+assert recs[-1].get("dtmf_caller") == "159", recs[-1]
+PY
+reported=$(jget status "sum(w['dtmf'] for w in r['worker_stats'])")
+[ "$reported" -eq 3 ] || fail "workers reported $reported digits, not 3"
+assert_clean
