@@ -79,7 +79,7 @@ static void reply_error(struct be_buf *out, const char *reason)
 
 /* The commands of the protocol mgw does not carry out yet: a clear error, not silence. */
 static const char *const later[] = {
-	"block DTMF",	  "unblock DTMF", "start recording",
+	"start recording",
 	"stop recording", "pause recording", "start forwarding", "stop forwarding",
 	"subscribe request", "subscribe answer", "unsubscribe", "publish", NULL};
 

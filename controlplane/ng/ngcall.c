@@ -40,6 +40,7 @@ struct ngbranch {
 	bool transcode;
 	uint8_t pt[2];
 	bool blocked[2];           /* block media: what this side sends goes nowhere */
+	bool dtmf_blocked[2];      /* block DTMF: this side's RFC 4733 events go nowhere */
 	char dtmf[2][33];          /* digits received from each side (RFC 4733), the last 32 */
 	struct ngbranch *next;
 };
@@ -572,7 +573,8 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 
 static int publish(struct ngbranch *b)
 {
-	if (!b->transcode && !b->blocked[0] && !b->blocked[1])
+	if (!b->transcode && !b->blocked[0] && !b->blocked[1] && !b->dtmf_blocked[0] &&
+	    !b->dtmf_blocked[1])
 		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 				      NULL, NULL);
 	struct media_leg_opts lo[2];
@@ -581,12 +583,17 @@ static int publish(struct ngbranch *b)
 		/* a leg sends to its peer what the other side sent, unless that side is blocked
 		 * (RTCP keeps flowing) */
 		lo[i].dir = STREAM_DIR_RECV | (b->blocked[!i] ? 0 : STREAM_DIR_SEND);
-		if (!b->transcode)
-			continue;
-		lo[i].map.audio_in = b->pt[i];
-		lo[i].map.audio_out = b->pt[!i];
-		lo[i].map.te_in = lo[i].map.te_out = b->pt[i]; /* telephone-event passes unchanged */
-		lo[i].map.g711 = b->pt[i] == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+		/* what side i sends, on its way to the other side: audio as it is (no payload type
+		 * is 0xff), its telephone-event dropped when its DTMF is blocked */
+		lo[i].map.audio_in = lo[i].map.audio_out = 0xff;
+		lo[i].map.te_in = lo[i].map.te_out = b->peer[i].te_pt;
+		if (b->transcode) {
+			lo[i].map.audio_in = b->pt[i];
+			lo[i].map.audio_out = b->pt[!i];
+			lo[i].map.g711 = b->pt[i] == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+		}
+		if (b->dtmf_blocked[i] && b->peer[i].te_pt)
+			lo[i].map.te_out = STREAM_PT_DROP;
 	}
 	return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 			      &lo[0], &lo[1]);
@@ -916,8 +923,9 @@ static void cmd_query_or_delete(const struct be_node *req, struct be_buf *out, b
 }
 
 /* block media / unblock media: the media the side named by from-tag sends (both sides without
- * one) stops going to the other side, or flows again. Every branch of the call. */
-static void cmd_block(const struct be_node *req, struct be_buf *out, bool block)
+ * one) stops going to the other side, or flows again; block DTMF / unblock DTMF: the same
+ * for its RFC 4733 events alone (still reported). Every branch of the call. */
+static void cmd_block(const struct be_node *req, struct be_buf *out, bool block, bool dtmf)
 {
 	struct req_ids id;
 	ids_of(req, &id);
@@ -930,15 +938,16 @@ static void cmd_block(const struct be_node *req, struct be_buf *out, bool block)
 	for (struct ngbranch *b = c->branches; b; b = b->next) {
 		bool side[2] = {!id.ftag[0] || strcmp(id.ftag, c->from_tag) == 0,
 				!id.ftag[0] || strcmp(id.ftag, b->to_tag) == 0};
-		bool was[2] = {b->blocked[0], b->blocked[1]};
+		bool *what = dtmf ? b->dtmf_blocked : b->blocked;
+		bool was[2] = {what[0], what[1]};
 		for (int i = 0; i < 2; i++)
 			if (side[i]) {
-				b->blocked[i] = block;
+				what[i] = block;
 				any = true;
 			}
-		if ((was[0] != b->blocked[0] || was[1] != b->blocked[1]) && publish(b) != 0) {
-			b->blocked[0] = was[0];
-			b->blocked[1] = was[1];
+		if ((was[0] != what[0] || was[1] != what[1]) && publish(b) != 0) {
+			what[0] = was[0];
+			what[1] = was[1];
 			ngc_error(out, "cannot publish the media");
 			return;
 		}
@@ -1160,9 +1169,13 @@ int ngcall_command(const struct be_node *req, struct be_buf *out)
 	else if (be_str_is(cmd, "list"))
 		cmd_list(req, out);
 	else if (be_str_is(cmd, "block media"))
-		cmd_block(req, out, true);
+		cmd_block(req, out, true, false);
 	else if (be_str_is(cmd, "unblock media"))
-		cmd_block(req, out, false);
+		cmd_block(req, out, false, false);
+	else if (be_str_is(cmd, "block DTMF"))
+		cmd_block(req, out, true, true);
+	else if (be_str_is(cmd, "unblock DTMF"))
+		cmd_block(req, out, false, true);
 	else if (be_str_is(cmd, "statistics"))
 		cmd_statistics(out);
 	else if (be_str_is(cmd, "play media"))

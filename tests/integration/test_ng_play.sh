@@ -7,6 +7,8 @@
 # - play media repeated 100 times, then stop media: the packets stop;
 # - play DTMF code=7 as if from the caller: the callee gets RFC 4733 event 7 in its own
 #   payload type, three end packets; towards a side without telephone-event it is refused;
+# - block DTMF from the callee: its RFC 4733 events stop reaching the caller while its audio
+#   still does; unblock DTMF: they pass again;
 # - a file that is not audio, or none, is refused with its reason.
 source "$(dirname "$0")/lib.sh"
 mgw_setup ngplay ''
@@ -101,6 +103,31 @@ out["dtmf"] = [rep["dtmf"]["result"], sorted({d[12] for d in ev}), sum(1 for d i
                len({d[8:12] for d in ev})]
 # towards the caller (no telephone-event): refused
 out["dtmf_refused"] = cmd(command="play DTMF", code="1", **{"call-id": "play-1", "from-tag": "tt"}).get("error-reason")
+# block DTMF from the callee: its events (pt 101) stop, its audio does not
+def exchange_events(n=10):
+    got = []
+    for seq in range(n):
+        callee.sendto(struct.pack("!BBHII", 0x80, 101, 5000 + seq, 99999, 0x222) +
+                      bytes([3, 0x0a, 0, 160]), to_callee)
+        callee.sendto(struct.pack("!BBHII", 0x80, 0, 6000 + seq, seq * 160, 0x222) + b"b" * 160,
+                      to_callee)
+        end = time.time() + 0.02
+        while time.time() < end:
+            r, _, _ = select.select([caller], [], [], max(0, end - time.time()))
+            if r:
+                got.append(caller.recv(2048))
+    time.sleep(0.2)
+    caller.setblocking(False)
+    try:
+        while True:
+            got.append(caller.recv(2048))
+    except BlockingIOError:
+        pass
+    caller.setblocking(True)
+    return [sum(1 for d in got if d[1] & 0x7f == 101), sum(1 for d in got if d[1] & 0x7f == 0)]
+tt = {"call-id": "play-1", "from-tag": "tt"}
+out["block_dtmf"] = [cmd(command="block DTMF", **tt)["result"], exchange_events()]
+out["unblock_dtmf"] = [cmd(command="unblock DTMF", **tt)["result"], exchange_events()]
 out["bad_file"] = cmd(command="play media", file=work + "/text.wav", **ids).get("error-reason")
 out["no_file"] = cmd(command="play media", **ids).get("error-reason")
 out["delete"] = cmd(command="delete", **ids)["result"]
@@ -120,6 +147,8 @@ assert r["stop"] == ["ok", "ok"] and r["before_stop"] >= 10 and r["after_stop"] 
 assert r["relayed_after_stop"] >= 10, r
 assert r["dtmf"][0] == "ok" and r["dtmf"][1] == [7] and r["dtmf"][2] == 3 and r["dtmf"][3] == 1, r["dtmf"]
 assert "telephone-event" in r["dtmf_refused"], r["dtmf_refused"]
+assert r["block_dtmf"][0] == "ok" and r["block_dtmf"][1][0] == 0 and r["block_dtmf"][1][1] >= 9, r["block_dtmf"]
+assert r["unblock_dtmf"][0] == "ok" and min(r["unblock_dtmf"][1]) >= 9, r["unblock_dtmf"]
 assert "text.wav" in r["bad_file"], r["bad_file"]
 assert "No media file" in r["no_file"], r["no_file"]
 assert r["delete"] == "ok"
