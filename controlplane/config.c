@@ -91,6 +91,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "silence_timeout_s", media_silence_timeout_s, 0, 86400, NULL),
 	CFG_BOOL("media", "inband_dtmf", media_inband_dtmf),
+	CFG_BOOL("media", "talk_events", media_talk_events),
 	CFG_ENUM("media", "latch", media_latch, latch_names),
 	CFG_STR("media", "tone_plan", media_tone_plan, true),
 	CFG_LIST("media", "tones", media_tones, media_n_tones),

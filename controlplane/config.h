@@ -53,6 +53,8 @@ struct config {
 	unsigned media_ptime;                    /* default 20 */
 	unsigned media_timeout_s;      /* end a call silent both ways this long, default 60, 0 = off */
 	unsigned media_hold_timeout_s; /* the same while on hold, default 7200, 0 = off */
+	bool media_talk_events;        /* B2BUA: log when each leg's peer starts talking and falls
+					* silent (voice activity), count its talk spurts */
 	bool media_inband_dtmf;        /* B2BUA: listen for in-band DTMF on legs without
 					* telephone-event, report it and play it as RFC 4733 to
 					* a leg with it */

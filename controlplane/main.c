@@ -273,6 +273,9 @@ static void on_event(const struct msg_event *ev, void *ctx)
 		}
 		break;
 	}
+	case MSG_EV_TALK:
+		dlg_talk(ev->stream_id, ev->talk.talking);
+		break;
 	case MSG_EV_RTCP_MOVED:
 		media_rtcp_moved(ev);
 		break;

@@ -204,10 +204,27 @@ static __attribute__((noinline)) int net_dtmf(struct dp_worker *w, struct pkt *p
 static __attribute__((noinline)) void net_vad(struct dp_worker *w, struct pkt *p,
 					      const struct rtp_hdr *rtp, uint32_t ulen)
 {
-	uint8_t want = p->cfg->vad == STREAM_VAD_PCMU ? 0 : 8;
-	if ((rtp->mpt & 0x7f) == want &&
-	    vad_voice((const uint8_t *)rtp, ulen - sizeof(*p->udp), p->cfg->vad))
-		ctr_set(&p->st->last_talk_tsc, w->now);
+	uint8_t law = p->cfg->vad & (uint8_t)~STREAM_VAD_EVENTS;
+	uint8_t want = law == STREAM_VAD_PCMU ? 0 : 8;
+	if ((rtp->mpt & 0x7f) != want)
+		return;
+	struct stream_state *st = p->st;
+	bool voice = vad_voice((const uint8_t *)rtp, ulen - sizeof(*p->udp), law);
+	uint8_t was = st->talking;
+	if (voice) {
+		ctr_set(&st->last_talk_tsc, w->now);
+		st->talking = 1;
+	} else if (was && w->now - ctr_get(&st->last_talk_tsc) >=
+				  dp.tsc_hz / 1000 * STREAM_TALK_HANGOVER_MS) {
+		st->talking = 0;
+	}
+	if (st->talking != was && (p->cfg->vad & STREAM_VAD_EVENTS)) {
+		struct msg_event ev = {.type = MSG_EV_TALK, .worker = (uint16_t)w->id,
+				       .local_port = p->cfg->local_port,
+				       .local_ip = p->cfg->local_ip, .stream_id = p->cfg->id,
+				       .talk = {.talking = st->talking}};
+		dp_event(w, &ev);
+	}
 }
 
 /* In-band DTMF in the G.711 audio of a stream that asks for it (its peer took no
@@ -294,6 +311,7 @@ int net_stream_claim(struct dp_worker *w, const struct stream_cfg *c, struct str
 		atomic_store_explicit(&st->last_sr, 0, memory_order_relaxed);
 		ctr32_set(&st->rtt_us, 0);
 		ctr_set(&st->last_talk_tsc, 0);
+		st->talking = 0;
 		atomic_store_explicit(&st->owner, mine, memory_order_release);
 		break;
 	}

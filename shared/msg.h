@@ -35,6 +35,7 @@ enum msg_event_type {
 	MSG_EV_ARP_LEARNT = 2,      /* a neighbour's MAC was learnt or changed */
 	MSG_EV_DTMF = 3,            /* an RFC 4733 event (a digit) received on a stream */
 	MSG_EV_PLAY = 4,            /* the player finished, or cannot play, a stream's play */
+	MSG_EV_TALK = 6,            /* the peer of a stream started talking or fell silent */
 	MSG_EV_RTCP_MOVED = 5,      /* MSG_CMD_RTCP reached a worker that does not own the stream
 				     * (play.owner does) */
 };
@@ -66,6 +67,9 @@ struct msg_event {
 			uint8_t flags;   /* MSG_DTMF_* */
 			uint8_t pad;
 		} dtmf;
+		struct {             /* MSG_EV_TALK */
+			uint8_t talking; /* 1 = started talking, 0 = fell silent */
+		} talk;
 		struct {             /* MSG_EV_PLAY; the play's gen is in peer_ip */
 			uint8_t status;  /* MSG_PLAY_* */
 			uint8_t owner;   /* MSG_PLAY_MOVED: the owner worker */

@@ -105,6 +105,8 @@ enum stream_g711 {
  * as g711), te_in (telephone-event, RFC 4733) becomes te_out, since the legs may have
  * negotiated different dynamic numbers (e.g. 101 vs 96). */
 enum stream_vad { STREAM_VAD_OFF = 0, STREAM_VAD_PCMU = 1, STREAM_VAD_PCMA = 2 };
+#define STREAM_VAD_EVENTS 0x80 /* cfg->vad: also tell the control plane when the peer starts
+				* talking and falls silent (MSG_EV_TALK) */
 #define STREAM_PT_DROP 0x80 /* te_out: telephone-event the other leg did not take: dropped */
 struct stream_pt_map {
 	uint8_t audio_in, audio_out, te_in, te_out;
@@ -213,7 +215,14 @@ struct stream_state {
 	 * microseconds, 0 = not known; [cp] reads it */
 	ctr32_t rtt_us;
 	uint8_t latch_rank[2];
+	/* [o] voice activity: the peer talks (its last voice less than STREAM_TALK_HANGOVER_MS
+	 * ago) */
+	uint8_t talking;
 } __attribute__((aligned(64)));
+
+/* Voice activity events (cfg->vad with STREAM_VAD_EVENTS): talk on the first packet with
+ * voice, silence once no packet has had any for this long. */
+#define STREAM_TALK_HANGOVER_MS 500
 
 /* How well a source matches the SDP peer, for learning. */
 enum stream_latch_rank {

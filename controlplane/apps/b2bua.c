@@ -62,8 +62,10 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 		uint8_t law = c->plan.codec[side].pt == 0   ? STREAM_VAD_PCMU
 			      : c->plan.codec[side].pt == 8 ? STREAM_VAD_PCMA
 							    : STREAM_VAD_OFF;
-		if (b2b_cfg->media_silence_timeout_s)
+		if (b2b_cfg->media_silence_timeout_s || b2b_cfg->media_talk_events)
 			o.vad = law;
+		if (b2b_cfg->media_talk_events && law)
+			o.vad |= STREAM_VAD_EVENTS;
 		/* in-band DTMF from a leg that took no telephone-event */
 		if (b2b_cfg->media_inband_dtmf && c->plan.te_pt[side] < 0)
 			o.inband = law;
@@ -365,6 +367,10 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 			    json_string(c->leg[LEG_B].dlg ? c->leg[LEG_B].dlg->call_id : "-"));
 	json_object_set_new(rec, "a_to_b", leg_cdr(c, LEG_A, &st[LEG_A], &q[LEG_A]));
 	json_object_set_new(rec, "b_to_a", leg_cdr(c, LEG_B, &st[LEG_B], &q[LEG_B]));
+	if (b2b_cfg->media_talk_events) {
+		json_object_set_new(rec, "talk_spurts_caller", json_integer(c->talk_spurts[LEG_A]));
+		json_object_set_new(rec, "talk_spurts_callee", json_integer(c->talk_spurts[LEG_B]));
+	}
 	call_cdr_emit(rec);
 }
 
@@ -892,7 +898,19 @@ static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf 
 	c->dtmf_info_sent++;
 }
 
+/* Voice activity (media.talk_events): a leg's peer started talking or fell silent. */
+static void b2b_talk(struct dlg *d, uint64_t stream_id, bool talking)
+{
+	(void)stream_id;
+	struct bcall *c = b2b_of(d);
+	if (talking)
+		c->talk_spurts[d->side]++;
+	LOG_I("b2bua", "%s: the %s %s", b2b_id(c), d->side ? "callee" : "caller",
+	      talking ? "talks" : "falls silent");
+}
+
 const struct dlg_ops b2b_dlg_ops = {
+	.talk = b2b_talk,
 	.request = b2b_request,
 	.cancelled = b2b_cancelled,
 	.ack = b2b_ack,
@@ -968,6 +986,9 @@ static json_t *b2b_describe(struct call *call)
 	/* DTMF interworking: digits sent as SIP INFO, and SIP INFO digits played as RFC 4733 */
 	json_object_set_new(o, "dtmf_info_sent", json_integer(c->dtmf_info_sent));
 	json_object_set_new(o, "dtmf_rfc4733_sent", json_integer(c->dtmf_4733_sent));
+	if (b2b_cfg->media_talk_events)
+		json_object_set_new(o, "talk_spurts", json_pack("[i, i]", c->talk_spurts[LEG_A],
+								 c->talk_spurts[LEG_B]));
 	return o;
 }
 

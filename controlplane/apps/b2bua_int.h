@@ -67,6 +67,7 @@ struct bcall {
 	struct b2b_fwd fwd[B2B_MAX_FWD];
 	unsigned dtmf_info_sent;    /* digits sent as SIP INFO to a leg without telephone-event */
 	unsigned dtmf_4733_sent;    /* digits from a leg's SIP INFO played as RFC 4733 */
+	unsigned talk_spurts[2];    /* media.talk_events: times each leg's peer started talking */
 	uint32_t moh_gen[2];        /* music on hold playing to this leg (its play), 0 = none */
 	uint32_t ringback_gen;      /* media.ringback playing to A while B rings, 0 = none */
 	bool early_a;               /* A got our answer before B's (for the ringback): its codec

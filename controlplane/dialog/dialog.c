@@ -792,6 +792,16 @@ void dlg_play_done(uint64_t stream_id, uint32_t gen, bool ok)
 		}
 }
 
+void dlg_talk(uint64_t stream_id, bool talking)
+{
+	for (struct watch *w = watches[watch_bucket(stream_id)]; w; w = w->next)
+		if (w->stream_id == stream_id) {
+			if (w->d->ops->talk)
+				w->d->ops->talk(w->d, stream_id, talking);
+			return;
+		}
+}
+
 /* ---- life cycle ---- */
 
 int dlg_init(const struct dlg_config *cfg)

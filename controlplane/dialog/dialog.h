@@ -58,6 +58,8 @@ struct dlg_ops {
 	/* what mgw's player played on a stream watched by this leg (play @gen) ended: played
 	 * to its end (@ok), or it could not be played */
 	void (*play_done)(struct dlg *d, uint64_t stream_id, uint32_t gen, bool ok);
+	/* the peer of a stream watched by this leg started talking (@talking) or fell silent */
+	void (*talk)(struct dlg *d, uint64_t stream_id, bool talking);
 };
 
 enum dlg_role { DLG_UAS, DLG_UAC };
@@ -179,6 +181,8 @@ void dlg_media_seen(uint64_t stream_id, uint32_t ip, uint16_t port);
 bool dlg_dtmf(uint64_t stream_id, const struct media_dtmf *ev);
 /** Play @gen on stream @stream_id ended (media_play_event), for the leg watching it. */
 void dlg_play_done(uint64_t stream_id, uint32_t gen, bool ok);
+/** The peer of stream @stream_id started talking or fell silent, for the leg watching it. */
+void dlg_talk(uint64_t stream_id, bool talking);
 
 /* ---- reporting ---- */
 unsigned dlg_count(void);
