@@ -86,7 +86,7 @@ void dp_handoff(struct dp_worker *w, unsigned owner, struct rte_mbuf *m)
  * started at once) must not hold up the packets for milliseconds. */
 #define WORKER_CMD_BUDGET 64
 
-static void worker_commands(struct dp_worker *w)
+void dp_worker_commands(struct dp_worker *w)
 {
 	struct msg_cmd cmd;
 	for (unsigned k = 0; k < WORKER_CMD_BUDGET &&
@@ -347,7 +347,7 @@ int dp_worker_main(void *arg)
 				last = rte_rdtsc();
 		}
 		if (unlikely((ctr_get(&w->stats.loops) & 255) == 0 || w->idle_polls > 64))
-			worker_commands(w);
+			dp_worker_commands(w);
 		stream_rcu_quiescent();
 	}
 	arp_cache_flush(&w->arp); /* packets still waiting for a neighbour */

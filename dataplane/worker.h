@@ -149,6 +149,8 @@ void dp_worker_init(struct dp_worker *w, unsigned id, unsigned lcore, uint16_t q
 /** One pass of the poll loop over every port and the hand-off ring; returns the packets it
  *  handled (the stress test drives workers with it). */
 unsigned dp_worker_poll(struct dp_worker *w);
+/** Carry out the commands waiting in the worker's ring (a bounded number per call). */
+void dp_worker_commands(struct dp_worker *w);
 
 /** The poll loop, launched on a worker lcore with a struct dp_worker * argument. */
 int dp_worker_main(void *arg);

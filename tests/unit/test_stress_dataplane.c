@@ -7,7 +7,12 @@
  * What must hold: every packet fed is relayed (none lost, none dropped, each from the right
  * leg to the right peer); each stream's counters equal what was fed to it, whichever queue
  * carried it; RTP loss read as a snapshot is never anything but 0 (a torn read of the
- * statistics would show one); hand-offs happened both ways; no sanitizer report. */
+ * statistics would show one); hand-offs happened both ways; no sanitizer report.
+ *
+ * Then mgw's player: echo streams whose plays (tones, digits) the control thread starts,
+ * replaces, stops and outlives by republication while both workers play them and report
+ * their ends; every play's memory is freed after its last config's grace period (ASan),
+ * and no data race on the way (TSan). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +39,7 @@
 
 #include "controlplane/config.h"
 #include "controlplane/media/media.h"
+#include "controlplane/media/prompt.h"
 #include "dataplane/arp.h"
 #include "dataplane/net.h"
 #include "dataplane/worker.h"
@@ -58,6 +64,8 @@ static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0xaa};
 static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0xbb};
 
 static struct rte_ring *rx_ring[N_WORKERS], *tx_ring[N_WORKERS];
+static atomic_bool play_mode; /* the drainer counts played packets instead */
+static atomic_ulong played_rx;
 static struct media_ep ep_a[N_PAIRS], ep_b[N_PAIRS]; /* the control thread's */
 /* what the peers know of the endpoints (their SDP): host order */
 static uint32_t a_ip[N_PAIRS], b_ip[N_PAIRS];
@@ -142,6 +150,7 @@ static void *worker(void *arg)
 	while (!atomic_load(&workers_stop)) {
 		w->now = rte_rdtsc();
 		dp_worker_poll(w);
+		dp_worker_commands(w);
 		stream_rcu_quiescent();
 	}
 	stream_rcu_offline();
@@ -161,6 +170,14 @@ static void *drainer(void *arg)
 			for (unsigned i = 0; i < n; i++) {
 				TSAN_ACQUIRE(m[i]);
 				const uint8_t *f = rte_pktmbuf_mtod(m[i], const uint8_t *);
+				if (atomic_load(&play_mode)) {
+					/* RTP (not the echo streams' RTCP reports) to peer A */
+					if (get32(f + 30) == PEER_A && !(get16(f + 36) & 1) &&
+					    (f[42] >> 6) == 2)
+						atomic_fetch_add(&played_rx, 1);
+					dp_free(m[i]);
+					continue;
+				}
 				uint32_t sip = get32(f + 26), dip = get32(f + 30);
 				uint16_t sport = get16(f + 34), dport = get16(f + 36);
 				unsigned p = (dport & ~1u) >= PEER_B_PORT ? (dport - PEER_B_PORT) / 2
@@ -278,6 +295,107 @@ static void relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers(v
 	assert_int_equal(media_ports_free(), media_ports_total());
 }
 
+#define N_PLAYS 16
+
+static unsigned plays_ended, plays_failed;
+
+static void on_play_event(const struct msg_event *ev, void *ctx)
+{
+	(void)ctx;
+	uint32_t gen;
+	if (ev->type != MSG_EV_PLAY)
+		return;
+	int r = media_play_event(ev, &gen);
+	if (r > 0)
+		plays_ended++;
+	else if (r < 0)
+		plays_failed++;
+}
+
+static void plays_start_stop_and_end_while_two_workers_play(void **state)
+{
+	(void)state;
+	char err[256];
+	const struct stream_prompt *tone = prompt_get("tone:busy", 0, err, sizeof(err));
+	assert_non_null(tone);
+	struct media_ep ep[N_PLAYS];
+	memset(ep, 0, sizeof(ep));
+	for (unsigned p = 0; p < N_PLAYS; p++) {
+		struct media_peer pa = {.ip.s_addr = htonl(PEER_A),
+					.port = (uint16_t)(PEER_A_PORT + 2 * p)};
+		assert_int_equal(media_ep_alloc_at(&ep[p], p & 1), 0);
+		assert_int_equal(media_ep_echo(&ep[p], &pa, STREAM_LATCH_IP), 0);
+	}
+	atomic_store(&workers_stop, false);
+	atomic_store(&drain_stop, false);
+	atomic_store(&play_mode, true);
+	pthread_t drain_th, worker_th[N_WORKERS];
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
+	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+	unsigned seed = 11, started = 0, stopped = 0, republished = 0;
+	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() * 2;
+	while (rte_rdtsc() < end) {
+		unsigned p = (unsigned)rand_r(&seed) % N_PLAYS, what = (unsigned)rand_r(&seed) % 4;
+		if (what == 0) {
+			assert_int_equal(media_play_at(ep[p].addr_idx, ep[p].port, NULL), 0);
+			stopped++;
+		} else if (what == 1) {
+			struct media_peer pa = {.ip.s_addr = htonl(PEER_A),
+						.port = (uint16_t)(PEER_A_PORT + 2 * p)};
+			assert_int_equal(media_ep_echo(&ep[p], &pa, STREAM_LATCH_IP), 0);
+			republished++;
+		} else {
+			struct stream_play *pl = media_play_new();
+			assert_non_null(pl);
+			if (what == 2) {
+				pl->kind = STREAM_PLAY_AUDIO;
+				pl->pt = 0;
+				pl->loops = 1;
+				pl->prompt = tone;
+			} else {
+				pl->kind = STREAM_PLAY_DTMF;
+				pl->pt = 101;
+				pl->digit_ms = 40;
+				pl->gap_ms = 40;
+				snprintf(pl->digits, sizeof(pl->digits), "1#");
+			}
+			assert_int_equal(media_play_at(ep[p].addr_idx, ep[p].port, pl), 0);
+			started++;
+		}
+		dp_poll_events(on_play_event, NULL, 256);
+		media_poll(); /* grace periods: replaced configs and their plays freed */
+		stream_rcu_quiescent();
+		usleep(2000);
+	}
+	for (unsigned p = 0; p < N_PLAYS; p++)
+		media_play_at(ep[p].addr_idx, ep[p].port, NULL);
+	media_poll();
+	usleep(20000);
+	atomic_store(&workers_stop, true);
+	stream_rcu_offline();
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
+	atomic_store(&drain_stop, true);
+	assert_int_equal(pthread_join(drain_th, NULL), 0);
+	rcu_thread_online();
+	dp_poll_events(on_play_event, NULL, 4096);
+	uint64_t played = 0;
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		played += ctr_get(&dp_worker_stats(i)->played);
+	print_message("%u plays started, %u stopped, %u republished; %u ended, %llu packets "
+		      "played, %lu drained\n", started, stopped, republished, plays_ended,
+		      (unsigned long long)played, atomic_load(&played_rx));
+	assert_true(started > 100 && played > 100);
+	assert_int_equal(plays_failed, 0);
+	assert_true(plays_ended > 0);
+	assert_int_equal(atomic_load(&played_rx), played); /* every packet played left */
+	for (unsigned p = 0; p < N_PLAYS; p++)
+		media_ep_release(&ep[p]);
+	media_poll();
+	assert_int_equal(media_ports_free(), media_ports_total());
+}
+
 static int setup(void)
 {
 	char prefix[64];
@@ -347,6 +465,9 @@ static int setup(void)
 		snprintf(name, sizeof(name), "stress_handoff%u", i);
 		dp.workers[i]->handoff = rte_ring_create(name, DP_HANDOFF_RING_SIZE,
 							 (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (player_init(&dp.workers[i]->player, rte_get_tsc_hz()) != 0 ||
+		    rtcp_tx_init(&dp.workers[i]->rtcp_tx, rte_get_tsc_hz()) != 0)
+			return -1;
 		dp_worker_init(dp.workers[i], i, 0, (uint16_t)i);
 		arp_learn(dp.workers[i], htonl(PEER_A), (const struct rte_ether_addr *)mac_a);
 		arp_learn(dp.workers[i], htonl(PEER_B), (const struct rte_ether_addr *)mac_b);
@@ -361,6 +482,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers),
+		cmocka_unit_test(plays_start_stop_and_end_while_two_workers_play),
 	};
 	rcu_register_thread();
 	if (setup() != 0) {
@@ -368,6 +490,10 @@ int main(void)
 		return 1;
 	}
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (unsigned i = 0; i < N_WORKERS; i++) {
+		player_free(&dp.workers[i]->player);
+		rtcp_tx_free(&dp.workers[i]->rtcp_tx);
+	}
 	media_shutdown();
 	rcu_thread_offline();
 	rcu_unregister_thread();
