@@ -31,7 +31,7 @@ int rtcp_tx_init(struct rtcp_tx *t, uint64_t tsc_hz)
 	t->tsc_tick = tsc_hz / 1000 * RTCP_TX_TICK_MS;
 	if (t->tsc_tick == 0)
 		t->tsc_tick = 1;
-	t->rng = 0x9e3779b9u;
+	t->rng = (uint32_t)rte_rdtsc() | 1u; /* each worker and run its own sequence */
 	return 0;
 }
 
