@@ -354,6 +354,12 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	}
 	if (!lin)
 		return NULL;
+	if (cache_bytes + n > PROMPT_CACHE_BYTES) {
+		free(lin);
+		snprintf(err, err_len, "%s: the prompts held would pass %u MB", name,
+			 PROMPT_CACHE_BYTES >> 20);
+		return NULL;
+	}
 	struct prompt *p = calloc(1, sizeof(*p));
 	uint8_t *data = malloc(n);
 	if (!p || !data) {

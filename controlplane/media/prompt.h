@@ -15,6 +15,7 @@
 
 #define PROMPT_MAX_SECONDS 600 /* a file longer than this is refused */
 #define PROMPT_CACHE_MAX 256   /* distinct (name, law) prompts */
+#define PROMPT_CACHE_BYTES (256u << 20) /* and their samples, in all */
 #define TONE_MAX_SEGS 8
 
 /* One step of a tone's cadence: f1 (+ f2) Hz for ms, or silence when f1 is 0. */
