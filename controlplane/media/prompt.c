@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct prompt {
 
 static struct tone tones[TONES_MAX];
 static unsigned n_tones;
+static bool tones_set; /* prompt_init has run (else the "us" plan serves) */
 static struct prompt *cache[PROMPT_CACHE_MAX];
 static unsigned n_cache;
 static size_t cache_bytes;
@@ -159,6 +161,7 @@ int prompt_init(const char *plan, const char (*extra)[128], unsigned n, char *er
 		return -1;
 	}
 	n_tones = 0;
+	tones_set = true;
 	for (unsigned i = 0; i < plans[pi].n; i++)
 		if (tone_set(plans[pi].tones[i].name, plans[pi].tones[i].cadence, err, err_len))
 			return -1;
@@ -341,6 +344,8 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	float *lin;
 	size_t n = 0;
 	if (strncmp(name, "tone:", 5) == 0) {
+		if (!tones_set) /* asked before any configuration: the default plan */
+			prompt_init("us", NULL, 0, err, err_len);
 		const struct tone *t = tone_find(name + 5);
 		if (!t) {
 			snprintf(err, err_len, "no tone \"%s\" in the tone plan", name + 5);

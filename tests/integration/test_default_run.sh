@@ -3,7 +3,8 @@
 # host side gets 198.18.0.1/24, SIP answers on 127.0.0.1:5060, the control socket sits at
 # /run/mgw/mgwd.sock, and SIGTERM removes the tap again. The media is checked on the tap as
 # the caller sees it: every packet SIPp sends to the port in mgwd's SDP comes back from that
-# port to the address and port in SIPp's own SDP, and mgwd sends nothing anywhere else.
+# port to the address and port in SIPp's own SDP; besides, mgwd sends its own RTCP reports
+# from the RTCP port next to it to the caller's, and nothing anywhere else.
 source "$(dirname "$0")/lib.sh"
 mgw_setup_default default
 
@@ -40,7 +41,10 @@ assert_forwarded "$WORK/flows.txt" "echo" "$peer_ip:$peer_port" "$mgw_ip:$mgw_po
 	"$mgw_ip:$mgw_port" "$peer_ip:$peer_port" $((sent * 95 / 100))
 [ "$(flow_count "$WORK/flows.txt" "$peer_ip:$peer_port" "$mgw_ip:$mgw_port")" -le "$sent" ] ||
 	fail "more packets reached mgwd than SIPp sent ($sent): $(cat "$WORK/flows.txt")"
-assert_only_flows "$WORK/flows.txt" "$mgw_ip:$mgw_port $peer_ip:$peer_port"
+rtcp="$mgw_ip:$((mgw_port + 1)) $peer_ip:$((peer_port + 1))"
+assert_only_flows "$WORK/flows.txt" "$mgw_ip:$mgw_port $peer_ip:$peer_port" "$rtcp"
+[ "$(flow_count "$WORK/flows.txt" "${rtcp% *}" "${rtcp#* }")" -ge 1 ] ||
+	fail "no RTCP report from mgwd during the call: $(cat "$WORK/flows.txt")"
 assert_clean
 
 kill -TERM "$MGWD_PID"

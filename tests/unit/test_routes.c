@@ -389,6 +389,13 @@ static void example_b2bua_conf_routes_echo_and_the_callee(void **state)
 	assert_int_equal(ntohs(callee->dests[0].addr.sin_port), 5070);
 	assert_int_equal(callee->dests[0].transport, ROUTE_UDP);
 
+	const struct route *busy = routes_match(r, "busy");
+	assert_non_null(busy);
+	assert_int_equal(busy->app, ROUTE_APP_ANNOUNCE);
+	assert_string_equal(busy->play, "tone:busy");
+	assert_int_equal(busy->loops, 3);
+	assert_false(busy->then_echo);
+
 	assert_null(routes_match(r, "echo2"));  /* exact */
 	assert_null(routes_match(r, "alice"));  /* no catch-all: 404 */
 	assert_null(routes_match(r, ""));
