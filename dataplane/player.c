@@ -47,6 +47,8 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 		return 0;
 	uint64_t start = (uint64_t)f * spf;
 	uint64_t total = p->loops ? (uint64_t)p->loops * pr->n_samples : UINT64_MAX;
+	if (p->limit && p->limit < total)
+		total = p->limit;
 	if (start >= total)
 		return 0;
 	uint32_t pos = (uint32_t)(start % pr->n_samples);

@@ -87,6 +87,7 @@ struct stream_play {
 	uint8_t ptime_ms;      /* packet interval: 10..60 */
 	uint8_t volume;        /* DTMF: dBm0 below 0 */
 	uint32_t loops;        /* AUDIO: times to play, 0 = until stopped */
+	uint32_t limit;        /* AUDIO: at most this many samples, 0 = no limit */
 	const struct stream_prompt *prompt; /* AUDIO */
 	uint16_t digit_ms;     /* DTMF: each event's length */
 	uint16_t gap_ms;       /* DTMF: from an event's end to the next one's start */

@@ -865,6 +865,31 @@ int b2b_play_digit(struct bcall *c, int to, char digit, unsigned ms)
 	return 0;
 }
 
+/* @digit as its tone pair in leg @to's audio (@ms long), for a leg without telephone-event
+ * (media.inband_dtmf). Returns 0 or -1. */
+static int b2b_play_inband(struct bcall *c, int to, char digit, unsigned ms)
+{
+	char name[8], err[128];
+	snprintf(name, sizeof(name), "dtmf:%c", digit);
+	uint8_t pt = c->plan.codec[to].pt;
+	const struct stream_prompt *pr =
+		pt == 0 || pt == 8 ? prompt_get(name, pt, err, sizeof(err)) : NULL;
+	struct stream_play *p = pr ? media_play_new() : NULL;
+	if (!p)
+		return -1;
+	p->kind = STREAM_PLAY_AUDIO;
+	p->pt = pt;
+	p->loops = 1;
+	p->limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8;
+	p->prompt = pr;
+	if (media_ep_play(&c->leg[to].ep, p) != 0) {
+		if (p->refs == 0)
+			free(p);
+		return -1;
+	}
+	return 0;
+}
+
 /* A digit from one leg. The other leg gets it in the RTP it was negotiated for; when that
  * leg took no telephone-event, it gets a SIP INFO (application/dtmf-relay) instead. */
 static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf *ev)
@@ -882,6 +907,12 @@ static void b2b_dtmf(struct dlg *d, uint64_t stream_id, const struct media_dtmf 
 	}
 	if (!c->have_plan || c->plan.te_pt[!d->side] >= 0 || c->state != B_CONFIRMED || !o->dlg)
 		return;
+	if (!ev->inband && b2b_cfg->media_inband_dtmf &&
+	    b2b_play_inband(c, !d->side, ev->digit, ev->duration / 8u) == 0) {
+		LOG_I("b2bua", "%s: DTMF '%c' from the %s played in-band", b2b_id(c), ev->digit,
+		      d->side ? "callee" : "caller");
+		return;
+	}
 	char body[64];
 	int n = snprintf(body, sizeof(body), "Signal=%c\r\nDuration=%u\r\n", ev->digit,
 			 ev->duration / 8u);

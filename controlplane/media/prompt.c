@@ -343,7 +343,23 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	}
 	float *lin;
 	size_t n = 0;
-	if (strncmp(name, "tone:", 5) == 0) {
+	if (strncmp(name, "dtmf:", 5) == 0) {
+		/* a DTMF digit in-band (ITU-T Q.23): its row and column frequencies, 1 s, for
+		 * plays that cut it to the digit's length */
+		static const char keys[] = "123A456B789C*0#D";
+		static const uint16_t row[4] = {697, 770, 852, 941}, col[4] = {1209, 1336, 1477, 1633};
+		const char *k = name[5] && !name[6] ? strchr(keys, name[5]) : NULL;
+		if (!k) {
+			snprintf(err, err_len, "\"%s\" is not a DTMF digit (dtmf:0-9, *, #, A-D)", name);
+			return NULL;
+		}
+		struct tone t = {.n_seg = 1};
+		size_t i = (size_t)(k - keys);
+		t.seg[0] = (struct tone_seg){row[i / 4], col[i % 4], 1000};
+		lin = tone_render(&t, &n);
+		if (!lin)
+			snprintf(err, err_len, "out of memory");
+	} else if (strncmp(name, "tone:", 5) == 0) {
 		if (!tones_set) /* asked before any configuration: the default plan */
 			prompt_init("us", NULL, 0, err, err_len);
 		const struct tone *t = tone_find(name + 5);

@@ -14,6 +14,9 @@ Checks (each prints what it measured, and exits 1 on the first that fails):
     corr=WAV>=X            normalised correlation with WAV (resampled to 8 kHz by sox) >= X
     dtmf=DIGITS[/PT]       the RFC 4733 events (payload type PT, default 101) name DIGITS, in
                            order, each with its three end packets
+    inband=DIGITS          the DTMF tone pairs heard in the audio (20 ms blocks whose energy
+                           lies in one row and one column frequency), one per run of
+                           blocks, name DIGITS in order
     echo=BYTE              packets whose payload is all BYTE (the caller's own, echoed) come
                            only outside the player's spans (it mutes echo), at least 10 after
                            the last, the sequence going on from the player's; the checks after
@@ -98,6 +101,25 @@ def dominant(x):
     x = x[:8000] or [0]
     best = max(range(200, 3401, 10), key=lambda f: goertzel(x, f))
     return max(range(best - 10, best + 11), key=lambda f: goertzel(x, f))
+
+
+def inband_digits(rows):
+    """The DTMF digits in the audio: per packet, the strongest row and column frequency
+    when the two hold most of its energy; a run of packets with the same digit is one."""
+    rowf, colf, keys = (697, 770, 852, 941), (1209, 1336, 1477, 1633), "123A456B789C*0#D"
+    out, last = [], None
+    for r in audio(rows):
+        dec = ulaw if r["pt"] == 0 else alaw
+        x = [dec(b) for b in r["payload"]]
+        e = sum(v * v for v in x) * len(x) / 2 or 1
+        pr = [goertzel(x, f) / e for f in rowf]
+        pc = [goertzel(x, f) / e for f in colf]
+        i, j = pr.index(max(pr)), pc.index(max(pc))
+        d = keys[4 * i + j] if pr[i] > 0.25 and pc[j] > 0.25 and pr[i] + pc[j] > 0.7 else None
+        if d and d != last:
+            out.append(d)
+        last = d
+    return "".join(out)
 
 
 def correlate(x, ref, max_lag=20):
@@ -203,6 +225,10 @@ def main():
             c = correlate(samples(rows), wav8k(wav))
             print("--- correlation with %s: %.3f (want >= %s)" % (os.path.basename(wav), c, x))
             assert c >= float(x), c
+        elif check.startswith("inband="):
+            got = inband_digits(rows)
+            print("--- in-band digits heard: %s (want %s)" % (got, check[7:]))
+            assert got == check[7:], got
         elif check.startswith("dtmf="):
             digits, _, pt = check[5:].partition("/")
             evs = events(rows, int(pt or 101))

@@ -3,7 +3,9 @@
 # that carries the tone pairs of 1, 5, 9 (100 ms each, 200 ms apart, at -10/-12 dBm0 over a
 # little noise) to a callee that took telephone-event: the worker hears each digit once, the
 # log and the call record name them in order, and the callee gets them as RFC 4733 events in
-# its payload type (three end packets each), in order, none extra.
+# its payload type (three end packets each), in order, none extra. The other way, a caller
+# with telephone-event sends 7, 3, 9, 1 as RFC 4733 (SIPp's pcaps) to a callee without it:
+# the callee hears them as tone pairs in its audio, in order.
 source "$(dirname "$0")/lib.sh"
 mgw_setup dtmf_inband 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );
 media = { inband_dtmf = true; };
@@ -67,4 +69,23 @@ assert recs[-1].get("dtmf_caller") == "159", recs[-1]
 PY
 reported=$(jget status "sum(w['dtmf'] for w in r['worker_stats'])")
 [ "$reported" -eq 3 ] || fail "workers reported $reported digits, not 3"
+assert_clean
+
+# RFC 4733 -> in-band: a callee that took no telephone-event hears the tones
+mkpcap "$WORK/callee.pcap" 0 10 0xff
+(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee.xml" -key codec 0 \
+	-i 127.0.0.1 -p 5070 -mi "$TAP_ADDR" -mp 7010 -nostdin -m 1 -timeout 30s -timeout_error \
+	>"$WORK/callee2.out" 2>&1) &
+CALLEE=$!
+capture_start tones
+sipp_run caller2 -sf "$SCEN/dtmf_caller.xml" -s 1234 -mp 6002 -d 1000 -m 1 ||
+	fail "RFC 4733 caller: $(tail -30 "$WORK/caller2.out")"
+wait "$CALLEE" || fail "callee without telephone-event: $(tail -30 "$WORK/callee2.out")"
+capture_stop
+n=$(grep -c "from the caller played in-band" "$WORK/mgwd.log")
+[ "$n" -eq 4 ] || fail "$n digits played in-band, want 4"
+bleg=$(tshark -r "$WORK/tones.pcap" -Y "udp.dstport == 7010 and ip.src == $MEDIA_IP" -T fields \
+	-e udp.srcport 2>/dev/null | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+python3 "$MGW_SRC/tests/integration/rtpaudio.py" "$WORK/tones.pcap" "$MEDIA_IP:$bleg" \
+	"$TAP_ADDR:7010" inband=7391 || fail "the tones the callee heard"
 assert_clean

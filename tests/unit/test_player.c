@@ -75,6 +75,13 @@ static void test_audio_loops(void **state)
 	assert_memory_equal(out, data + 320, 80);
 	assert_int_equal(out[80], 0xff);
 	assert_int_equal(play_frame(&p, 4, out, &fr), 0);
+	/* a limit cuts the play short, the last frame padded: 300 samples of the 800 */
+	p.limit = 300;
+	assert_int_equal(play_frame(&p, 1, out, &fr), 1);
+	assert_memory_equal(out, data + 240, 60);
+	assert_int_equal(out[60], 0xff);
+	assert_int_equal(play_frame(&p, 2, out, &fr), 0);
+	p.limit = 0;
 	/* loops 0: until stopped */
 	p.loops = 0;
 	assert_int_equal(play_frame(&p, 1000000, out, &fr), 1);

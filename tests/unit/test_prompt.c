@@ -106,6 +106,16 @@ static void test_tones(void **state)
 	check_tone("tone:busy", 0, 8000, 425, 480);    /* 500 on, 500 off */
 	check_tone("tone:busy", 8, 8000, 425, 480);
 	check_tone("tone:dial", 0, 8000, 425, 350);
+	/* a DTMF digit in-band: its row and column frequency, nothing else of the grid */
+	const struct stream_prompt *d = prompt_get("dtmf:8", 0, err, sizeof(err));
+	assert_non_null(d);
+	float y[1600];
+	for (unsigned i = 0; i < 1600; i++)
+		y[i] = transcode_ulaw_to_linear(d->data[i]);
+	assert_true(power_at(y, 1600, 852) > 100 * power_at(y, 1600, 770));
+	assert_true(power_at(y, 1600, 1336) > 100 * power_at(y, 1600, 1209));
+	assert_null(prompt_get("dtmf:E", 0, err, sizeof(err)));
+	assert_null(prompt_get("dtmf:12", 0, err, sizeof(err)));
 	assert_null(prompt_get("tone:nonesuch", 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "nonesuch"));
 	assert_null(prompt_get("tone:busy", 18, err, sizeof(err)));
