@@ -242,6 +242,17 @@ sipp_run() {
 		-timeout 60s -timeout_error "$@" >"$WORK/$name.out" 2>&1)
 }
 
+# sipp_callee NAME MEDIA-PORT SIPP-ARGS...: a SIPp callee on 127.0.0.1:5070 in the background
+# (media on the tap's host side at MEDIA-PORT), output in $WORK/NAME.out; CALLEE is its pid.
+sipp_callee() {
+	local name=$1 mport=$2
+	shift 2
+	(cd "$WORK" && exec ip netns exec "$NS" sipp -i 127.0.0.1 -p 5070 -mi "$TAP_ADDR" \
+		-mp "$mport" -nostdin -m 1 -timeout 30s -timeout_error "$@" \
+		>"$WORK/$name.out" 2>&1) &
+	CALLEE=$!
+}
+
 # mkpcap FILE PT COUNT BYTE...: COUNT RTP packets, 20 ms apart, 160 payload bytes each, the
 # BYTEs taking equal shares of the packets in order.
 mkpcap() {

@@ -16,10 +16,7 @@ for phase in 1 2 3; do
 	mkpcap "$WORK/caller$phase.pcap" 8 50 "0x1$phase"
 	mkpcap "$WORK/callee$phase.pcap" 8 50 "0x2$phase"
 done
-(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee_held.xml" -i 127.0.0.1 \
-	-p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error \
-	>"$WORK/callee.out" 2>&1) &
-CALLEE=$!
+sipp_callee callee 7000 -sf "$SCEN/b2b_callee_held.xml"
 capture_start moh
 sipp_run caller -sf "$SCEN/b2b_caller_hold.xml" -s 1234 -mp 6000 -m 1 ||
 	fail "caller: $(tail -30 "$WORK/caller.out")"

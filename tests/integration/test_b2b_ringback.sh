@@ -12,10 +12,7 @@ media = { tone_plan = "eu"; ringback = "tone:ringback"; };
 log = { level = "info"; };'
 mkpcap "$WORK/caller.pcap" 0 100 0xff
 mkpcap "$WORK/callee.pcap" 8 50 0xd5 0xaa
-(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee_ring_answer.xml" -i 127.0.0.1 \
-	-p 5070 -mi "$TAP_ADDR" -mp 7000 -key codec 8 -nostdin -m 1 -timeout 30s -timeout_error \
-	>"$WORK/callee.out" 2>&1) &
-CALLEE=$!
+sipp_callee callee 7000 -sf "$SCEN/b2b_callee_ring_answer.xml" -key codec 8
 capture_start ring
 capture_start sip lo "udp port 5060"
 sipp_run caller -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 -d 2000 -m 1 ||

@@ -46,10 +46,7 @@ with open(sys.argv[1], "wb") as o:
         ts = i * 0.02
         o.write(struct.pack('<IIII', int(ts), int((ts % 1) * 1e6), len(eth), len(eth)) + eth)
 PY
-(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/dtmf_callee.xml" -i 127.0.0.1 \
-	-p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error \
-	>"$WORK/callee.out" 2>&1) &
-CALLEE=$!
+sipp_callee callee 7000 -sf "$SCEN/dtmf_callee.xml"
 capture_start inband
 sipp_run caller -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 -d 2500 -m 1 ||
 	fail "caller: $(tail -30 "$WORK/caller.out")"
@@ -73,10 +70,7 @@ assert_clean
 
 # RFC 4733 -> in-band: a callee that took no telephone-event hears the tones
 mkpcap "$WORK/callee.pcap" 0 10 0xff
-(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/b2b_callee.xml" -key codec 0 \
-	-i 127.0.0.1 -p 5070 -mi "$TAP_ADDR" -mp 7010 -nostdin -m 1 -timeout 30s -timeout_error \
-	>"$WORK/callee2.out" 2>&1) &
-CALLEE=$!
+sipp_callee callee2 7010 -sf "$SCEN/b2b_callee.xml" -key codec 0
 capture_start tones
 sipp_run caller2 -sf "$SCEN/dtmf_caller.xml" -s 1234 -mp 6002 -d 1000 -m 1 ||
 	fail "RFC 4733 caller: $(tail -30 "$WORK/caller2.out")"

@@ -10,10 +10,7 @@ mgw_setup dtmf-info 'routes = ( { name = "callee"; prefix = "1"; destinations = 
 log = { level = "info"; };'
 
 mkpcap "$WORK/caller.pcap" 0 150 0x2a
-(cd "$WORK" && exec ip netns exec "$NS" sipp -sf "$SCEN/dtmf_callee.xml" -i 127.0.0.1 \
-	-p 5070 -mi "$TAP_ADDR" -mp 7000 -nostdin -m 1 -timeout 30s -timeout_error -trace_msg \
-	-message_file "$WORK/callee.msg" >"$WORK/callee.out" 2>&1) &
-CALLEE=$!
+sipp_callee callee 7000 -sf "$SCEN/dtmf_callee.xml" -trace_msg -message_file "$WORK/callee.msg"
 capture_start info
 sipp_run caller -sf "$SCEN/dtmf_info_caller.xml" -s 1234 -mp 6000 -d 500 -m 1 ||
 	fail "caller: $(tail -30 "$WORK/caller.out")"
