@@ -217,8 +217,10 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 		e->ts0 = c->ts_base;
 	}
 	uint64_t now = rte_rdtsc();
-	if (pl->n == 0)
+	if (pl->n == 0) {
 		pl->tick = now / pl->tsc_tick;
+		pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
+	}
 	/* The first frame within one ptime, at a phase the stream id picks: plays started
 	 * together (a batch of announcements) spread over the ticks of a period instead of
 	 * leaving in one burst every period. */
@@ -336,9 +338,10 @@ void player_poll(struct dp_worker *w)
 	struct player *pl = &w->player;
 	if (likely(pl->n == 0))
 		return;
-	uint64_t t0 = rte_rdtsc(), tick = t0 / pl->tsc_tick;
-	if (tick == pl->tick)
+	uint64_t t0 = rte_rdtsc();
+	if (t0 < pl->next_tsc) /* within the tick already handled: a compare, no division */
 		return;
+	uint64_t tick = t0 / pl->tsc_tick;
 	if (tick - pl->tick > PLAYER_SLOTS)
 		pl->tick = tick - PLAYER_SLOTS; /* a long stall: one turn of the wheel is all */
 	while (pl->tick < tick) {
@@ -379,5 +382,6 @@ void player_poll(struct dp_worker *w)
 				player_due(w, pl, batch[k], cfg[k], t0);
 		}
 	}
+	pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
 	ctr_add(&w->stats.play_cycles, rte_rdtsc() - t0);
 }

@@ -54,6 +54,7 @@ struct player {
 	int32_t free;
 	uint32_t n;               /* streams playing */
 	uint64_t tick;            /* the last tick handled */
+	uint64_t next_tsc;        /* where the next tick begins */
 	uint64_t tsc_tick;        /* TSC ticks per wheel tick */
 	uint64_t tsc_ms;          /* TSC ticks per millisecond */
 };

@@ -86,8 +86,10 @@ void rtcp_tx_start(struct dp_worker *w, const struct msg_cmd *cmd)
 	e->addr_idx = cmd->addr_idx;
 	e->port = cmd->port;
 	uint64_t now = rte_rdtsc();
-	if (t->n == 0)
+	if (t->n == 0) {
 		t->tick = now / t->tsc_tick;
+		t->next_tsc = (t->tick + 1) * t->tsc_tick;
+	}
 	/* the first report after half the interval (RFC 3550 6.2) */
 	e->due = now + rtcp_tx_interval(t, RTCP_TX_INTERVAL_MS / 2);
 	rtcp_tx_insert(t, i);
@@ -199,9 +201,10 @@ void rtcp_tx_poll(struct dp_worker *w)
 	struct rtcp_tx *t = &w->rtcp_tx;
 	if (likely(t->n == 0))
 		return;
-	uint64_t now = rte_rdtsc(), tick = now / t->tsc_tick;
-	if (tick == t->tick)
+	uint64_t now = rte_rdtsc();
+	if (now < t->next_tsc)
 		return;
+	uint64_t tick = now / t->tsc_tick;
 	if (tick - t->tick > RTCP_TX_SLOTS)
 		t->tick = tick - RTCP_TX_SLOTS;
 	while (t->tick < tick) {
@@ -225,4 +228,5 @@ void rtcp_tx_poll(struct dp_worker *w)
 			i = next;
 		}
 	}
+	t->next_tsc = (t->tick + 1) * t->tsc_tick;
 }

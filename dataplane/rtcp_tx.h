@@ -40,6 +40,7 @@ struct rtcp_tx {
 	int32_t free;
 	uint32_t n;
 	uint64_t tick, tsc_tick;
+	uint64_t next_tsc;        /* where the next tick begins */
 	uint32_t rng;
 };
 

@@ -609,7 +609,7 @@ static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 	if (rc != 0 || b2b_apply_media(c) != 0)
 		return 500;
 	if (c->ringback_gen) { /* B's own media (early or answered) from now on */
-		media_ep_play(&a->ep, NULL);
+		media_ep_play_stop(&a->ep);
 		c->ringback_gen = 0;
 	}
 	return 0;
@@ -647,19 +647,10 @@ static int b2b_ringback(struct bcall *c)
 	c->plan.te_pt[LEG_A] = te;
 	if (b2b_sdp_for(c, LEG_A, &a->sdp, false, SDP_SENDRECV) != 0 || b2b_apply_media(c) != 0)
 		return -1;
-	struct stream_play *p = media_play_new();
-	if (!p)
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr};
+	c->ringback_gen = media_ep_play_copy(&a->ep, &p);
+	if (!c->ringback_gen)
 		return -1;
-	p->kind = STREAM_PLAY_AUDIO;
-	p->pt = pr->pt;
-	p->loops = 0;
-	p->prompt = pr;
-	if (media_ep_play(&a->ep, p) != 0) {
-		if (p->refs == 0)
-			free(p);
-		return -1;
-	}
-	c->ringback_gen = p->gen;
 	LOG_I("b2bua", "%s: the callee rings: ringback to the caller", b2b_id(c));
 	return 0;
 }
@@ -847,20 +838,11 @@ static void b2b_media(struct dlg *d, uint64_t stream_id, struct in_addr ip, uint
 
 int b2b_play_digit(struct bcall *c, int to, char digit, unsigned ms)
 {
-	struct stream_play *p = media_play_new();
-	if (!p)
+	struct stream_play p = {.kind = STREAM_PLAY_DTMF, .pt = (uint8_t)c->plan.te_pt[to],
+				.digit_ms = (uint16_t)(ms < 40 ? 40 : ms > 5000 ? 5000 : ms),
+				.gap_ms = 60, .volume = 10, .digits = {digit}};
+	if (!media_ep_play_copy(&c->leg[to].ep, &p))
 		return -1;
-	p->kind = STREAM_PLAY_DTMF;
-	p->pt = (uint8_t)c->plan.te_pt[to];
-	p->digit_ms = (uint16_t)(ms < 40 ? 40 : ms > 5000 ? 5000 : ms);
-	p->gap_ms = 60;
-	p->volume = 10;
-	p->digits[0] = digit;
-	if (media_ep_play(&c->leg[to].ep, p) != 0) {
-		if (p->refs == 0)
-			free(p);
-		return -1;
-	}
 	c->dtmf_4733_sent++;
 	return 0;
 }
@@ -871,23 +853,12 @@ static int b2b_play_inband(struct bcall *c, int to, char digit, unsigned ms)
 {
 	char name[8], err[128];
 	snprintf(name, sizeof(name), "dtmf:%c", digit);
-	uint8_t pt = c->plan.codec[to].pt;
-	const struct stream_prompt *pr =
-		pt == 0 || pt == 8 ? prompt_get(name, pt, err, sizeof(err)) : NULL;
-	struct stream_play *p = pr ? media_play_new() : NULL;
-	if (!p)
+	const struct stream_prompt *pr = prompt_get(name, c->plan.codec[to].pt, err, sizeof(err));
+	if (!pr)
 		return -1;
-	p->kind = STREAM_PLAY_AUDIO;
-	p->pt = pt;
-	p->loops = 1;
-	p->limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8;
-	p->prompt = pr;
-	if (media_ep_play(&c->leg[to].ep, p) != 0) {
-		if (p->refs == 0)
-			free(p);
-		return -1;
-	}
-	return 0;
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .loops = 1,
+				.limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8, .prompt = pr};
+	return media_ep_play_copy(&c->leg[to].ep, &p) ? 0 : -1;
 }
 
 /* A digit from one leg. The other leg gets it in the RTP it was negotiated for; when that

@@ -166,32 +166,22 @@ static void b2b_moh(struct bcall *c, int from)
 	if (!b2b_cfg->media_moh[0] || !c->have_plan || hold == (c->moh_gen[held] != 0))
 		return;
 	if (!hold) {
-		media_ep_play(&c->leg[held].ep, NULL);
+		media_ep_play_stop(&c->leg[held].ep);
 		c->moh_gen[held] = 0;
 		LOG_I("b2bua", "%s: the %s is back: music on hold stops", b2b_id(c), side_name[from]);
 		return;
 	}
 	char err[256];
-	uint8_t pt = c->plan.codec[held].pt;
-	const struct stream_prompt *pr = pt == 0 || pt == 8
-						 ? prompt_get(b2b_cfg->media_moh, pt, err, sizeof(err))
-						 : NULL;
-	struct stream_play *p = pr ? media_play_new() : NULL;
-	if (!p) {
-		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c),
-		      pr ? "out of memory" : pt == 0 || pt == 8 ? err : "not a G.711 leg");
+	const struct stream_prompt *pr = prompt_get(b2b_cfg->media_moh, c->plan.codec[held].pt,
+						    err, sizeof(err));
+	if (!pr) {
+		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c), err);
 		return;
 	}
-	p->kind = STREAM_PLAY_AUDIO;
-	p->pt = pt;
-	p->loops = 0;
-	p->prompt = pr;
-	if (media_ep_play(&c->leg[held].ep, p) != 0) {
-		if (p->refs == 0)
-			free(p);
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr};
+	c->moh_gen[held] = media_ep_play_copy(&c->leg[held].ep, &p);
+	if (!c->moh_gen[held])
 		return;
-	}
-	c->moh_gen[held] = p->gen;
 	LOG_I("b2bua", "%s: the %s holds: music on hold to the %s", b2b_id(c), side_name[from],
 	      side_name[held]);
 }

@@ -1,6 +1,7 @@
 #include "controlplane/apps/echo.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <time.h>
@@ -185,33 +186,22 @@ static void echo_announce(struct echo_call *c)
 	if (!c->play[0] || !c->have_nego)
 		return;
 	char err[256];
-	uint8_t pt = (uint8_t)c->nego.codec.pt;
-	const struct stream_prompt *pr = pt == 0 || pt == 8 ? prompt_get(c->play, pt, err,
-								     sizeof(err))
-							  : NULL;
-	struct stream_play *p = pr ? media_play_new() : NULL;
-	if (!p) {
-		LOG_W("call", "%s: cannot play %s: %s", c->dlg->call_id, c->play,
-		      pr ? "out of memory" : pt == 0 || pt == 8 ? err : "not a G.711 call");
-		c->play[0] = '\0';
-		return;
+	const struct stream_prompt *pr = prompt_get(c->play, (uint8_t)c->nego.codec.pt, err,
+						    sizeof(err));
+	int rc = -EINVAL;
+	if (pr) {
+		unsigned pt = c->nego.ptime;
+		struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt,
+					.ptime_ms = (uint8_t)(pt >= 10 && pt <= 60 && pt % 10 == 0
+								      ? pt : 20),
+					.loops = c->loops, .prompt = pr};
+		c->play_gen = media_play_copy(c->ep.addr_idx, c->ep.port, &p, &rc);
 	}
-	p->kind = STREAM_PLAY_AUDIO;
-	p->pt = pt;
-	p->ptime_ms = (uint8_t)(c->nego.ptime >= 10 && c->nego.ptime <= 60 &&
-					c->nego.ptime % 10 == 0
-				? c->nego.ptime : 20);
-	p->loops = c->loops;
-	p->prompt = pr;
-	int rc = media_ep_play(&c->ep, p);
-	if (rc != 0) {
-		LOG_W("call", "%s: cannot play %s: %s", c->dlg->call_id, c->play, strerror(-rc));
-		if (p->refs == 0)
-			free(p);
-	} else {
-		c->play_gen = p->gen;
+	if (c->play_gen)
 		LOG_I("call", "%s: playing %s", c->dlg->call_id, c->play);
-	}
+	else
+		LOG_W("call", "%s: cannot play %s: %s", c->dlg->call_id, c->play,
+		      pr ? strerror(-rc) : err);
 	c->play[0] = '\0';
 }
 

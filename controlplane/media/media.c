@@ -368,16 +368,6 @@ int media_ep_stats(const struct media_ep *ep, struct stream_stats *out)
 
 static uint32_t play_gen;
 
-struct stream_play *media_play_new(void)
-{
-	struct stream_play *p = calloc(1, sizeof(*p));
-	if (p) {
-		p->gen = ++play_gen ? play_gen : ++play_gen;
-		p->ptime_ms = 20;
-	}
-	return p;
-}
-
 /* The worker that plays @c: its state's owner, or one chosen by its id. -1 = no worker. */
 static int media_play_worker(const struct stream_cfg *c)
 {
@@ -448,7 +438,9 @@ int media_addr_index(uint32_t ip)
 	return -1;
 }
 
-int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play)
+/* Republish the stream at (@addr_idx, @port) carrying @play (NULL: none) and tell its
+ * worker. */
+static int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play)
 {
 	if (addr_idx >= n_addrs)
 		return -ENOENT;
@@ -491,6 +483,31 @@ int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play)
 	if (play && media_play_tell(c, media_play_worker(c)) != 0)
 		return -ENOMEM;
 	return 0;
+}
+
+uint32_t media_play_copy(unsigned addr_idx, uint16_t port, const struct stream_play *tmpl,
+			 int *rc)
+{
+	struct stream_play *p = malloc(sizeof(*p));
+	int r = -ENOMEM;
+	if (p) {
+		*p = *tmpl;
+		p->gen = ++play_gen ? play_gen : ++play_gen;
+		p->refs = 0;
+		if (!p->ptime_ms)
+			p->ptime_ms = 20;
+		r = media_play_at(addr_idx, port, p);
+		if (r != 0 && p->refs == 0)
+			free(p); /* no config took it */
+	}
+	if (rc)
+		*rc = r;
+	return r == 0 ? p->gen : 0;
+}
+
+int media_play_stop(unsigned addr_idx, uint16_t port)
+{
+	return media_play_at(addr_idx, port, NULL);
 }
 
 int media_play_event(const struct msg_event *ev, uint32_t *gen)

@@ -112,18 +112,24 @@ void media_ep_release(struct media_ep *ep);
 int media_ep_stats(const struct media_ep *ep, struct stream_stats *out);
 /** The endpoint's published config (its SDP peer, action), or NULL. */
 const struct stream_cfg *media_ep_cfg(const struct media_ep *ep);
-/** A new play (no reference yet, a fresh gen, ptime 20 ms) for the caller to fill in, or
- *  NULL. It is freed with the last config that carries it (or by the caller, if none ever
- *  does). */
-struct stream_play *media_play_new(void);
-/** Play @play on the stream at (@addr_idx, @port) (NULL: stop what plays there): the stream's
- *  config is republished carrying it, with STREAM_DIR_PLAY (a relay's other leg with it), and
- *  the owner worker is told. The play survives later republications (re-INVITE) until it
- *  ends or is stopped. Returns 0 or -errno (-ENOENT: no stream there). */
-int media_play_at(unsigned addr_idx, uint16_t port, struct stream_play *play);
-static inline int media_ep_play(const struct media_ep *ep, struct stream_play *play)
+/** Play what @tmpl describes (a copy of it: its gen, refs and, when 0, ptime_ms are set here)
+ *  on the stream at (@addr_idx, @port): the stream's config is republished carrying it, with
+ *  STREAM_DIR_PLAY (a relay's other leg with it), and the owner worker is told. The play
+ *  survives later republications (re-INVITE) until it ends or is stopped, and is freed with
+ *  the last config that carries it. Returns the play's gen, or 0 with -errno in @rc (when not
+ *  NULL; -ENOENT: no stream there). */
+uint32_t media_play_copy(unsigned addr_idx, uint16_t port, const struct stream_play *tmpl,
+			 int *rc);
+static inline uint32_t media_ep_play_copy(const struct media_ep *ep,
+					  const struct stream_play *tmpl)
 {
-	return media_play_at(ep->addr_idx, ep->port, play);
+	return media_play_copy(ep->addr_idx, ep->port, tmpl, NULL);
+}
+/** Stop what plays on the stream at (@addr_idx, @port). Returns 0 or -errno (-ENOENT). */
+int media_play_stop(unsigned addr_idx, uint16_t port);
+static inline int media_ep_play_stop(const struct media_ep *ep)
+{
+	return media_play_stop(ep->addr_idx, ep->port);
 }
 /** A worker's MSG_EV_PLAY: a play asked of a worker that does not own the stream goes to the
  *  owner (returns 0); an ended play leaves the stream's config (returns 1 when it played to

@@ -55,28 +55,15 @@ static int int_arg(json_t *req, const char *key, long lo, long hi, long def, lon
 	return 0;
 }
 
-/* One play of @tmpl (a copy with a gen of its own) on the stream at (@ai, @port). Returns the
- * play's gen, or 0 with a message. */
+/* @tmpl played on the stream at (@ai, @port). Returns the play's gen, or 0 with a message. */
 static uint32_t play_one(unsigned ai, uint16_t port, const struct stream_play *tmpl,
 			 char *err, size_t len)
 {
-	struct stream_play *p = media_play_new();
-	if (!p) {
-		snprintf(err, len, "out of memory");
-		return 0;
-	}
-	uint32_t gen = p->gen;
-	*p = *tmpl;
-	p->gen = gen;
-	p->refs = 0;
-	int rc = media_play_at(ai, port, p);
-	if (rc != 0) {
+	int rc;
+	uint32_t gen = media_play_copy(ai, port, tmpl, &rc);
+	if (!gen)
 		snprintf(err, len, "%s:%u: %s", inet_ntoa(media_addr(ai)), port,
 			 rc == -ENOENT ? "no stream on that port" : strerror(-rc));
-		if (p->refs == 0)
-			free(p);
-		return 0;
-	}
 	return gen;
 }
 
@@ -189,7 +176,7 @@ static json_t *cmd_dtmf(json_t *req, char *err, size_t len, void *ctx)
 static int stop_leg(const struct media_ep *ep, void *ctx)
 {
 	(void)ctx;
-	return media_play_at(ep->addr_idx, ep->port, NULL);
+	return media_ep_play_stop(ep);
 }
 
 /* media.stop {"stream":"ip:port"} or {"tag":T, "leg":"a"|"b"} */
@@ -206,7 +193,7 @@ static json_t *cmd_stop(json_t *req, char *err, size_t len, void *ctx)
 		uint16_t port;
 		if (stream_arg(req, &ai, &port, err, len) != 0)
 			return NULL;
-		rc = media_play_at(ai, port, NULL);
+		rc = media_play_stop(ai, port);
 	}
 	if (rc != 0) {
 		snprintf(err, len, "%s", rc == -ENOENT ? "no stream there" : strerror(-rc));

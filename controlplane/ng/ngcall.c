@@ -1030,7 +1030,7 @@ static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool s
 			if (!side_named(c, b, id.ftag, i) || !b->ep[i].published)
 				continue;
 			if (stop) {
-				n += media_ep_play(&b->ep[i], NULL) == 0;
+				n += media_ep_play_stop(&b->ep[i]) == 0;
 				continue;
 			}
 			char err[256];
@@ -1040,22 +1040,10 @@ static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool s
 				ngc_error(out, err);
 				return;
 			}
-			struct stream_play *p = media_play_new();
-			if (!p) {
-				ngc_error(out, "out of memory");
-				return;
-			}
-			p->kind = STREAM_PLAY_AUDIO;
-			p->pt = pr->pt;
-			p->loops = (uint32_t)reps;
-			p->prompt = pr;
+			struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt,
+						.loops = (uint32_t)reps, .prompt = pr};
 			samples = pr->n_samples;
-			if (media_ep_play(&b->ep[i], p) != 0) {
-				if (p->refs == 0)
-					free(p);
-				continue;
-			}
-			n++;
+			n += media_ep_play_copy(&b->ep[i], &p) != 0;
 		}
 	if (n == 0) {
 		ngc_error(out, id.ftag[0] ? "Unknown from-tag" : "no media to play on");
@@ -1103,23 +1091,11 @@ static void cmd_play_dtmf(const struct be_node *req, struct be_buf *out)
 				ngc_error(out, "the receiving side did not negotiate telephone-event");
 				return;
 			}
-			struct stream_play *p = media_play_new();
-			if (!p) {
-				ngc_error(out, "out of memory");
-				return;
-			}
-			p->kind = STREAM_PLAY_DTMF;
-			p->pt = b->peer[o].te_pt;
-			p->digit_ms = (uint16_t)dur;
-			p->gap_ms = (uint16_t)pause;
-			p->volume = (uint8_t)(vol > 63 ? 63 : vol);
-			snprintf(p->digits, sizeof(p->digits), "%s", code);
-			if (media_ep_play(&b->ep[o], p) != 0) {
-				if (p->refs == 0)
-					free(p);
-				continue;
-			}
-			n++;
+			struct stream_play p = {.kind = STREAM_PLAY_DTMF, .pt = b->peer[o].te_pt,
+						.digit_ms = (uint16_t)dur, .gap_ms = (uint16_t)pause,
+						.volume = (uint8_t)(vol > 63 ? 63 : vol)};
+			snprintf(p.digits, sizeof(p.digits), "%s", code);
+			n += media_ep_play_copy(&b->ep[o], &p) != 0;
 		}
 	if (n == 0) {
 		ngc_error(out, id.ftag[0] ? "Unknown from-tag" : "no media to play on");

@@ -12,8 +12,9 @@ media = { inband_dtmf = true; };
 log = { level = "info"; };'
 printf 'cdr = { file = "%s"; };\n' "$WORK/cdr.jsonl" >>"$WORK/mgwd.conf"
 mgwctl reload >/dev/null || fail "reload with a cdr file failed"
-python3 - "$WORK/caller.pcap" <<'PY'
+PYTHONPATH="$MGW_SRC/tests/integration" python3 - "$WORK/caller.pcap" <<'PY'
 import math, random, struct, sys, warnings
+import rtpaudio
 warnings.simplefilter("ignore", DeprecationWarning)
 import audioop
 rows, cols = {"1": (697, 1209), "5": (770, 1336), "9": (852, 1477)}, None
@@ -35,16 +36,8 @@ for d in "159":
     silence(200)
 silence(400)
 ulaw = audioop.lin2ulaw(struct.pack("<%dh" % len(samples), *samples), 2)
-with open(sys.argv[1], "wb") as o:
-    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(len(ulaw) // 160):
-        rtp = struct.pack('!BBHII', 0x80, 0, i, 160 * i, 0x4d47) + ulaw[160 * i:160 * i + 160]
-        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
-        eth = b'\0' * 12 + b'\x08\x00' + ip
-        ts = i * 0.02
-        o.write(struct.pack('<IIII', int(ts), int((ts % 1) * 1e6), len(eth), len(eth)) + eth)
+rtpaudio.write_pcap(sys.argv[1], [(i, 0, ulaw[160 * i:160 * i + 160])
+                                  for i in range(len(ulaw) // 160)])
 PY
 sipp_callee callee 7000 -sf "$SCEN/dtmf_callee.xml"
 capture_start inband

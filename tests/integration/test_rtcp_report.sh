@@ -10,20 +10,11 @@
 source "$(dirname "$0")/lib.sh"
 mgw_setup rtcp_report 'routes = ( { name = "echo"; prefix = "echo"; app = "echo"; } );
 log = { level = "info"; };'
-python3 - "$WORK/caller.pcap" <<'PY'
-import struct, sys
-with open(sys.argv[1], 'wb') as o:
-    o.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(250):
-        if i % 10 == 5:
-            continue  # lost on the way
-        rtp = struct.pack('!BBHII', 0x80, 0, i, 160 * i, 0x4d47) + bytes([0x55]) * 160
-        udp = struct.pack('!HHHH', 4000, 4000, 8 + len(rtp), 0) + rtp
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
-        eth = b'\0' * 12 + b'\x08\x00' + ip
-        ts = i * 0.02
-        o.write(struct.pack('<IIII', int(ts), int((ts % 1) * 1e6), len(eth), len(eth)) + eth)
+PYTHONPATH="$MGW_SRC/tests/integration" python3 - "$WORK/caller.pcap" <<'PY'
+import sys
+import rtpaudio
+# every tenth packet lost on the way
+rtpaudio.write_pcap(sys.argv[1], [(i, 0, bytes([0x55]) * 160) for i in range(250) if i % 10 != 5])
 PY
 capture_start rtcp
 sipp_run echo -sf "$SCEN/b2b_caller.xml" -s echo -key codec 0 -mp 6000 -d 5000 -m 1 ||

@@ -338,7 +338,7 @@ static void plays_start_stop_and_end_while_two_workers_play(void **state)
 	while (rte_rdtsc() < end) {
 		unsigned p = (unsigned)rand_r(&seed) % N_PLAYS, what = (unsigned)rand_r(&seed) % 4;
 		if (what == 0) {
-			assert_int_equal(media_play_at(ep[p].addr_idx, ep[p].port, NULL), 0);
+			assert_int_equal(media_ep_play_stop(&ep[p]), 0);
 			stopped++;
 		} else if (what == 1) {
 			struct media_peer pa = {.ip.s_addr = htonl(PEER_A),
@@ -346,21 +346,12 @@ static void plays_start_stop_and_end_while_two_workers_play(void **state)
 			assert_int_equal(media_ep_echo(&ep[p], &pa, STREAM_LATCH_IP), 0);
 			republished++;
 		} else {
-			struct stream_play *pl = media_play_new();
-			assert_non_null(pl);
-			if (what == 2) {
-				pl->kind = STREAM_PLAY_AUDIO;
-				pl->pt = 0;
-				pl->loops = 1;
-				pl->prompt = tone;
-			} else {
-				pl->kind = STREAM_PLAY_DTMF;
-				pl->pt = 101;
-				pl->digit_ms = 40;
-				pl->gap_ms = 40;
-				snprintf(pl->digits, sizeof(pl->digits), "1#");
-			}
-			assert_int_equal(media_play_at(ep[p].addr_idx, ep[p].port, pl), 0);
+			const struct stream_play tone_play = {.kind = STREAM_PLAY_AUDIO, .pt = 0,
+							      .loops = 1, .prompt = tone};
+			const struct stream_play digits = {.kind = STREAM_PLAY_DTMF, .pt = 101,
+							   .digit_ms = 40, .gap_ms = 40,
+							   .digits = "1#"};
+			assert_true(media_ep_play_copy(&ep[p], what == 2 ? &tone_play : &digits));
 			started++;
 		}
 		dp_poll_events(on_play_event, NULL, 256);
@@ -369,7 +360,7 @@ static void plays_start_stop_and_end_while_two_workers_play(void **state)
 		usleep(2000);
 	}
 	for (unsigned p = 0; p < N_PLAYS; p++)
-		media_play_at(ep[p].addr_idx, ep[p].port, NULL);
+		media_ep_play_stop(&ep[p]);
 	media_poll();
 	usleep(20000);
 	atomic_store(&workers_stop, true);
