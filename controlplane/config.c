@@ -131,6 +131,9 @@ static const struct {
 } config_codecs[] = {
 	{"PCMU", true},
 	{"PCMA", true},
+	{"G722", true},
+	{"G729", true},
+	{"opus", true},
 	{"telephone-event", false},
 };
 
@@ -162,10 +165,10 @@ void config_defaults(struct config *cfg)
 
 	cfg->media_port_min = 10000;
 	cfg->media_port_max = 20000;
+	static const char *const defaults[] = {"PCMU", "PCMA", "telephone-event"};
 	cfg->media_n_codecs = 3;
-	for (unsigned i = 0; i < N_CODECS; i++)
-		snprintf(cfg->media_codecs[i], sizeof(cfg->media_codecs[i]), "%s",
-			 config_codecs[i].name);
+	for (unsigned i = 0; i < cfg->media_n_codecs; i++)
+		snprintf(cfg->media_codecs[i], sizeof(cfg->media_codecs[i]), "%s", defaults[i]);
 	cfg->media_ptime = 20;
 	snprintf(cfg->media_tone_plan, sizeof(cfg->media_tone_plan), "us");
 	cfg->media_timeout_s = 60;
@@ -317,8 +320,8 @@ static int rule_codecs(const struct config *cfg, char *msg, size_t len)
 	for (unsigned i = 0; i < cfg->media_n_codecs; i++) {
 		int c = codec_index(cfg->media_codecs[i]);
 		if (c < 0) {
-			snprintf(msg, len, "unknown codec \"%s\" (known: PCMU, PCMA, "
-				 "telephone-event)", cfg->media_codecs[i]);
+			snprintf(msg, len, "unknown codec \"%s\" (known: PCMU, PCMA, G722, G729, "
+				 "opus, telephone-event)", cfg->media_codecs[i]);
 			return -1;
 		}
 		if (seen[c]) {
@@ -330,7 +333,7 @@ static int rule_codecs(const struct config *cfg, char *msg, size_t len)
 	}
 	if (audio)
 		return 0;
-	snprintf(msg, len, "must list at least one audio codec (PCMU or PCMA)");
+	snprintf(msg, len, "must list at least one audio codec (PCMU, PCMA, G722, G729 or opus)");
 	return -1;
 }
 

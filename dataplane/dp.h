@@ -84,6 +84,12 @@ struct dp_worker_stats {
 				   * core) */
 	ctr_t play_late_max;      /* worst lateness of a frame against its due time, TSC
 				   * cycles, since the last reset */
+	ctr_t xcode_sent;         /* packets the transcoding pipelines encoded and sent */
+	ctr_t xcode_concealed;    /* packets' worth of audio they concealed (lost, late, a
+				   * jitter buffer run dry) */
+	ctr_t xcode_bad;          /* packets they could not use: corrupt or too long for the
+				   * codec, a payload type the leg did not agree, duplicates, late */
+	ctr_t xcode_cycles;       /* TSC cycles spent in them (decode, buffer, encode, send) */
 	ctr_t rtcp_sent;          /* RTCP reports mgw sent itself (echo, announcements) */
 	ctr_t rtcp_tx_full;       /* echo streams left without reports: the worker's table full */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last

@@ -9,6 +9,7 @@
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
+#include "dataplane/actions/xcode.h"
 #include "dataplane/net.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
@@ -231,6 +232,30 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 	pl->n++;
 }
 
+int player_xcode_start(struct dp_worker *w, const struct stream_cfg *c, uint64_t now,
+		       unsigned delay_ms)
+{
+	struct player *pl = &w->player;
+	if (!pl->e || pl->free < 0)
+		return -1;
+	int32_t i = pl->free;
+	struct player_entry *e = &pl->e[i];
+	pl->free = e->next;
+	*e = (struct player_entry){.stream_id = c->id, .gen = c->xcode->gen,
+				   .addr_idx = c->addr_idx, .port = c->local_port,
+				   .kind = PLAYER_KIND_XCODE};
+	if (pl->n == 0) {
+		pl->tick = now / pl->tsc_tick;
+		pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
+	}
+	e->due = now + pl->tsc_ms * delay_ms;
+	if (e->due / pl->tsc_tick <= pl->tick)
+		e->due = (pl->tick + 1) * pl->tsc_tick;
+	player_insert(pl, i);
+	pl->n++;
+	return 0;
+}
+
 /* Where the player sends: the latched peer, else the SDP's. 0 = nowhere yet. */
 static uint64_t player_dest(const struct stream_cfg *c, const struct stream_state *st)
 {
@@ -298,9 +323,23 @@ static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
 	struct player_entry *e = &pl->e[i];
 	if (now > e->due && now - e->due > ctr_get(&w->stats.play_late_max))
 		ctr_set(&w->stats.play_late_max, now - e->due);
-	if (c && (c->id != e->stream_id || !c->play || c->play->gen != e->gen))
-		c = NULL; /* stopped, replaced, or the stream is gone */
 	bool more = false;
+	if (e->kind == PLAYER_KIND_XCODE) {
+		if (c && c->id == e->stream_id && c->xcode && c->xcode->gen == e->gen) {
+			uint64_t t0 = rte_rdtsc();
+			struct stream_state *st = stream_table_state(dp.table, e->addr_idx, e->port);
+			if (xcode_tick(w, c, st) == 0) {
+				more = true;
+				uint64_t period = pl->tsc_ms * c->xcode->out_ptime;
+				e->due += period;
+				while (e->due / pl->tsc_tick <= pl->tick) /* held up: the buffer */
+					e->due += period;                 /* absorbs it */
+			}
+			ctr_add(&w->stats.xcode_cycles, rte_rdtsc() - t0);
+		}
+		c = NULL;
+	} else if (c && (c->id != e->stream_id || !c->play || c->play->gen != e->gen))
+		c = NULL; /* stopped, replaced, or the stream is gone */
 	if (c) {
 		struct stream_state *st = stream_table_state(dp.table, e->addr_idx, e->port);
 		if (player_send(w, e, c, st) == 0) {
@@ -324,9 +363,11 @@ static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
 	if (more) {
 		player_insert(pl, i);
 	} else {
-		struct player_src *ps = &pl->src[e->stream_id % PLAYER_SRC_CACHE];
-		ps->stream_id = e->stream_id;
-		ps->seq = e->seq;
+		if (e->kind == PLAYER_KIND_PLAY) {
+			struct player_src *ps = &pl->src[e->stream_id % PLAYER_SRC_CACHE];
+			ps->stream_id = e->stream_id;
+			ps->seq = e->seq;
+		}
 		e->next = pl->free;
 		pl->free = i;
 		pl->n--;
@@ -341,7 +382,7 @@ void player_poll(struct dp_worker *w)
 	uint64_t t0 = rte_rdtsc();
 	if (t0 < pl->next_tsc) /* within the tick already handled: a compare, no division */
 		return;
-	uint64_t tick = t0 / pl->tsc_tick;
+	uint64_t tick = t0 / pl->tsc_tick, xc0 = ctr_get(&w->stats.xcode_cycles);
 	if (tick - pl->tick > PLAYER_SLOTS)
 		pl->tick = tick - PLAYER_SLOTS; /* a long stall: one turn of the wheel is all */
 	while (pl->tick < tick) {
@@ -383,5 +424,7 @@ void player_poll(struct dp_worker *w)
 		}
 	}
 	pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
-	ctr_add(&w->stats.play_cycles, rte_rdtsc() - t0);
+	/* the transcoding ticks counted their own share */
+	ctr_add(&w->stats.play_cycles,
+		rte_rdtsc() - t0 - (ctr_get(&w->stats.xcode_cycles) - xc0));
 }

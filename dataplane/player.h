@@ -37,7 +37,10 @@ struct player_entry {
 	uint16_t port;       /* the stream's local port, host order */
 	uint16_t seq;        /* next sequence number */
 	uint8_t addr_idx;
+	uint8_t kind;        /* PLAYER_KIND_* */
 };
+#define PLAYER_KIND_PLAY 0  /* the stream's play (cfg->play, gen) */
+#define PLAYER_KIND_XCODE 1 /* the stream's transcoding direction's ticks (cfg->xcode, gen) */
 
 /* Where a relay leg's player source left off (its last sequence number), for its next play:
  * a direct-mapped cache by stream id, PLAYER_SRC_CACHE entries. */
@@ -64,6 +67,11 @@ int player_init(struct player *pl, uint64_t tsc_hz);
 void player_free(struct player *pl);
 /** MSG_CMD_PLAY: start playing what the stream's config carries. */
 void player_start(struct dp_worker *w, const struct msg_cmd *cmd);
+/** Tick @c's transcoding direction (xcode_tick) every out packet time, the first @delay_ms
+ *  after @now, until it pauses or a config no longer carries it. Returns 0, or -1 when the
+ *  wheel is full. */
+int player_xcode_start(struct dp_worker *w, const struct stream_cfg *c, uint64_t now,
+		       unsigned delay_ms);
 /** Send what is due. Every poll loop; nothing to do costs a load and a compare. */
 void player_poll(struct dp_worker *w);
 

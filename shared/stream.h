@@ -95,6 +95,40 @@ struct stream_play {
 	unsigned refs;         /* [cp] configs that carry it */
 };
 
+/* The audio codecs mgw decodes and encodes (dataplane/codec.h). */
+enum stream_codec {
+	STREAM_CODEC_NONE = 0,
+	STREAM_CODEC_PCMU = 1,
+	STREAM_CODEC_PCMA = 2,
+	STREAM_CODEC_G722 = 3, /* 64 kbit/s */
+	STREAM_CODEC_G729 = 4, /* with annex B's SID frames understood */
+	STREAM_CODEC_OPUS = 5, /* mono, in-band FEC */
+	STREAM_CODEC_COUNT
+};
+
+/* One direction of a transcoded relay (dataplane/xcode.c): what the leg receives in in_codec
+ * is decoded, held against jitter, and encoded in out_codec for the other leg's peer, with the
+ * packet time changed when the legs agreed different ones. [cp] everything but pipe: written
+ * before the first config naming it is published, immutable afterwards; every config that
+ * carries it holds a reference (refs), dropped when the config is freed after its grace
+ * period, the last one through release(). pipe: the pipeline (codecs, jitter buffer, our RTP
+ * source towards the other leg's peer), allocated by the control plane with the description
+ * and written afterwards only by the worker that owns the receiving stream's state. */
+struct stream_xcode {
+	uint32_t gen;          /* unique per mgwd run */
+	uint8_t in_codec, out_codec;   /* enum stream_codec */
+	uint8_t in_pt, out_pt;         /* payload types on each side */
+	uint8_t in_ptime, out_ptime;   /* ms */
+	uint8_t te_in, te_out;         /* telephone-event: renumbered, sent on at once in the
+					* out timeline; te_out STREAM_PT_DROP: dropped; te_in 0:
+					* none */
+	uint32_t ssrc, ts_base;        /* our RTP source towards the other leg's peer */
+	uint16_t seq_base;
+	unsigned refs;                 /* [cp] */
+	void *pipe;                    /* [o] after publication */
+	void (*release)(struct stream_xcode *x); /* [cp] frees pipe and x */
+};
+
 /* G.711 conversion of a relayed payload. */
 enum stream_g711 {
 	STREAM_G711_NONE = 0,
@@ -277,6 +311,9 @@ struct stream_cfg {
 	 * owner worker plays it once told (MSG_CMD_PLAY) and stops when a config no longer
 	 * carries it */
 	const struct stream_play *play;
+	/* RELAY (with remap): the packets received here are transcoded on their way to the
+	 * other leg (xmap then says only what the pass-through would), NULL = not */
+	struct stream_xcode *xcode;
 	/* [cp] reclamation */
 	struct stream_cfg *retired_next;
 	void (*retired)(struct stream_cfg *cfg); /* called after the grace period, and then owns
@@ -367,6 +404,14 @@ static inline const struct stream_play *stream_play_ref(struct stream_play *play
 	if (play)
 		play->refs++;
 	return play;
+}
+
+/** Take a reference to @x for a config that is going to carry it. Control plane. */
+static inline struct stream_xcode *stream_xcode_ref(struct stream_xcode *x)
+{
+	if (x)
+		x->refs++;
+	return x;
 }
 
 /** Publish @c at its (local_ip, local_port), replacing what is there (retired after a grace

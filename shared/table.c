@@ -71,6 +71,8 @@ void stream_cfg_free(struct stream_cfg *c)
 		if (--p->refs == 0)
 			free(p);
 	}
+	if (c && c->xcode && --c->xcode->refs == 0)
+		c->xcode->release(c->xcode);
 	free(c);
 }
 
@@ -84,6 +86,7 @@ struct stream_cfg *stream_cfg_dup(const struct stream_cfg *c)
 	d->retired = NULL;
 	d->retired_ctx = NULL;
 	stream_play_ref((struct stream_play *)d->play);
+	stream_xcode_ref(d->xcode);
 	return d;
 }
 

@@ -3,7 +3,7 @@
 # everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev libhiredis-dev libmicrohttpd-dev libsndfile1-dev
+      libdpdk-dev dpdk dpdk-dev liburcu-dev libosip2-dev libconfig-dev libcmocka-dev libjansson-dev libjemalloc-dev libhiredis-dev libmicrohttpd-dev libsndfile1-dev libspandsp-dev libbcg729-dev libopus-dev
       sip-tester tshark iproute2 iputils-ping util-linux python3 baresip-core sysstat redis-server sox)
 missing=()
 for p in "${pkgs[@]}"; do

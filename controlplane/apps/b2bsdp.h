@@ -1,9 +1,11 @@
 /* b2bsdp: SDP across the two legs of a B2BUA call.
  *
- * Each leg sees only mgw's media address. What A offers is offered on to B, restricted to
- * what mgw can relay, plus the other G.711 law when A has only one (mgw can transcode between
- * them). When B answers, the plan fixes each leg's codec and telephone-event payload type:
- * the same codec on both legs when A offered what B chose, otherwise G.711 transcoded. */
+ * Each leg sees only mgw's media address. What A offers is offered on to B, restricted to the
+ * codecs mgw knows (PCMU, PCMA, G722, G729, opus), then the other G.711 law when A has only
+ * one, then the codecs media.codecs lists (mgw transcodes to them). When B answers, the plan
+ * fixes each leg's codec and telephone-event payload type: the same codec on both legs when
+ * A offered what B chose (relayed as it is), otherwise transcoded: mu-law <-> A-law by a byte
+ * map, any other pair through the decode -> jitter buffer -> encode pipeline. */
 #ifndef MGW_B2BSDP_H
 #define MGW_B2BSDP_H
 
@@ -12,29 +14,34 @@
 #include "controlplane/sip/sdp.h"
 #include "shared/stream.h"
 
-#define B2BSDP_MAX_CODECS 4
+#define B2BSDP_MAX_CODECS 8
 
 struct b2bsdp_plan {
 	struct sdp_codec codec[2]; /* per leg (0 = A, 1 = B), in that leg's payload numbering */
 	int te_pt[2];              /* telephone-event payload type per leg, -1 = none */
-	bool transcode;            /* the legs use different G.711 laws */
+	bool transcode;            /* the legs use different codecs */
 };
 
 /**
- * The codec names to offer to B for @a_offer (A's supported codecs in A's order, then the
- * other G.711 law if A has only one, then telephone-event when A has it or @te: mgw turns A's
- * SIP INFO digits into RFC 4733 itself). Returns how many names were written to @out (0:
- * nothing in A's offer that mgw can carry).
+ * The codec names to offer to B for @a_offer (A's known codecs in A's order, then the other
+ * G.711 law if A has only one, then the audio codecs of @pref (media.codecs) not yet named,
+ * then telephone-event when A has it or @te: mgw turns A's SIP INFO digits into RFC 4733
+ * itself). Returns how many names were written to @out (0: nothing in A's offer that mgw can
+ * carry).
  */
-unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const char **out,
-			     unsigned max);
+unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const char *const *pref,
+			     unsigned n_pref, const char **out, unsigned max);
 
 /**
- * Plan both legs from A's offer and B's answer. Returns SDP_OK, or SDP_ERR_NO_CODEC when
- * B's answer holds no codec that A can be given directly or by transcoding.
+ * Plan both legs from A's offer and B's answer: B's first known codec; A's the same when A
+ * offered it, else the other G.711 law, else A's codec ranked first by @pref (media.codecs),
+ * else A's first known one. Returns SDP_OK, or SDP_ERR_NO_CODEC when either side has no
+ * codec mgw knows.
  */
 int b2bsdp_plan(const struct sdp_stream *a_offer, const struct sdp_stream *b_answer,
-		struct b2bsdp_plan *out);
+		const char *const *pref, unsigned n_pref, struct b2bsdp_plan *out);
+/** The plan transcodes between the two G.711 laws (the byte map, no pipeline). */
+bool b2bsdp_byte_map(const struct b2bsdp_plan *p);
 
 /** The direction a leg's own SDP declares, as STREAM_DIR_* flags for its stream:
  *  sendonly -> RECV only, recvonly -> SEND only, inactive or c=0.0.0.0 -> no SEND. */

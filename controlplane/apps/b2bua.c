@@ -3,6 +3,7 @@
  * established call is in b2bua_fwd.c. */
 #include "controlplane/apps/b2bua_int.h"
 #include "controlplane/media/prompt.h"
+#include "dataplane/codec.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -36,7 +37,43 @@ static bool b2b_offers_te(void)
 	return false;
 }
 
+/* media.codecs, as the names b2bsdp ranks by. */
+static unsigned b2b_pref(const char **out)
+{
+	for (unsigned i = 0; i < b2b_cfg->media_n_codecs; i++)
+		out[i] = b2b_cfg->media_codecs[i];
+	return b2b_cfg->media_n_codecs;
+}
+
 /* ---- media ---- */
+
+/* A leg's packet time: what its SDP asked for, else media.ptime; one its codec can send. */
+static unsigned b2b_ptime(const struct bcall *c, int side)
+{
+	const struct leg *l = &c->leg[side];
+	unsigned p = l->have_sdp && l->sdp.ptime ? l->sdp.ptime : b2b_cfg->media_ptime;
+	enum stream_codec id = codec_by_name(c->plan.codec[side].name,
+					     c->plan.codec[side].clock_rate);
+	return codec_ptime_ok(id, p) ? p : 20;
+}
+
+/* The legs share no codec and are not the two G.711 laws: what @side receives is decoded
+ * and encoded in the other leg's codec, at the other leg's packet time. */
+static void b2b_xcode_opts(const struct bcall *c, int side, struct media_leg_opts *o)
+{
+	int other = !side;
+	const struct sdp_codec *in = &c->plan.codec[side], *out = &c->plan.codec[other];
+	o->xc = (struct stream_xcode){
+		.in_codec = (uint8_t)codec_by_name(in->name, in->clock_rate),
+		.out_codec = (uint8_t)codec_by_name(out->name, out->clock_rate),
+		.in_pt = in->pt,
+		.out_pt = out->pt,
+		.in_ptime = (uint8_t)b2b_ptime(c, side),
+		.out_ptime = (uint8_t)b2b_ptime(c, other),
+		.te_in = o->map.te_in,
+		.te_out = o->map.te_out,
+	};
+}
 
 static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 {
@@ -55,8 +92,10 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 			o.map.te_out = c->plan.te_pt[other] >= 0 ? (uint8_t)c->plan.te_pt[other]
 								  : STREAM_PT_DROP;
 		}
-		if (c->plan.transcode)
+		if (b2bsdp_byte_map(&c->plan))
 			o.map.g711 = c->plan.codec[side].pt == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+		else if (c->plan.transcode)
+			b2b_xcode_opts(c, side, &o);
 		/* voice activity for media.silence_timeout_s: the level of what this leg's
 		 * peer sends */
 		uint8_t law = c->plan.codec[side].pt == 0   ? STREAM_VAD_PCMU
@@ -233,11 +272,11 @@ int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool 
 				       c->plan.te_pt[side], local, l->ep.port, ptime, l->sess_id,
 				       l->sdp_ver, dir);
 	} else {
-		const char *names[B2BSDP_MAX_CODECS + CONFIG_MAX_CODECS];
-		unsigned k = 0;
+		const char *names[B2BSDP_MAX_CODECS + CONFIG_MAX_CODECS], *pref[CONFIG_MAX_CODECS];
+		unsigned k = 0, np = b2b_pref(pref);
 		const struct leg *o = &c->leg[!side];
 		if (o->have_sdp)
-			k = b2bsdp_offer_codecs(&o->sdp, b2b_offers_te(), names,
+			k = b2bsdp_offer_codecs(&o->sdp, b2b_offers_te(), pref, np, names,
 						B2BSDP_MAX_CODECS);
 		if (k == 0)
 			for (; k < b2b_cfg->media_n_codecs; k++)
@@ -526,7 +565,7 @@ static int b2b_a_offer(struct bcall *c, const osip_message_t *req)
 	int rc = sdp_parse(body, len, &a->sdp);
 	if (rc == SDP_OK) {
 		const char *names[B2BSDP_MAX_CODECS];
-		if (b2bsdp_offer_codecs(&a->sdp, false, names, B2BSDP_MAX_CODECS) == 0)
+		if (b2bsdp_offer_codecs(&a->sdp, false, NULL, 0, names, B2BSDP_MAX_CODECS) == 0)
 			rc = SDP_ERR_NO_CODEC;
 	}
 	if (rc == SDP_ERR_NO_CODEC || rc == SDP_ERR_NO_AUDIO)
@@ -593,7 +632,9 @@ static int b2b_take_b_answer(struct bcall *c, const osip_message_t *resp)
 		return 502;
 	const struct sdp_stream *a_side = a->have_sdp ? &a->sdp : &ans;
 	struct b2bsdp_plan plan;
-	if (b2bsdp_plan(a_side, &ans, &plan) != SDP_OK)
+	const char *pref[CONFIG_MAX_CODECS];
+	unsigned np = b2b_pref(pref);
+	if (b2bsdp_plan(a_side, &ans, pref, np, &plan) != SDP_OK)
 		return 488;
 	if (c->early_a) { /* A has our answer already: its codec stays */
 		plan.codec[LEG_A] = c->early_codec;

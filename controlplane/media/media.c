@@ -11,6 +11,8 @@
 
 #include "controlplane/media/ports.h"
 #include "controlplane/media/prompt.h"
+#include "dataplane/actions/xcode.h"
+#include "dataplane/codec.h"
 #include "dataplane/dp.h"
 #include "util/log.h"
 
@@ -261,16 +263,46 @@ void media_rtcp_moved(const struct msg_event *ev)
 		media_rtcp_start(c, ev->play.owner);
 }
 
-static void media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o)
+/* The transcoding direction @o asks for: the one @old carries when it is the same (its codecs,
+ * jitter buffer and RTP source go on across a re-INVITE), else a new one. */
+static struct stream_xcode *media_xcode(const struct stream_cfg *old,
+					const struct media_leg_opts *o)
+{
+	if (old && xcode_same(old->xcode, &o->xc))
+		return stream_xcode_ref(old->xcode);
+	static uint32_t xcode_gen;
+	struct stream_xcode d = o->xc;
+	d.gen = ++xcode_gen;
+	d.ssrc = media_random32();
+	d.ts_base = media_random32();
+	d.seq_base = (uint16_t)media_random32();
+	return stream_xcode_ref(xcode_new(&d));
+}
+
+static const char *codec_name(unsigned c)
+{
+	const struct codec_info *i = codec_info((enum stream_codec)c);
+	return i ? i->name : "-";
+}
+
+static int media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o,
+			   const struct stream_cfg *old)
 {
 	if (!o)
-		return;
+		return 0;
 	c->dir = o->dir;
 	c->xmap = o->map;
 	c->vad = o->vad;
 	c->inband = c->te_pt ? STREAM_VAD_OFF : o->inband;
 	c->remap = o->map.g711 != STREAM_G711_NONE || o->map.audio_in != o->map.audio_out ||
 		   o->map.te_in != o->map.te_out;
+	if (o->xc.in_codec != STREAM_CODEC_NONE) {
+		c->xcode = media_xcode(old, o);
+		if (!c->xcode)
+			return -EINVAL;
+		c->remap = 1;
+	}
+	return 0;
 }
 
 int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_peer *pa,
@@ -292,8 +324,14 @@ int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_pe
 	sb->other = sa;
 	sa->other_st = stream_table_state(table, sb->addr_idx, sb->local_port);
 	sb->other_st = stream_table_state(table, sa->addr_idx, sa->local_port);
-	media_leg_apply(sa, oa);
-	media_leg_apply(sb, ob);
+	if (media_leg_apply(sa, oa, media_ep_cfg(a)) != 0 ||
+	    media_leg_apply(sb, ob, media_ep_cfg(b)) != 0) {
+		LOG_E("media", "cannot transcode %s <-> %s",
+		      oa ? codec_name(oa->xc.in_codec) : "-", ob ? codec_name(ob->xc.in_codec) : "-");
+		stream_cfg_free(sa);
+		stream_cfg_free(sb);
+		return -EINVAL;
+	}
 	/* Publish b, then a. A worker that finds either finds its other leg valid until its
 	 * next quiescent state: on republication the old configs are retired after a grace
 	 * period, and no grace period can end between the two steps because this (registered,

@@ -13,9 +13,12 @@
 
 #include <osipparser2/sdp_message.h>
 
+#include "dataplane/codec.h"
+
 #define SDP_TE_NAME "telephone-event"
 #define SDP_TE_RATE 8000
 #define SDP_OFFER_TE_PT 101
+#define SDP_OFFER_OPUS_PT 111 /* the dynamic number mgw gives Opus in its offers */
 
 /* Static payload types (RFC 3551) that need no rtpmap; all 8 kHz narrowband audio. */
 static const struct sdp_codec static_pts[] = {
@@ -45,6 +48,25 @@ static const struct sdp_codec *static_by_name(const char *name)
 static bool is_te(const char *name)
 {
 	return strcasecmp(name, SDP_TE_NAME) == 0;
+}
+
+/* A codec mgw offers that has no static payload type. */
+static bool is_opus(const char *name)
+{
+	return strcasecmp(name, "opus") == 0;
+}
+
+int sdp_codec_attrs(const struct sdp_codec *c, char *out, size_t len)
+{
+	const struct codec_info *ci = codec_info(codec_by_name(c->name, c->clock_rate));
+	char ch[8] = "", fmtp[64] = "";
+	if (ci && ci->channels > 1)
+		snprintf(ch, sizeof(ch), "/%u", ci->channels);
+	if (ci && ci->fmtp)
+		snprintf(fmtp, sizeof(fmtp), "a=fmtp:%u %s\r\n", c->pt, ci->fmtp);
+	int n = snprintf(out, len, "a=rtpmap:%u %s/%" PRIu32 "%s\r\n%s", c->pt, c->name,
+			 c->clock_rate, ch, fmtp);
+	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
 /* Strict decimal in [0, max]: no sign, no trailing text. Returns -1 otherwise. */
@@ -318,7 +340,7 @@ static bool ours_has(const char *const *ours, unsigned n_ours, const char *name,
 		if (ours[i] == NULL || strcasecmp(ours[i], name) != 0)
 			continue;
 		/* in an offer we only wrote the codecs we know a payload type for */
-		if (!offered || is_te(name) || static_by_name(name) != NULL)
+		if (!offered || is_te(name) || is_opus(name) || static_by_name(name) != NULL)
 			return true;
 	}
 	return false;
@@ -461,6 +483,15 @@ static void put_te(struct sdp_buf *b, int te_pt)
 	put(b, "a=rtpmap:%d " SDP_TE_NAME "/%u\r\na=fmtp:%d 0-16\r\n", te_pt, SDP_TE_RATE, te_pt);
 }
 
+static void put_codec(struct sdp_buf *b, const struct sdp_codec *c)
+{
+	char attrs[160];
+	if (sdp_codec_attrs(c, attrs, sizeof(attrs)) < 0)
+		b->overflow = true;
+	else
+		put(b, "%s", attrs);
+}
+
 static void put_tail(struct sdp_buf *b, unsigned ptime, enum sdp_dir dir)
 {
 	if (ptime != 0)
@@ -477,7 +508,8 @@ static void put_answer_audio(struct sdp_buf *b, const struct sdp_stream *offer,
 	put(b, "m=audio %u RTP/AVP %u", offer->port == 0 ? 0u : port, c->pt);
 	if (nego->te_pt >= 0)
 		put(b, " %d", nego->te_pt);
-	put(b, "\r\na=rtpmap:%u %s/%" PRIu32 "\r\n", c->pt, c->name, c->clock_rate);
+	put(b, "\r\n");
+	put_codec(b, c);
 	if (nego->te_pt >= 0)
 		put_te(b, nego->te_pt);
 	put_tail(b, nego->ptime, nego->dir);
@@ -516,6 +548,12 @@ static int offer_pt(const char *name, struct sdp_codec *c)
 		c->pt = SDP_OFFER_TE_PT;
 		snprintf(c->name, sizeof(c->name), SDP_TE_NAME);
 		c->clock_rate = SDP_TE_RATE;
+		return c->pt;
+	}
+	if (is_opus(name)) {
+		c->pt = SDP_OFFER_OPUS_PT;
+		snprintf(c->name, sizeof(c->name), "opus");
+		c->clock_rate = codec_info(STREAM_CODEC_OPUS)->rtp_clock;
 		return c->pt;
 	}
 	st = static_by_name(name);
@@ -570,8 +608,7 @@ int sdp_write_offer_dir(char *buf, size_t len, const char *const *ours, unsigned
 		if (is_te(codecs[i].name))
 			put_te(&b, codecs[i].pt);
 		else
-			put(&b, "a=rtpmap:%u %s/%" PRIu32 "\r\n", codecs[i].pt, codecs[i].name,
-			    codecs[i].clock_rate);
+			put_codec(&b, &codecs[i]);
 	}
 	put_tail(&b, ptime, dir);
 	return put_done(&b);

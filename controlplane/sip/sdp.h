@@ -47,6 +47,10 @@ struct sdp_nego {
 	unsigned ptime;
 };
 
+/** The a=rtpmap line of @c, and its a=fmtp when mgw writes one (G.729 annexb=no, Opus's FEC),
+ *  each ending in CRLF. Returns the length, or -1 when @len is too small. */
+int sdp_codec_attrs(const struct sdp_codec *c, char *out, size_t len);
+
 enum sdp_err {
 	SDP_OK = 0,
 	SDP_ERR_PARSE = -1,     /* not parseable SDP -> 400 */

@@ -9,38 +9,10 @@
 
 #include "dataplane/actions/src.h"
 #include "dataplane/actions/transcode.h"
+#include "dataplane/actions/xcode.h"
 #include "dataplane/net.h"
 #include "dataplane/rtp.h"
 #include "dataplane/worker.h"
-
-/* The peer to send to: the other leg's latched peer if it latched in its current
- * generation, else from its SDP. Returns 0 when there is none. */
-static inline uint64_t relay_dest(const struct stream_cfg *o, const struct stream_state *ost,
-				  int rtcp)
-{
-	/* the other leg's state tells only once its owner has claimed it for this stream id
-	 * (before that it may hold what an earlier stream on the same port learnt) */
-	uint64_t owner = atomic_load_explicit(&ost->owner, memory_order_acquire);
-	bool mine = owner >> 16 == o->id && !(owner & STREAM_OWNER_RESETTING);
-	uint64_t latched = mine ? atomic_load_explicit(rtcp ? &ost->rtcp_peer : &ost->peer,
-						       memory_order_relaxed)
-				: 0;
-	if (stream_peer_valid(latched, o->latch_gen))
-		return latched;
-	if (rtcp && mine) { /* RTCP not latched yet: next to where RTP comes from */
-		uint64_t rtp = atomic_load_explicit(&ost->peer, memory_order_relaxed);
-		if (stream_peer_valid(rtp, o->latch_gen)) {
-			uint16_t port = rte_be_to_cpu_16(stream_peer_port(rtp));
-			return stream_peer_word(stream_peer_ip(rtp), rte_cpu_to_be_16(port + 1),
-						o->latch_gen);
-		}
-	}
-	if (!o->peer_ip || !o->peer_port)
-		return 0;
-	uint16_t port = rtcp ? rte_cpu_to_be_16(rte_be_to_cpu_16(o->peer_port) + 1)
-			     : o->peer_port;
-	return stream_peer_word(o->peer_ip, port, o->latch_gen);
-}
 
 void relay_packet(struct dp_worker *w, struct pkt *p)
 {
@@ -65,8 +37,21 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 	const struct rte_ether_addr *mac = arp_resolve(w, pi, hop);
 	uint16_t src_port = rtcp ? rte_cpu_to_be_16(o->local_port + 1)
 				 : rte_cpu_to_be_16(o->local_port);
-	int full_csum = 0;
-	if (!rtcp && s->remap) {
+	int full_csum = 0, own_src = 0;
+	if (!rtcp && s->remap && unlikely(s->xcode != NULL)) {
+		/* transcoding: audio into the jitter buffer, events renumbered in its timeline */
+		int r = xcode_rx(w, p);
+		if (r == XCODE_TAKEN) {
+			dp_free(p->m);
+			return;
+		}
+		if (r < 0) {
+			ctr_inc(&p->st->drops);
+			dp_drop(w, p->m, r == XCODE_DROP_TE ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
+			return;
+		}
+		full_csum = own_src = 1;
+	} else if (!rtcp && s->remap) {
 		/* transcoding or renumbering: the payload changes, so the checksum is redone */
 		int r = transcode_rtp((uint8_t *)(udp + 1),
 				      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp), &s->xmap);
@@ -84,7 +69,7 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 		c = net_csum_update16(c, udp->src_port, src_port);
 		c = net_csum_update16(c, udp->dst_port, dst_port);
 	}
-	if (!rtcp && o->translate)
+	if (!rtcp && o->translate && !own_src)
 		c = src_rewrite(&p->st->src, o->ssrc, o->seq_base, o->ts_base,
 				(struct rtp_hdr *)(udp + 1), c);
 	if (udp->dgram_cksum && !full_csum)

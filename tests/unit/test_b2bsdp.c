@@ -29,6 +29,10 @@ static struct in_addr ip4(const char *s)
 	return a;
 }
 
+/* media.codecs for the tests that set it (the default: none beyond A's and the other law). */
+static const char *pref[4];
+static unsigned n_pref;
+
 /* The names b2bsdp_offer_codecs() gives for @offer, joined by spaces into @buf. */
 static unsigned offered(const char *offer, char *buf, size_t len)
 {
@@ -37,7 +41,7 @@ static unsigned offered(const char *offer, char *buf, size_t len)
 	unsigned n;
 
 	parse(offer, &a);
-	n = b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS);
+	n = b2bsdp_offer_codecs(&a, false, pref, n_pref, names, B2BSDP_MAX_CODECS);
 	buf[0] = '\0';
 	for (unsigned i = 0; i < n; i++) {
 		size_t used = strlen(buf);
@@ -80,16 +84,37 @@ static void offer_puts_telephone_event_last_when_a_has_it(void **state)
 	assert_false(strstr(got, "telephone-event"));
 }
 
-static void offer_is_empty_when_a_has_no_g711(void **state)
+static void offer_is_empty_when_a_has_no_known_codec(void **state)
 {
 	char got[128];
 
 	(void)state;
 	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 96 101\r\n"
-				     "a=rtpmap:96 opus/48000/2\r\n" TE101,
+				     "a=rtpmap:96 iLBC/8000\r\n" TE101,
 				 got, sizeof(got)),
 			 0);
-	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 9 18\r\n", got, sizeof(got)), 0);
+	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 3\r\n", got, sizeof(got)), 0);
+}
+
+/* Wideband and compressed codecs are offered on as A has them; media.codecs adds what mgw
+ * transcodes to, in its order, after A's own. */
+static void offer_adds_media_codecs_after_a_own(void **state)
+{
+	char got[128];
+
+	(void)state;
+	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 9 18\r\n", got, sizeof(got)), 2);
+	assert_string_equal(got, "G722 G729");
+	pref[0] = "opus";
+	pref[1] = "PCMA";
+	pref[2] = "G722";
+	pref[3] = "telephone-event";
+	n_pref = 4;
+	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 9 18\r\n", got, sizeof(got)), 4);
+	assert_string_equal(got, "G722 G729 opus PCMA");
+	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 0\r\n", got, sizeof(got)), 4);
+	assert_string_equal(got, "PCMU PCMA opus G722");
+	n_pref = 0;
 }
 
 static void offer_drops_unsupported_and_duplicate_codecs(void **state)
@@ -101,8 +126,8 @@ static void offer_drops_unsupported_and_duplicate_codecs(void **state)
 	assert_int_equal(offered(HDR "m=audio 4000 RTP/AVP 96 0 9 97\r\n"
 				     "a=rtpmap:96 opus/48000/2\r\na=rtpmap:97 PCMU/8000\r\n",
 				 got, sizeof(got)),
-			 2);
-	assert_string_equal(got, "PCMU PCMA");
+			 4);
+	assert_string_equal(got, "opus PCMU G722 PCMA");
 }
 
 static void offer_matches_names_case_insensitively(void **state)
@@ -125,7 +150,7 @@ static void offer_respects_max(void **state)
 
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 0 8 101\r\n" TE101, &a);
-	assert_int_equal(b2bsdp_offer_codecs(&a, false, names, 1), 1);
+	assert_int_equal(b2bsdp_offer_codecs(&a, false, NULL, 0, names, 1), 1);
 	assert_string_equal(names[0], "PCMU");
 }
 
@@ -137,7 +162,7 @@ static void plan_keeps_codec_when_a_offered_b_choice(void **state)
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 0 8\r\n", &a);
 	parse(HDR "m=audio 5000 RTP/AVP 8\r\n", &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
 	assert_false(p.transcode);
 	assert_string_equal(p.codec[0].name, "PCMA");
 	assert_int_equal(p.codec[0].pt, 8);
@@ -155,7 +180,7 @@ static void plan_transcodes_pcmu_caller_to_pcma_callee(void **state)
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 0\r\n", &a);
 	parse(HDR "m=audio 5000 RTP/AVP 8\r\n", &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
 	assert_true(p.transcode);
 	assert_string_equal(p.codec[0].name, "PCMU");
 	assert_int_equal(p.codec[0].pt, 0);
@@ -172,7 +197,7 @@ static void plan_keeps_each_leg_telephone_event_pt(void **state)
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 0 101\r\n" TE101, &a);
 	parse(HDR "m=audio 5000 RTP/AVP 0 96\r\n" TE96, &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
 	assert_int_equal(p.te_pt[0], 101);
 	assert_int_equal(p.te_pt[1], 96);
 }
@@ -186,14 +211,14 @@ static void plan_keeps_each_telephone_event_whatever_the_other_leg_took(void **s
 	/* A's digits are taken by mgw (and go to B as SIP INFO) */
 	parse(HDR "m=audio 4000 RTP/AVP 0 101\r\n" TE101, &a);
 	parse(HDR "m=audio 5000 RTP/AVP 0\r\n", &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
 	assert_int_equal(p.te_pt[0], 101);
 	assert_int_equal(p.te_pt[1], -1);
 
 	/* B's kept when A has none: A's SIP INFO digits reach B as RFC 4733 */
 	parse(HDR "m=audio 4000 RTP/AVP 0\r\n", &a);
 	parse(HDR "m=audio 5000 RTP/AVP 0 96\r\n" TE96, &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_OK);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
 	assert_int_equal(p.te_pt[0], -1);
 	assert_int_equal(p.te_pt[1], 96);
 }
@@ -205,36 +230,61 @@ static void offer_adds_telephone_event_when_mgw_interworks(void **state)
 
 	(void)state;
 	parse(HDR "m=audio 4000 RTP/AVP 8\r\n", &a);
-	assert_int_equal(b2bsdp_offer_codecs(&a, true, names, B2BSDP_MAX_CODECS), 3);
+	assert_int_equal(b2bsdp_offer_codecs(&a, true, NULL, 0, names, B2BSDP_MAX_CODECS), 3);
 	assert_string_equal(names[2], "telephone-event");
-	assert_int_equal(b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS), 2);
+	assert_int_equal(b2bsdp_offer_codecs(&a, false, NULL, 0, names, B2BSDP_MAX_CODECS), 2);
 	/* no room: the codecs first */
-	assert_int_equal(b2bsdp_offer_codecs(&a, true, names, 2), 2);
+	assert_int_equal(b2bsdp_offer_codecs(&a, true, NULL, 0, names, 2), 2);
 	assert_string_equal(names[1], "PCMU");
 }
 
-static void plan_fails_when_b_answers_without_g711(void **state)
+/* No codec in common and not the two laws: transcoded, A's codec chosen in media.codecs
+ * order among those A offered. */
+static void plan_transcodes_any_pair_in_media_codecs_order(void **state)
 {
 	struct sdp_stream a, b;
 	struct b2bsdp_plan p;
 
 	(void)state;
-	parse(HDR "m=audio 4000 RTP/AVP 0 8\r\n", &a);
+	parse(HDR "m=audio 4000 RTP/AVP 0 18 101\r\n" TE101, &a);
 	parse(HDR "m=audio 5000 RTP/AVP 9\r\n", &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_ERR_NO_CODEC);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
+	assert_true(p.transcode);
+	assert_false(b2bsdp_byte_map(&p));
+	assert_string_equal(p.codec[0].name, "PCMU"); /* A's first, with no media.codecs */
+	assert_string_equal(p.codec[1].name, "G722");
+	assert_int_equal(p.te_pt[0], 101);
+	pref[0] = "G729";
+	n_pref = 1;
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
+	assert_string_equal(p.codec[0].name, "G729");
+	n_pref = 0;
+	/* Opus answered: its leg keeps no telephone-event of 8 kHz (the digits go as SIP INFO) */
 	parse(HDR "m=audio 5000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\n" TE101, &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_ERR_NO_CODEC);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
+	assert_string_equal(p.codec[1].name, "opus");
+	assert_int_equal(p.codec[1].pt, 96);
+	assert_int_equal(p.te_pt[1], -1);
+	/* the two laws stay the byte map */
+	parse(HDR "m=audio 4000 RTP/AVP 9 8\r\n", &a);
+	parse(HDR "m=audio 5000 RTP/AVP 0\r\n", &b);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_OK);
+	assert_string_equal(p.codec[0].name, "PCMA");
+	assert_true(b2bsdp_byte_map(&p));
 }
 
-static void plan_fails_when_a_offered_no_g711(void **state)
+static void plan_fails_when_a_side_has_no_known_codec(void **state)
 {
 	struct sdp_stream a, b;
 	struct b2bsdp_plan p;
 
 	(void)state;
-	parse(HDR "m=audio 4000 RTP/AVP 9\r\n", &a);
+	parse(HDR "m=audio 4000 RTP/AVP 3\r\n", &a);
 	parse(HDR "m=audio 5000 RTP/AVP 0\r\n", &b);
-	assert_int_equal(b2bsdp_plan(&a, &b, &p), SDP_ERR_NO_CODEC);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_ERR_NO_CODEC);
+	parse(HDR "m=audio 4000 RTP/AVP 0\r\n", &a);
+	parse(HDR "m=audio 5000 RTP/AVP 96\r\na=rtpmap:96 iLBC/8000\r\n", &b);
+	assert_int_equal(b2bsdp_plan(&a, &b, pref, n_pref, &p), SDP_ERR_NO_CODEC);
 }
 
 static uint8_t dir_of(const char *sdp)
@@ -342,13 +392,15 @@ static void write_offer_fails_when_buffer_too_small(void **state)
 			 -1);
 }
 
-/* A's offer in, B's offer out: mgw's own address and port, A's G.711 plus the other law and
- * telephone-event, nothing of A's address or unsupported codecs. */
+/* A's offer in, B's offer out: mgw's own address and port, A's codecs (Opus under mgw's own
+ * number, with its rtpmap channels and FEC) plus the other law and telephone-event, nothing
+ * of A's address or unsupported codecs. */
 static void b_offer_carries_mgw_address_and_a_codecs(void **state)
 {
 	const char *a_offer = "v=0\r\no=alice 5 5 IN IP4 203.0.113.9\r\ns=-\r\n"
 			      "c=IN IP4 203.0.113.9\r\nt=0 0\r\n"
-			      "m=audio 49170 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2\r\n"
+			      "m=audio 49170 RTP/AVP 96 97 0 101\r\na=rtpmap:96 opus/48000/2\r\n"
+			      "a=rtpmap:97 iLBC/8000\r\n"
 			      "a=rtpmap:0 PCMU/8000\r\n" TE101 "a=ptime:20\r\n";
 	struct sdp_stream a, b;
 	const char *names[B2BSDP_MAX_CODECS];
@@ -358,25 +410,29 @@ static void b_offer_carries_mgw_address_and_a_codecs(void **state)
 
 	(void)state;
 	parse(a_offer, &a);
-	n = b2bsdp_offer_codecs(&a, false, names, B2BSDP_MAX_CODECS);
-	assert_int_equal(n, 3);
+	n = b2bsdp_offer_codecs(&a, false, NULL, 0, names, B2BSDP_MAX_CODECS);
+	assert_int_equal(n, 4);
 	len = sdp_write_offer_dir(buf, sizeof(buf), names, n, ip4("198.18.0.2"), 20004, 20, 11, 11,
 				  SDP_SENDRECV);
 	assert_true(len > 0);
 	assert_null(strstr(buf, "203.0.113.9"));
-	assert_null(strstr(buf, "opus"));
+	assert_null(strstr(buf, "iLBC"));
+	assert_non_null(strstr(buf, "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n"));
 
 	assert_int_equal(sdp_parse(buf, (size_t)len, &b), SDP_OK);
 	assert_int_equal(b.addr.s_addr, ip4("198.18.0.2").s_addr);
 	assert_int_equal(b.port, 20004);
 	assert_int_equal(b.dir, SDP_SENDRECV);
-	assert_int_equal(b.n_codecs, 3);
-	assert_string_equal(b.codecs[0].name, "PCMU");
-	assert_int_equal(b.codecs[0].pt, 0);
-	assert_string_equal(b.codecs[1].name, "PCMA");
-	assert_int_equal(b.codecs[1].pt, 8);
-	assert_string_equal(b.codecs[2].name, "telephone-event");
-	assert_int_equal(b.codecs[2].clock_rate, 8000);
+	assert_int_equal(b.n_codecs, 4);
+	assert_string_equal(b.codecs[0].name, "opus");
+	assert_int_equal(b.codecs[0].pt, 111);
+	assert_int_equal(b.codecs[0].clock_rate, 48000);
+	assert_string_equal(b.codecs[1].name, "PCMU");
+	assert_int_equal(b.codecs[1].pt, 0);
+	assert_string_equal(b.codecs[2].name, "PCMA");
+	assert_int_equal(b.codecs[2].pt, 8);
+	assert_string_equal(b.codecs[3].name, "telephone-event");
+	assert_int_equal(b.codecs[3].clock_rate, 8000);
 }
 
 int main(void)
@@ -385,7 +441,8 @@ int main(void)
 		cmocka_unit_test(offer_keeps_both_laws_in_a_order),
 		cmocka_unit_test(offer_adds_other_law_when_a_has_only_one),
 		cmocka_unit_test(offer_puts_telephone_event_last_when_a_has_it),
-		cmocka_unit_test(offer_is_empty_when_a_has_no_g711),
+		cmocka_unit_test(offer_is_empty_when_a_has_no_known_codec),
+		cmocka_unit_test(offer_adds_media_codecs_after_a_own),
 		cmocka_unit_test(offer_drops_unsupported_and_duplicate_codecs),
 		cmocka_unit_test(offer_matches_names_case_insensitively),
 		cmocka_unit_test(offer_respects_max),
@@ -394,8 +451,8 @@ int main(void)
 		cmocka_unit_test(plan_keeps_each_leg_telephone_event_pt),
 		cmocka_unit_test(plan_keeps_each_telephone_event_whatever_the_other_leg_took),
 		cmocka_unit_test(offer_adds_telephone_event_when_mgw_interworks),
-		cmocka_unit_test(plan_fails_when_b_answers_without_g711),
-		cmocka_unit_test(plan_fails_when_a_offered_no_g711),
+		cmocka_unit_test(plan_transcodes_any_pair_in_media_codecs_order),
+		cmocka_unit_test(plan_fails_when_a_side_has_no_known_codec),
 		cmocka_unit_test(stream_dir_follows_leg_direction_attribute),
 		cmocka_unit_test(stream_dir_never_sends_to_null_address),
 		cmocka_unit_test(write_offer_gives_exact_text_with_telephone_event),

@@ -570,7 +570,7 @@ static void written_offer_parses_back(void **state)
 
 static void offer_of_only_unknown_codecs_fails(void **state)
 {
-	const char *const unknown[] = { "opus" };
+	const char *const unknown[] = { "iLBC" };
 	char buf[1024];
 
 	(void)state;
