@@ -108,6 +108,18 @@ char *metrics_text(void)
 		put(&t, "mgw_player_packets_total{worker=\"%u\",result=\"lost\"} %llu\n", i,
 		    ULL(ctr_get(&dp_worker_stats(i)->play_lost)));
 	}
+	head(&t, "mgw_transcode_packets_total", "counter",
+	     "Transcoding pipelines: packets encoded and sent, packets' worth of audio concealed "
+	     "(lost, late, jitter buffer dry), received packets they could not use.");
+	for (unsigned i = 0; i < dp_n_workers(); i++) {
+		const struct dp_worker_stats *s = dp_worker_stats(i);
+		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"sent\"} %llu\n", i,
+		    ULL(ctr_get(&s->xcode_sent)));
+		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"concealed\"} %llu\n", i,
+		    ULL(ctr_get(&s->xcode_concealed)));
+		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"bad\"} %llu\n", i,
+		    ULL(ctr_get(&s->xcode_bad)));
+	}
 	head(&t, "mgw_worker_drops_total", "counter", "Packets a worker dropped, by reason.");
 	for (unsigned i = 0; i < dp_n_workers(); i++)
 		for (unsigned d = 0; d < DP_DROP_MAX; d++)

@@ -100,6 +100,17 @@ static json_t *status_workers(void)
 			"loop_gap_max_ns",
 			U64(tsc_hz ? (uint64_t)((double)gap * 1e9 / (double)tsc_hz) : 0), "drops",
 			drops);
+		if (o) {
+			/* the transcoding pipelines */
+			json_object_set_new(o, "xcode_sent", U64(ctr_get(&s->xcode_sent)));
+			json_object_set_new(o, "xcode_concealed", U64(ctr_get(&s->xcode_concealed)));
+			json_object_set_new(o, "xcode_bad", U64(ctr_get(&s->xcode_bad)));
+			json_object_set_new(
+				o, "xcode_busy_ns",
+				U64(tsc_hz ? (uint64_t)((double)ctr_get(&s->xcode_cycles) * 1e9 /
+							(double)tsc_hz)
+					   : 0));
+		}
 		json_array_append_new(arr, o);
 	}
 	return arr;

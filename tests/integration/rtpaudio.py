@@ -33,18 +33,18 @@ import sys
 import tempfile
 
 
-def write_pcap(path, packets, ssrc=0x4d47):
-    """A pcap for SIPp's play_pcap_audio: @packets are (seq, pt, payload), sent seq * 20 ms
-    into it with timestamp seq * 160 (a missing seq is a packet lost on the way)."""
+def write_pcap(path, packets, ssrc=0x4d47, ptime_ms=20, ts_step=160):
+    """A pcap for SIPp's play_pcap_audio: @packets are (seq, pt, payload), sent seq * ptime
+    into it with timestamp seq * ts_step (a missing seq is a packet lost on the way)."""
     with open(path, "wb") as o:
         o.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for seq, pt, payload in packets:
-            rtp = struct.pack("!BBHII", 0x80, pt, seq, 160 * seq, ssrc) + payload
+            rtp = struct.pack("!BBHII", 0x80, pt, seq, ts_step * seq % (1 << 32), ssrc) + payload
             udp = struct.pack("!HHHH", 4000, 4000, 8 + len(rtp), 0) + rtp
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
                              bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
             eth = b"\0" * 12 + b"\x08\x00" + ip
-            t = seq * 0.02
+            t = seq * ptime_ms / 1000
             o.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(eth), len(eth)) + eth)
 
 
