@@ -194,7 +194,7 @@ static void ctl_ep_str(char *out, size_t len, uint32_t ip, uint16_t port)
 static int ctl_create_batch(struct ctl *c, const struct flow_table *t, uint32_t first,
 			    uint32_t count, struct flow_pair *pairs, char *err, size_t errlen)
 {
-	char req[256], pa[32], pb[32];
+	char req[320], pa[32], pb[32], codecs[64] = "";
 	uint32_t ip;
 	uint16_t port;
 
@@ -202,10 +202,13 @@ static int ctl_create_batch(struct ctl *c, const struct flow_table *t, uint32_t 
 	ctl_ep_str(pa, sizeof(pa), ip, port);
 	flow_peer(t, first, 1, &ip, &port);
 	ctl_ep_str(pb, sizeof(pb), ip, port);
+	if (t->audio)
+		snprintf(codecs, sizeof(codecs), ",\"codec_a\":\"PCMU\",\"codec_b\":\"%s\"",
+			 t->audio->codec_b);
 	snprintf(req, sizeof(req),
 		 "{\"cmd\":\"media.create\",\"count\":%u,\"tag\":\"bench\",\"peer_a\":\"%s\","
-		 "\"peer_b\":\"%s\",\"peer_step\":%u}",
-		 count, pa, pb, FLOW_PEER_STEP);
+		 "\"peer_b\":\"%s\",\"peer_step\":%u%s}",
+		 count, pa, pb, FLOW_PEER_STEP, codecs);
 	json_t *res = ctl_call(c, req, err, errlen);
 	if (!res)
 		return -1;
@@ -320,6 +323,10 @@ static void ctl_read_workers(struct ctl_status *st, json_t *ws)
 		st->played += ctl_u64(json_object_get(w, "played"));
 		st->play_lost += ctl_u64(json_object_get(w, "play_lost"));
 		st->play_busy_ns += ctl_u64(json_object_get(w, "play_busy_ns"));
+		st->xcode_sent += ctl_u64(json_object_get(w, "xcode_sent"));
+		st->xcode_concealed += ctl_u64(json_object_get(w, "xcode_concealed"));
+		st->xcode_bad += ctl_u64(json_object_get(w, "xcode_bad"));
+		st->xcode_busy_ns += ctl_u64(json_object_get(w, "xcode_busy_ns"));
 		json_t *gap = json_object_get(w, "loop_gap_max_ns");
 		if (json_is_number(gap)) {
 			st->have_loop_gap = 1;

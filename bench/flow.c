@@ -30,7 +30,15 @@ int flow_init(struct flow_table *t, uint32_t n, unsigned frame_len, uint32_t ip)
 void flow_fini(struct flow_table *t)
 {
 	free(t->f);
+	free(t->audio);
 	t->f = NULL;
+	t->audio = NULL;
+}
+
+int flow_audio_init(struct flow_table *t, const char *codec)
+{
+	t->audio = audio_loops_new(codec);
+	return t->audio ? 0 : -1;
 }
 
 /* The constant bytes: MACs, IPv4 with DF and TTL 64, UDP length, RTP version 2 PCMU. */

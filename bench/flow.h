@@ -21,6 +21,9 @@
 #include <rte_ip.h>
 #include <rte_memcpy.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "bench/audio.h"
 
 #define FLOW_PAIRS_PER_IP 10000u
 #define FLOW_PORT_A 20000u
@@ -69,6 +72,8 @@ struct flow_table {
 	uint16_t payload_len;  /* RTP payload bytes, stamp included */
 	struct rte_ether_addr src_mac, dst_mac;
 	uint8_t tmpl[FLOW_MIN_FRAME]; /* constant bytes of every frame */
+	struct flow_audio *audio;     /* --transcode (audio.h): stream 2j sends its loop 0 (PCMU)
+				       * towards leg A, 2j + 1 its loop 1 towards leg B; else NULL */
 };
 
 /** Allocate @n streams for frames of @frame_len bytes; bench addresses start at @ip. */
@@ -94,6 +99,45 @@ int flow_is_ours(const struct flow_table *t, uint32_t ip);
 /** The stream that sent a packet the target delivered to @ip:@port (network order), from
  *  the layout above; FLOW_NONE when it is not one of our peer addresses. */
 uint32_t flow_stream_of(const struct flow_table *t, uint32_t ip, uint16_t port);
+
+/** --transcode: the audio loops, PCMU and @codec (G722, G729, opus). 0, or -1 (unknown codec,
+ *  out of memory). */
+int flow_audio_init(struct flow_table *t, const char *codec);
+
+/** --transcode: write stream @s's next audio packet into @m. */
+static inline void flow_build_audio(const struct flow_table *t, uint32_t s, const struct flow *f,
+				    struct rte_mbuf *m)
+{
+	const struct flow_audio *a = t->audio;
+	unsigned side = s & 1, k = f->seq % FLOW_AUDIO_PACKETS, len = a->len[side][k];
+	uint16_t frame = (uint16_t)(FLOW_HDR_LEN + len);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(p + 34);
+	rte_memcpy(p, t->tmpl, FLOW_HDR_LEN);
+	ip->src_addr = f->src_ip;
+	ip->dst_addr = f->dst_ip;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(frame - 14));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = f->src_port;
+	udp->dst_port = f->dst_port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(frame - 34));
+	udp->dgram_cksum = 0;
+	p[42] = 0x80;
+	p[43] = a->pt[side];
+	uint16_t rtp_seq = rte_cpu_to_be_16((uint16_t)f->seq);
+	uint32_t rtp_ts = rte_cpu_to_be_32(f->seq * a->ts_step[side]);
+	uint32_t ssrc = rte_cpu_to_be_32(s + 1);
+	memcpy(p + 44, &rtp_seq, 2);
+	memcpy(p + 46, &rtp_ts, 4);
+	memcpy(p + 50, &ssrc, 4);
+	memcpy(p + FLOW_HDR_LEN, a->data[side][k], len);
+	m->data_len = frame;
+	m->pkt_len = frame;
+	uint16_t c = rte_ipv4_udptcp_cksum(ip, udp);
+	udp->dgram_cksum = c ? c : 0xffff;
+}
 
 /** Write stream @s's next packet (sequence @seq) into @m, stamped with @tsc. */
 static inline void flow_build(const struct flow_table *t, uint32_t s, const struct flow *f,

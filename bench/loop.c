@@ -91,7 +91,10 @@ static void loop_tx(struct loop *lp, uint64_t now)
 	for (unsigned i = 0; i < want; i++) {
 		uint32_t ahead = s + LOOP_PREFETCH * step;
 		rte_prefetch0(&f[ahead >= n ? ahead - n : ahead]);
-		flow_build(lp->t, s, &f[s], m[i], now);
+		if (lp->t->audio)
+			flow_build_audio(lp->t, s, &f[s], m[i]);
+		else
+			flow_build(lp->t, s, &f[s], m[i], now);
 		s = s + step >= n ? 0 : s + step;
 	}
 	uint16_t sent = rte_eth_tx_burst(lp->l->port, 0, m, (uint16_t)want);
@@ -149,7 +152,16 @@ int loop_run(struct loop *lp)
 	lp->last = now;
 	while (now < lp->t_end) {
 		sink_poll(lp, now);
-		if (now < lp->t1 && !lp->ann)
+		if (lp->t->audio && lp->ctl && lp->xc_snaps < 2 &&
+		    now >= (lp->xc_snaps ? lp->t1 : lp->t0)) {
+			char err[256];
+			if (ctl_status(lp->ctl, lp->xc_snaps ? &lp->xc_close : &lp->xc_open, err,
+				       sizeof(err)) == 0)
+				lp->xc_snaps++;
+			else
+				lp->xc_snaps = 3; /* not reported */
+		}
+		if (now < lp->t1 && (!lp->ann || lp->t->audio))
 			loop_tx(lp, now);
 		if (lp->t_del_at || lp->del_pending)
 			loop_delete_step(lp, now);

@@ -56,6 +56,10 @@ struct loop {
 	uint32_t arp_target;         /* address whose MAC we asked for, network order */
 	struct loop_stats st;
 	struct loop_ann *ann;        /* --announce: per stream, else NULL */
+	/* --transcode: mgwd's status as the window opens and closes (a stream's end is
+	 * concealed for a few packets: those after the window are not the run's) */
+	struct ctl_status xc_open, xc_close;
+	int xc_snaps;                /* how many of the two were taken */
 };
 
 /* What the bench heard of one announced stream. */

@@ -156,6 +156,11 @@ static int bench_main(const struct opts *o)
 		fprintf(stderr, "mgw-bench: %s\n", err);
 		goto out;
 	}
+	if (o->transcode && flow_audio_init(&t, o->transcode) != 0) {
+		fprintf(stderr, "mgw-bench: --transcode %s: PCMU to G722, G729 or opus\n",
+			o->transcode);
+		goto out;
+	}
 	flow_set_macs(&t, &l.mac, &any);
 	loop_init(&lp, o, &t, &l, o->target == OPTS_TARGET_MGWD ? &c : NULL, NULL);
 	if (o->target == OPTS_TARGET_MGWD) {
@@ -167,8 +172,10 @@ static int bench_main(const struct opts *o)
 	}
 	if (o->announce && bench_announce(&c, o, &t, &lp) != 0)
 		goto out;
+	if (o->transcode && !(lp.ann = calloc(t.n, sizeof(*lp.ann)))) /* per stream, as heard */
+		goto out;
 	int run_rc = loop_run(&lp);
-	if (run_rc == 0 && !o->announce)
+	if (run_rc == 0 && !o->announce && !o->transcode)
 		loop_idle_probes(&lp);
 	bench_teardown_mgwd(&c, o, &r);
 	r.silent_streams = bench_silent(&t, o);

@@ -31,6 +31,9 @@ static void opts_usage(FILE *out)
 		"  --announce PLAY         mgwd plays PLAY (\"tone:dial\", a WAV) on every pair's leg\n"
 		"                          A, looped, and the bench only receives: per stream, loss\n"
 		"                          (sequence gaps) and pacing (arrival vs 20 ms)\n"
+		"  --transcode CODEC       pairs speak PCMU on leg A and CODEC (G722, G729, opus) on\n"
+		"                          leg B: both directions real audio at 20 ms, mgwd\n"
+		"                          transcodes; per stream loss and pacing as --announce\n"
 		"  --delete-half-at S      delete every second pair S seconds into the window\n"
 		"  --idle-probes N         after the run, N single frames each after an idle spell:\n"
 		"                          the latency of a target that has gone to sleep\n"
@@ -98,7 +101,7 @@ static void opts_defaults(struct opts *o)
 enum {
 	O_TARGET = 256, O_MEMIF, O_STREAMS, O_FRAME, O_PPS, O_DURATION, O_WARMUP, O_DRAIN, O_IP,
 	O_MEDIA_IP, O_ONE_WAY, O_DELETE_HALF, O_PAIRS, O_KEEP, O_LCORES, O_PREFIX, O_MBUFS,
-	O_ZC, O_JSON, O_LABEL, O_IDLE_PROBES, O_IDLE_GAP, O_ANNOUNCE,
+	O_ZC, O_JSON, O_LABEL, O_IDLE_PROBES, O_IDLE_GAP, O_ANNOUNCE, O_TRANSCODE,
 };
 
 static const struct option opts_long[] = {
@@ -115,6 +118,7 @@ static const struct option opts_long[] = {
 	{ "media-ip", required_argument, NULL, O_MEDIA_IP },
 	{ "one-way", no_argument, NULL, O_ONE_WAY },
 	{ "announce", required_argument, NULL, O_ANNOUNCE },
+	{ "transcode", required_argument, NULL, O_TRANSCODE },
 	{ "delete-half-at", required_argument, NULL, O_DELETE_HALF },
 	{ "pairs-file", required_argument, NULL, O_PAIRS },
 	{ "keep", no_argument, NULL, O_KEEP },
@@ -204,6 +208,7 @@ static int opts_set(struct opts *o, int c, const char *arg)
 	case O_MEDIA_IP: return opts_ip("--media-ip", arg, &o->media_ip);
 	case O_ONE_WAY: o->one_way = true; return 0;
 	case O_ANNOUNCE: o->announce = arg; return 0;
+	case O_TRANSCODE: o->transcode = arg; return 0;
 	case O_PAIRS: o->pairs_file = arg; return 0;
 	case O_KEEP: o->keep = true; return 0;
 	case O_LCORES: o->lcores = arg; return 0;
@@ -234,6 +239,11 @@ int opts_parse(struct opts *o, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mgw-bench: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->transcode && (o->target != OPTS_TARGET_MGWD || o->announce || o->one_way)) {
+		fprintf(stderr, "mgw-bench: --transcode needs --target mgwd, both ways, no "
+			"--announce\n");
 		return -1;
 	}
 	if (o->delete_half_at_s >= 0 && o->target != OPTS_TARGET_MGWD) {

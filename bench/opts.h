@@ -30,6 +30,9 @@ struct opts {
 	bool one_way;             /* send only towards leg A */
 	const char *announce;     /* mgwd: play this on every pair's leg A (media.play, "tone:dial"
 				   * or a WAV) instead of sending; measure what arrives */
+	const char *transcode;    /* mgwd: the pairs' B legs speak this codec (G722, G729, opus),
+				   * their A legs PCMU: both directions carry real audio and mgwd
+				   * transcodes; measure what arrives per stream, as --announce */
 	unsigned idle_probes;     /* after the run: single frames separated by idle spells */
 	unsigned idle_gap_ms;     /* length of each idle spell */
 	bool json;

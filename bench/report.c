@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -112,6 +113,49 @@ static void report_json_ann(const struct report *r, json_t *o)
 	report_set_double(o, "mgwd_play_ns_per_packet", a.ns_per_packet);
 }
 
+/* --transcode: what came out of mgwd's pipelines, and what they cost its worker. */
+struct report_xc {
+	uint64_t calls, expected, sent, concealed, bad;
+	double dev_p99_us, core_share, us_per_call;
+};
+
+static void report_xc(const struct report *r, struct report_xc *x)
+{
+	const struct loop *lp = r->lp;
+	memset(x, 0, sizeof(*x));
+	x->calls = lp->t->n_pairs;
+	x->expected = (uint64_t)((double)lp->t->n * r->o->duration_s * 50);
+	x->dev_p99_us = (double)hist_quantile(&lp->st.ann_dev, 0.99) * 1e6 / (double)lp->hz;
+	if (lp->xc_snaps == 2) { /* the measured window's */
+		const struct ctl_status *a = &lp->xc_open, *b = &lp->xc_close;
+		x->sent = b->xcode_sent - a->xcode_sent;
+		x->concealed = b->xcode_concealed - a->xcode_concealed;
+		x->bad = b->xcode_bad - a->xcode_bad;
+		double busy = (double)(b->xcode_busy_ns - a->xcode_busy_ns);
+		double span = (double)(lp->t1 - lp->t0) * 1e9 / (double)lp->hz;
+		x->core_share = span > 0 ? busy / span : 0;
+		x->us_per_call = x->calls ? x->core_share * 1e6 / (double)x->calls : 0;
+	}
+}
+
+static void report_json_xc(const struct report *r, json_t *o)
+{
+	struct report_xc x;
+	report_xc(r, &x);
+	json_object_set_new(o, "transcode", json_string(r->o->transcode));
+	report_set_u64(o, "calls", x.calls);
+	report_set_u64(o, "xc_streams_heard", r->lp->st.ann_streams);
+	report_set_u64(o, "xc_expected", x.expected);
+	report_set_u64(o, "xc_received", r->lp->st.ann_received);
+	report_set_u64(o, "xc_seq_gaps", r->lp->st.ann_lost);
+	report_set_double(o, "xc_pacing_dev_p99_us", x.dev_p99_us);
+	report_set_u64(o, "mgwd_xcode_sent", x.sent);
+	report_set_u64(o, "mgwd_xcode_concealed", x.concealed);
+	report_set_u64(o, "mgwd_xcode_bad", x.bad);
+	report_set_double(o, "mgwd_xcode_core_share", x.core_share);
+	report_set_double(o, "mgwd_xcode_us_per_call_s", x.us_per_call);
+}
+
 static void report_json(const struct report *r, const struct report_figures *fig)
 {
 	const struct loop_stats *st = &r->lp->st;
@@ -156,6 +200,8 @@ static void report_json(const struct report *r, const struct report_figures *fig
 		report_json_mgwd(r, o);
 	if (r->o->announce)
 		report_json_ann(r, o);
+	if (r->o->transcode)
+		report_json_xc(r, o);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
 	json_decref(o);
 	if (line)
@@ -175,11 +221,13 @@ static void report_human(const struct report *r, const struct report_figures *fi
 	if (r->create_s >= 0)
 		printf("  created %u pairs in %.2f s (mgwd worst loop gap %.3f ms)\n",
 		       r->lp->t->n_pairs, r->create_s, (double)r->create_loop_gap_ns / 1e6);
-	printf("  sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64 " (%.4f %%)\n", st->sent,
-	       st->received, fig->lost, fig->loss_pct);
-	printf("  %.0f pps, %.3f Gbit/s on the wire\n", fig->pps, fig->gbps);
-	printf("  latency us: p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", fig->p50_us,
-	       fig->p99_us, fig->p999_us, fig->max_us);
+	if (!o->transcode) { /* stamps: mgwd's own audio carries none */
+		printf("  sent %" PRIu64 ", received %" PRIu64 ", lost %" PRIu64 " (%.4f %%)\n",
+		       st->sent, st->received, fig->lost, fig->loss_pct);
+		printf("  %.0f pps, %.3f Gbit/s on the wire\n", fig->pps, fig->gbps);
+		printf("  latency us: p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", fig->p50_us,
+		       fig->p99_us, fig->p999_us, fig->max_us);
+	}
 	printf("  tx ring full %" PRIu64 ", foreign %" PRIu64 ", misrouted %" PRIu64
 	       ", silent streams %u\n", st->tx_full, st->foreign, st->misrouted, r->silent_streams);
 	if (o->idle_probes)
@@ -196,6 +244,17 @@ static void report_human(const struct report *r, const struct report_figures *fi
 		printf("  delete half: sent while deleting %" PRIu64 ", after %" PRIu64
 		       ", received late %" PRIu64 "\n", st->sent_deleting, st->sent_deleted,
 		       st->late_deleted);
+	if (o->transcode) {
+		struct report_xc x;
+		report_xc(r, &x);
+		printf("  transcode PCMU <-> %s, %" PRIu64 " calls (%" PRIu64 " streams heard): "
+		       "received %" PRIu64 " of %" PRIu64 " expected, %" PRIu64 " sequence gaps\n",
+		       o->transcode, x.calls, st->ann_streams, st->ann_received, x.expected,
+		       st->ann_lost);
+		printf("  mgwd pipelines: %" PRIu64 " packets sent, %" PRIu64 " concealed, %" PRIu64
+		       " bad; %.1f %% of a core (%.1f us per call-second); pacing p99 %.0f us\n",
+		       x.sent, x.concealed, x.bad, 100 * x.core_share, x.us_per_call, x.dev_p99_us);
+	}
 	if (o->announce) {
 		struct report_ann a;
 		report_ann(r, &a);

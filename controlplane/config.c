@@ -87,6 +87,7 @@ static const struct config_key config_keys[] = {
 	CFG_UINT("media", "port_max", media_port_max, 1024, 65534, NULL),
 	CFG_LIST("media", "codecs", media_codecs, media_n_codecs),
 	CFG_UINT("media", "ptime", media_ptime, 10, 200, NULL),
+	CFG_UINT("media", "opus_complexity", media_opus_complexity, 0, 10, NULL),
 	CFG_UINT("media", "timeout_s", media_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "hold_timeout_s", media_hold_timeout_s, 0, 86400, NULL),
 	CFG_UINT("media", "silence_timeout_s", media_silence_timeout_s, 0, 86400, NULL),
@@ -170,6 +171,7 @@ void config_defaults(struct config *cfg)
 	for (unsigned i = 0; i < cfg->media_n_codecs; i++)
 		snprintf(cfg->media_codecs[i], sizeof(cfg->media_codecs[i]), "%s", defaults[i]);
 	cfg->media_ptime = 20;
+	cfg->media_opus_complexity = 5;
 	snprintf(cfg->media_tone_plan, sizeof(cfg->media_tone_plan), "us");
 	cfg->media_timeout_s = 60;
 	cfg->media_hold_timeout_s = 7200;

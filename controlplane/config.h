@@ -51,6 +51,8 @@ struct config {
 	unsigned media_n_codecs;                 /* codecs offered/accepted, in preference order */
 	char media_codecs[CONFIG_MAX_CODECS][32]; /* default PCMU, PCMA, telephone-event */
 	unsigned media_ptime;                    /* default 20 */
+	unsigned media_opus_complexity;          /* Opus encoder effort 0-10 (default 5): what a
+						  * transcoded call costs the worker */
 	unsigned media_timeout_s;      /* end a call silent both ways this long, default 60, 0 = off */
 	unsigned media_hold_timeout_s; /* the same while on hold, default 7200, 0 = off */
 	bool media_talk_events;        /* B2BUA: log when each leg's peer starts talking and falls

@@ -19,9 +19,14 @@
 #define OPUS_RTP_CLOCK 48000
 #define OPUS_BITRATE_NB 16000
 #define OPUS_BITRATE_WB 24000
-/* Opus's effort (0-10): 5 keeps wideband speech quality close to the default (9) at about
- * half the encoder's cycles, which is what sets transcoding calls per core */
-#define OPUS_COMPLEXITY 5
+/* Opus's effort (0-10): 5 keeps speech quality close to libopus's default (9) at about half
+ * the encoder's cycles, which is what sets transcoding calls per core; media.opus_complexity */
+static unsigned opus_complexity = 5;
+
+void codec_opus_complexity(unsigned complexity)
+{
+	opus_complexity = complexity > 10 ? 10 : complexity;
+}
 #define OPUS_LOSS_PERC 5   /* what the encoder protects against with in-band FEC */
 #define PLC_FADE_FRAMES 4  /* G.711/G.722 concealment: silent after this many losses */
 
@@ -269,7 +274,7 @@ struct codec_enc *codec_enc_new(enum stream_codec c, unsigned rate)
 		if (!err) {
 			opus_encoder_ctl(e->u.opus, OPUS_SET_BITRATE(rate == 8000 ? OPUS_BITRATE_NB
 										: OPUS_BITRATE_WB));
-			opus_encoder_ctl(e->u.opus, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
+			opus_encoder_ctl(e->u.opus, OPUS_SET_COMPLEXITY((opus_int32)opus_complexity));
 			opus_encoder_ctl(e->u.opus, OPUS_SET_INBAND_FEC(1));
 			opus_encoder_ctl(e->u.opus, OPUS_SET_PACKET_LOSS_PERC(OPUS_LOSS_PERC));
 			opus_encoder_ctl(e->u.opus, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
@@ -304,13 +309,11 @@ int codec_encode(struct codec_enc *e, const int16_t *pcm, unsigned n, uint8_t *o
 		return -1;
 	switch (e->codec) {
 	case STREAM_CODEC_PCMU:
-		for (unsigned i = 0; i < n; i++)
-			out[i] = transcode_linear_to_ulaw(pcm[i]);
-		return n <= CODEC_MAX_PAYLOAD ? (int)n : -1;
 	case STREAM_CODEC_PCMA:
-		for (unsigned i = 0; i < n; i++)
-			out[i] = transcode_linear_to_alaw(pcm[i]);
-		return n <= CODEC_MAX_PAYLOAD ? (int)n : -1;
+		if (n > CODEC_MAX_PAYLOAD)
+			return -1;
+		transcode_encode(pcm, n, out, e->codec == STREAM_CODEC_PCMA);
+		return (int)n;
 	case STREAM_CODEC_G722:
 		return g722_encode(e->u.g722, out, pcm, (int)n);
 	case STREAM_CODEC_G729: {

@@ -59,6 +59,10 @@ int codec_decode(struct codec_dec *d, const uint8_t *in, size_t len, int16_t *pc
 int codec_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len, unsigned samples,
 		  int16_t *pcm);
 
+/** The effort Opus encoders created from now on spend (0-10, libopus's complexity; default 5).
+ *  Control plane (encoders are created there). */
+void codec_opus_complexity(unsigned complexity);
+
 /** An encoder of @c taking @rate Hz PCM. NULL when out of memory or not possible. */
 struct codec_enc *codec_enc_new(enum stream_codec c, unsigned rate);
 void codec_enc_free(struct codec_enc *e);

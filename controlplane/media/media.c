@@ -42,6 +42,7 @@ int media_init(const struct config *cfg, char *err, size_t err_len)
 	if (prompt_init(cfg->media_tone_plan, (const char(*)[128])cfg->media_tones,
 			cfg->media_n_tones, err, err_len) != 0)
 		return -1;
+	codec_opus_complexity(cfg->media_opus_complexity);
 	n_addrs = cfg->dp_media_ip_count ? cfg->dp_media_ip_count : 1;
 	for (unsigned i = 0; i < n_addrs; i++) {
 		addrs[i] = htonl(ntohl(cfg->dp_media_ip.s_addr) + i);

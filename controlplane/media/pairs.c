@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "controlplane/media/media.h"
+#include "dataplane/codec.h"
 #include "util/log.h"
+
+#define PAIR_OPUS_PT 111 /* Opus on a pair (no SDP to agree one); the benches send it (bench/audio.h) */
 
 #define PAIR_BUCKETS 65536
 #define PAIR_TAG_MAX 32
@@ -141,7 +145,64 @@ struct create_req {
 	struct media_peer pa, pb;
 	uint8_t latch;
 	bool translate;
+	struct media_leg_opts oa, ob; /* codec_a / codec_b: what each leg speaks */
+	bool codecs;
 };
+
+/* A codec member: its id and payload type, or -1 with a message. */
+static int get_codec(json_t *req, const char *key, enum stream_codec *id, uint8_t *pt, char *err,
+		     size_t len)
+{
+	const char *name = json_string_value(json_object_get(req, key));
+	*id = name ? codec_by_name(name, strcasecmp(name, "opus") == 0 ? 48000 : 8000)
+		   : STREAM_CODEC_NONE;
+	if (*id == STREAM_CODEC_NONE) {
+		snprintf(err, len, "%s must be one of PCMU, PCMA, G722, G729, opus", key);
+		return -1;
+	}
+	const struct codec_info *ci = codec_info(*id);
+	*pt = ci->static_pt != 0xff ? ci->static_pt : PAIR_OPUS_PT;
+	return 0;
+}
+
+/* codec_a, codec_b (and ptime_a, ptime_b): the legs speak different codecs and mgw
+ * transcodes between them, as a B2BUA call would. */
+static int create_codecs(json_t *req, struct create_req *c, char *err, size_t len)
+{
+	c->codecs = json_object_get(req, "codec_a") || json_object_get(req, "codec_b");
+	if (!c->codecs)
+		return 0;
+	enum stream_codec ca, cb;
+	uint8_t pa, pb;
+	unsigned ta, tb;
+	if (get_codec(req, "codec_a", &ca, &pa, err, len) ||
+	    get_codec(req, "codec_b", &cb, &pb, err, len))
+		return -1;
+	if (get_uint(req, "ptime_a", 20, 10, 60, &ta) || get_uint(req, "ptime_b", 20, 10, 60, &tb) ||
+	    !codec_ptime_ok(ca, ta) || !codec_ptime_ok(cb, tb)) {
+		snprintf(err, len, "ptime_a/ptime_b: a packet time the leg's codec can send");
+		return -1;
+	}
+	c->oa = c->ob = (struct media_leg_opts){.dir = STREAM_DIR_RECV | STREAM_DIR_SEND};
+	c->oa.map.audio_in = c->ob.map.audio_out = pa;
+	c->oa.map.audio_out = c->ob.map.audio_in = pb;
+	bool laws = (ca == STREAM_CODEC_PCMU || ca == STREAM_CODEC_PCMA) &&
+		    (cb == STREAM_CODEC_PCMU || cb == STREAM_CODEC_PCMA);
+	if (ca == cb && ta == tb)
+		return 0;
+	if (laws && ta == tb) {
+		c->oa.map.g711 = ca == STREAM_CODEC_PCMU ? STREAM_G711_U2A : STREAM_G711_A2U;
+		c->ob.map.g711 = cb == STREAM_CODEC_PCMU ? STREAM_G711_U2A : STREAM_G711_A2U;
+		return 0;
+	}
+	c->oa.xc = (struct stream_xcode){.in_codec = (uint8_t)ca, .out_codec = (uint8_t)cb,
+					 .in_pt = pa, .out_pt = pb, .in_ptime = (uint8_t)ta,
+					 .out_ptime = (uint8_t)tb};
+	c->ob.xc = (struct stream_xcode){.in_codec = (uint8_t)cb, .out_codec = (uint8_t)ca,
+					 .in_pt = pb, .out_pt = pa, .in_ptime = (uint8_t)tb,
+					 .out_ptime = (uint8_t)ta};
+	return 0;
+}
 
 static int create_parse(json_t *req, struct create_req *c, char *err, size_t len)
 {
@@ -175,7 +236,7 @@ static int create_parse(json_t *req, struct create_req *c, char *err, size_t len
 	json_t *latch = json_object_get(req, "latch");
 	c->latch = json_is_false(latch) ? STREAM_LATCH_OFF : STREAM_LATCH_IP;
 	c->translate = json_is_true(json_object_get(req, "translate"));
-	return 0;
+	return create_codecs(req, c, err, len);
 }
 
 static struct media_peer peer_at(const struct media_peer *base, unsigned i, unsigned step)
@@ -202,7 +263,8 @@ static json_t *cmd_create(json_t *req, char *err, size_t len, void *ctx)
 			break;
 		}
 		struct media_peer pa = peer_at(&c.pa, n, c.step), pb = peer_at(&c.pb, n, c.step);
-		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.latch, c.translate, NULL, NULL);
+		int rc = media_ep_relay(&p->a, &p->b, &pa, &pb, c.latch, c.translate,
+					c.codecs ? &c.oa : NULL, c.codecs ? &c.ob : NULL);
 		if (rc != 0) {
 			media_ep_release(&p->a);
 			media_ep_release(&p->b);

@@ -17,6 +17,9 @@
 
 static uint8_t transcode_u2a[256];
 static uint8_t transcode_a2u[256];
+/* every 16-bit sample's code, for encoding whole packets (the pipelines): 64 KiB per law */
+static uint8_t transcode_l2u[65536];
+static uint8_t transcode_l2a[65536];
 static bool transcode_ready;
 
 int16_t transcode_ulaw_to_linear(uint8_t u)
@@ -81,7 +84,24 @@ void transcode_init(void)
 		transcode_u2a[c] = transcode_linear_to_alaw(transcode_ulaw_to_linear((uint8_t)c));
 		transcode_a2u[c] = transcode_linear_to_ulaw(transcode_alaw_to_linear((uint8_t)c));
 	}
+	for (unsigned x = 0; x < 65536; x++) {
+		transcode_l2u[x] = transcode_linear_to_ulaw((int16_t)(uint16_t)x);
+		transcode_l2a[x] = transcode_linear_to_alaw((int16_t)(uint16_t)x);
+	}
 	transcode_ready = true;
+}
+
+void transcode_encode(const int16_t *pcm, size_t n, uint8_t *out, int alaw)
+{
+	if (!transcode_ready) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = alaw ? transcode_linear_to_alaw(pcm[i])
+				      : transcode_linear_to_ulaw(pcm[i]);
+		return;
+	}
+	const uint8_t *tab = alaw ? transcode_l2a : transcode_l2u;
+	for (size_t i = 0; i < n; i++)
+		out[i] = tab[(uint16_t)pcm[i]];
 }
 
 void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir)

@@ -31,6 +31,10 @@ uint8_t transcode_linear_to_ulaw(int16_t x);
 /** Encode 16-bit linear PCM to A-law; magnitudes beyond the top level saturate. */
 uint8_t transcode_linear_to_alaw(int16_t x);
 
+/** Encode @n samples of 16-bit PCM at @pcm to G.711 (A-law when @alaw, else mu-law) at @out:
+ *  one table load per sample once transcode_init() has run, the arithmetic before. */
+void transcode_encode(const int16_t *pcm, size_t n, uint8_t *out, int alaw);
+
 /** Convert @n G.711 bytes at @payload in place as @dir; STREAM_G711_NONE (or an unknown value)
  *  leaves them as they are. Needs transcode_init(). */
 void transcode_g711(uint8_t *payload, size_t n, enum stream_g711 dir);
