@@ -326,6 +326,7 @@ static void ctl_read_workers(struct ctl_status *st, json_t *ws)
 		st->xcode_sent += ctl_u64(json_object_get(w, "xcode_sent"));
 		st->xcode_concealed += ctl_u64(json_object_get(w, "xcode_concealed"));
 		st->xcode_bad += ctl_u64(json_object_get(w, "xcode_bad"));
+		st->xcode_late += ctl_u64(json_object_get(w, "xcode_late"));
 		st->xcode_busy_ns += ctl_u64(json_object_get(w, "xcode_busy_ns"));
 		json_t *gap = json_object_get(w, "loop_gap_max_ns");
 		if (json_is_number(gap)) {

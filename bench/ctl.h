@@ -31,7 +31,7 @@ struct ctl_status {
 	uint64_t loop_gap_max_ns; /* worst over the workers; 0 when mgwd does not report it */
 	int have_loop_gap;
 	uint64_t played, play_lost, play_busy_ns; /* mgwd's player, every worker */
-	uint64_t xcode_sent, xcode_concealed, xcode_bad, xcode_busy_ns; /* its transcoding */
+	uint64_t xcode_sent, xcode_concealed, xcode_bad, xcode_late, xcode_busy_ns; /* transcoding */
 };
 
 int ctl_open(struct ctl *c, const char *path, char *err, size_t errlen);

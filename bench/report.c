@@ -115,7 +115,7 @@ static void report_json_ann(const struct report *r, json_t *o)
 
 /* --transcode: what came out of mgwd's pipelines, and what they cost its worker. */
 struct report_xc {
-	uint64_t calls, expected, sent, concealed, bad;
+	uint64_t calls, expected, sent, concealed, bad, late;
 	double dev_p99_us, core_share, us_per_call;
 };
 
@@ -131,6 +131,7 @@ static void report_xc(const struct report *r, struct report_xc *x)
 		x->sent = b->xcode_sent - a->xcode_sent;
 		x->concealed = b->xcode_concealed - a->xcode_concealed;
 		x->bad = b->xcode_bad - a->xcode_bad;
+		x->late = b->xcode_late - a->xcode_late;
 		double busy = (double)(b->xcode_busy_ns - a->xcode_busy_ns);
 		double span = (double)(lp->t1 - lp->t0) * 1e9 / (double)lp->hz;
 		x->core_share = span > 0 ? busy / span : 0;
@@ -152,6 +153,7 @@ static void report_json_xc(const struct report *r, json_t *o)
 	report_set_u64(o, "mgwd_xcode_sent", x.sent);
 	report_set_u64(o, "mgwd_xcode_concealed", x.concealed);
 	report_set_u64(o, "mgwd_xcode_bad", x.bad);
+	report_set_u64(o, "mgwd_xcode_late", x.late);
 	report_set_double(o, "mgwd_xcode_core_share", x.core_share);
 	report_set_double(o, "mgwd_xcode_us_per_call_s", x.us_per_call);
 }
@@ -252,8 +254,9 @@ static void report_human(const struct report *r, const struct report_figures *fi
 		       o->transcode, x.calls, st->ann_streams, st->ann_received, x.expected,
 		       st->ann_lost);
 		printf("  mgwd pipelines: %" PRIu64 " packets sent, %" PRIu64 " concealed, %" PRIu64
-		       " bad; %.1f %% of a core (%.1f us per call-second); pacing p99 %.0f us\n",
-		       x.sent, x.concealed, x.bad, 100 * x.core_share, x.us_per_call, x.dev_p99_us);
+		       " bad, %" PRIu64 " not sent (late); %.1f %% of a core (%.1f us per "
+		       "call-second); pacing p99 %.0f us\n", x.sent, x.concealed, x.bad, x.late,
+		       100 * x.core_share, x.us_per_call, x.dev_p99_us);
 	}
 	if (o->announce) {
 		struct report_ann a;

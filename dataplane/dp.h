@@ -89,6 +89,8 @@ struct dp_worker_stats {
 				   * jitter buffer run dry) */
 	ctr_t xcode_bad;          /* packets they could not use: corrupt or too long for the
 				   * codec, a payload type the leg did not agree, duplicates, late */
+	ctr_t xcode_late;         /* packet times they did not send: the worker was held up for
+				   * longer than PLAYER_XCODE_CATCHUP of them */
 	ctr_t xcode_cycles;       /* TSC cycles spent in them (decode, buffer, encode, send) */
 	ctr_t rtcp_sent;          /* RTCP reports mgw sent itself (echo, announcements) */
 	ctr_t rtcp_tx_full;       /* echo streams left without reports: the worker's table full */

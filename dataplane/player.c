@@ -123,9 +123,11 @@ int player_init(struct player *pl, uint64_t tsc_hz)
 	for (int32_t i = 0; i < PLAYER_MAX; i++)
 		pl->e[i].next = i + 1 < PLAYER_MAX ? i + 1 : -1;
 	pl->free = 0;
+	pl->pending = -1;
 	for (unsigned i = 0; i < PLAYER_SLOTS; i++)
 		pl->slot[i] = -1;
 	pl->tsc_ms = tsc_hz / 1000;
+	pl->tsc_budget = tsc_hz / 1000000 * PLAYER_POLL_BUDGET_US;
 	pl->tsc_tick = tsc_hz / 1000000 * PLAYER_TICK_US;
 	if (pl->tsc_tick == 0)
 		pl->tsc_tick = 1;
@@ -328,12 +330,25 @@ static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
 		if (c && c->id == e->stream_id && c->xcode && c->xcode->gen == e->gen) {
 			uint64_t t0 = rte_rdtsc();
 			struct stream_state *st = stream_table_state(dp.table, e->addr_idx, e->port);
-			if (xcode_tick(w, c, st) == 0) {
-				more = true;
-				uint64_t period = pl->tsc_ms * c->xcode->out_ptime;
+			/* held up for longer than a packet time: the packets missed go out
+			 * now, back to back, up to PLAYER_XCODE_CATCHUP of them; past that the
+			 * jitter buffer absorbs what was not sent */
+			uint64_t period = pl->tsc_ms * c->xcode->out_ptime;
+			unsigned runs = 0;
+			while (xcode_tick(w, c, st) == 0) {
 				e->due += period;
-				while (e->due / pl->tsc_tick <= pl->tick) /* held up: the buffer */
-					e->due += period;                 /* absorbs it */
+				if (e->due / pl->tsc_tick > pl->tick) {
+					more = true;
+					break;
+				}
+				if (++runs == PLAYER_XCODE_CATCHUP) {
+					while (e->due / pl->tsc_tick <= pl->tick) {
+						e->due += period;
+						ctr_inc(&w->stats.xcode_late);
+					}
+					more = true;
+					break;
+				}
 			}
 			ctr_add(&w->stats.xcode_cycles, rte_rdtsc() - t0);
 		}
@@ -374,56 +389,90 @@ static void player_due(struct dp_worker *w, struct player *pl, int32_t i,
 	}
 }
 
+/* Run the due entries of list @*head (chained by next) until it is empty (returns 1) or the
+ * TSC passes @deadline (returns 0: @*head holds what is left, to go on with next loop). In
+ * batches, in three passes as the receive path does: table slots and states on their way
+ * while the list is walked, then the configs, then the packets. */
+static int player_run_list(struct dp_worker *w, struct player *pl, int32_t *head, uint64_t t0,
+			   uint64_t deadline)
+{
+	int32_t i = *head;
+	while (i >= 0) {
+		int32_t batch[PLAYER_BATCH];
+		const struct stream_cfg *cfg[PLAYER_BATCH];
+		unsigned n = 0;
+		while (i >= 0 && n < PLAYER_BATCH) {
+			int32_t cur = i;
+			const struct player_entry *e = &pl->e[cur];
+			i = e->next;
+			if (e->due / pl->tsc_tick > pl->tick) {
+				player_insert(pl, cur); /* a later turn's */
+				continue;
+			}
+			if (i >= 0)
+				rte_prefetch0(&pl->e[i]);
+			rte_prefetch0(stream_table_slot(dp.table, e->addr_idx, e->port));
+			rte_prefetch0(stream_table_state(dp.table, e->addr_idx, e->port));
+			batch[n++] = cur;
+		}
+		for (unsigned k = 0; k < n; k++) {
+			const struct player_entry *e = &pl->e[batch[k]];
+			cfg[k] = stream_table_lookup(dp.table, e->addr_idx, e->port);
+			if (cfg[k]) {
+				rte_prefetch0(cfg[k]);
+				rte_prefetch0((const char *)cfg[k] + RTE_CACHE_LINE_SIZE);
+			}
+		}
+		for (unsigned k = 0; k < n; k++) {
+			player_due(w, pl, batch[k], cfg[k], t0);
+			if (k + 1 < n && rte_rdtsc() > deadline) {
+				/* out of time: the rest of the batch, then the list, wait */
+				for (unsigned r = n; r-- > k + 1;) {
+					pl->e[batch[r]].next = i;
+					i = batch[r];
+				}
+				*head = i;
+				return 0;
+			}
+		}
+		if (i >= 0 && rte_rdtsc() > deadline) {
+			*head = i;
+			return 0;
+		}
+	}
+	*head = -1;
+	return 1;
+}
+
 void player_poll(struct dp_worker *w)
 {
 	struct player *pl = &w->player;
 	if (likely(pl->n == 0))
 		return;
 	uint64_t t0 = rte_rdtsc();
-	if (t0 < pl->next_tsc) /* within the tick already handled: a compare, no division */
+	if (t0 < pl->next_tsc && pl->pending < 0) /* within the tick already handled: a
+						   * compare, no division */
 		return;
-	uint64_t tick = t0 / pl->tsc_tick, xc0 = ctr_get(&w->stats.xcode_cycles);
+	uint64_t deadline = t0 + pl->tsc_budget, xc0 = ctr_get(&w->stats.xcode_cycles);
+	/* a slot's entries left over from the last loop first; the receive path has had its
+	 * turn in between */
+	if (pl->pending >= 0 && !player_run_list(w, pl, &pl->pending, t0, deadline))
+		goto out;
+	uint64_t tick = t0 / pl->tsc_tick;
 	if (tick - pl->tick > PLAYER_SLOTS)
 		pl->tick = tick - PLAYER_SLOTS; /* a long stall: one turn of the wheel is all */
 	while (pl->tick < tick) {
 		pl->tick++;
 		uint32_t s = (uint32_t)(pl->tick % PLAYER_SLOTS);
-		int32_t i = pl->slot[s];
+		int32_t list = pl->slot[s];
 		pl->slot[s] = -1;
-		while (i >= 0) {
-			/* a batch of the slot's entries, in three passes as the receive path
-			 * does: table slots and states on their way while the list is walked,
-			 * then the configs, then the packets */
-			int32_t batch[PLAYER_BATCH];
-			const struct stream_cfg *cfg[PLAYER_BATCH];
-			unsigned n = 0;
-			while (i >= 0 && n < PLAYER_BATCH) {
-				int32_t cur = i;
-				const struct player_entry *e = &pl->e[cur];
-				i = e->next;
-				if (e->due / pl->tsc_tick > pl->tick) {
-					player_insert(pl, cur); /* a later turn's */
-					continue;
-				}
-				if (i >= 0)
-					rte_prefetch0(&pl->e[i]);
-				rte_prefetch0(stream_table_slot(dp.table, e->addr_idx, e->port));
-				rte_prefetch0(stream_table_state(dp.table, e->addr_idx, e->port));
-				batch[n++] = cur;
-			}
-			for (unsigned k = 0; k < n; k++) {
-				const struct player_entry *e = &pl->e[batch[k]];
-				cfg[k] = stream_table_lookup(dp.table, e->addr_idx, e->port);
-				if (cfg[k]) {
-					rte_prefetch0(cfg[k]);
-					rte_prefetch0((const char *)cfg[k] + RTE_CACHE_LINE_SIZE);
-				}
-			}
-			for (unsigned k = 0; k < n; k++)
-				player_due(w, pl, batch[k], cfg[k], t0);
+		if (!player_run_list(w, pl, &list, t0, deadline)) {
+			pl->pending = list;
+			break;
 		}
 	}
 	pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
+out:
 	/* the transcoding ticks counted their own share */
 	ctr_add(&w->stats.play_cycles,
 		rte_rdtsc() - t0 - (ctr_get(&w->stats.xcode_cycles) - xc0));

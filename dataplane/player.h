@@ -24,6 +24,10 @@ struct dp_worker;
 #define PLAYER_TICK_US 250
 #define PLAYER_SLOTS 512 /* a wheel turn: 128 ms, more than the longest ptime */
 #define PLAYER_MAX 65536 /* streams one worker plays at once */
+/* The longest one poll works through due entries before the worker's loop goes back to its
+ * receive queues (a wheel slot of transcoding ticks can take milliseconds). */
+#define PLAYER_POLL_BUDGET_US 50
+#define PLAYER_XCODE_CATCHUP 4 /* packets a transcoding direction sends at once to catch up */
 
 struct player_entry {
 	uint64_t stream_id;
@@ -55,11 +59,13 @@ struct player {
 	struct player_src src[PLAYER_SRC_CACHE];
 	int32_t slot[PLAYER_SLOTS];
 	int32_t free;
+	int32_t pending;          /* due entries a poll ran out of time for, -1 = none */
 	uint32_t n;               /* streams playing */
 	uint64_t tick;            /* the last tick handled */
 	uint64_t next_tsc;        /* where the next tick begins */
 	uint64_t tsc_tick;        /* TSC ticks per wheel tick */
 	uint64_t tsc_ms;          /* TSC ticks per millisecond */
+	uint64_t tsc_budget;      /* TSC ticks of PLAYER_POLL_BUDGET_US */
 };
 
 /** Allocate a worker's player. Returns 0 or -1. */

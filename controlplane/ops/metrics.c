@@ -110,7 +110,8 @@ char *metrics_text(void)
 	}
 	head(&t, "mgw_transcode_packets_total", "counter",
 	     "Transcoding pipelines: packets encoded and sent, packets' worth of audio concealed "
-	     "(lost, late, jitter buffer dry), received packets they could not use.");
+	     "(lost, late, jitter buffer dry), received packets they could not use, packet times "
+	     "not sent (the worker held up).");
 	for (unsigned i = 0; i < dp_n_workers(); i++) {
 		const struct dp_worker_stats *s = dp_worker_stats(i);
 		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"sent\"} %llu\n", i,
@@ -119,6 +120,8 @@ char *metrics_text(void)
 		    ULL(ctr_get(&s->xcode_concealed)));
 		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"bad\"} %llu\n", i,
 		    ULL(ctr_get(&s->xcode_bad)));
+		put(&t, "mgw_transcode_packets_total{worker=\"%u\",result=\"late\"} %llu\n", i,
+		    ULL(ctr_get(&s->xcode_late)));
 	}
 	head(&t, "mgw_worker_drops_total", "counter", "Packets a worker dropped, by reason.");
 	for (unsigned i = 0; i < dp_n_workers(); i++)

@@ -105,6 +105,7 @@ static json_t *status_workers(void)
 			json_object_set_new(o, "xcode_sent", U64(ctr_get(&s->xcode_sent)));
 			json_object_set_new(o, "xcode_concealed", U64(ctr_get(&s->xcode_concealed)));
 			json_object_set_new(o, "xcode_bad", U64(ctr_get(&s->xcode_bad)));
+			json_object_set_new(o, "xcode_late", U64(ctr_get(&s->xcode_late)));
 			json_object_set_new(
 				o, "xcode_busy_ns",
 				U64(tsc_hz ? (uint64_t)((double)ctr_get(&s->xcode_cycles) * 1e9 /

@@ -25,12 +25,14 @@ struct xcode_pipe {
 	unsigned last_in;       /* PCM samples of the last packet decoded (what a loss conceals) */
 	uint32_t out_ts_step;   /* RTP timestamp units per packet sent */
 	uint32_t out_clock;     /* the out codec's RTP clock */
+	unsigned out_ptime_ms;
 	/* our RTP source towards the other leg's peer */
 	uint32_t ssrc, out_ts;
 	uint16_t out_seq;
 	uint8_t marker;         /* the next audio packet starts a talk spurt */
 	uint8_t scheduled;      /* the direction is in the worker's timing wheel */
-	uint64_t paused_tsc;    /* when its ticks stopped, 0 = never started */
+	uint64_t paused_tsc;    /* while its ticks are stopped: the instant out_ts stands for,
+				 * 0 = not known yet */
 	/* the telephone-event being sent on: its timestamp in and out */
 	uint32_t te_in_ts, te_out_ts;
 	uint8_t te_have;
@@ -85,6 +87,7 @@ struct stream_xcode *xcode_new(const struct stream_xcode *desc)
 		pp->last_in = CODEC_MAX_SAMPLES;
 	pp->out_clock = out->rtp_clock;
 	pp->out_ts_step = out->rtp_clock / 1000 * desc->out_ptime;
+	pp->out_ptime_ms = desc->out_ptime;
 	pp->ssrc = desc->ssrc;
 	pp->out_seq = desc->seq_base;
 	pp->out_ts = desc->ts_base;
@@ -97,15 +100,24 @@ struct stream_xcode *xcode_new(const struct stream_xcode *desc)
 	return x;
 }
 
-/* The ticks start again after a pause: the timestamps move on by the time that passed, in
- * whole packets, and the first packet carries the marker. */
-static void xcode_resume(struct xcode_pipe *pp, uint64_t now)
+/* While the ticks are stopped (before the first audio, after a pause) our timeline still
+ * runs with the clock: move it on by the time that passed, in whole packets. */
+static void xcode_catch_up(struct xcode_pipe *pp, uint64_t now)
 {
 	if (pp->paused_tsc) {
-		uint64_t hz = rte_get_tsc_hz();
-		uint64_t units = (now - pp->paused_tsc) / (hz / 1000) * (pp->out_clock / 1000);
-		pp->out_ts += (uint32_t)(units / pp->out_ts_step * pp->out_ts_step);
+		uint64_t ms = (now - pp->paused_tsc) / (rte_get_tsc_hz() / 1000);
+		uint64_t units = ms * (pp->out_clock / 1000), packets = units / pp->out_ts_step;
+		pp->out_ts += (uint32_t)(packets * pp->out_ts_step);
+		pp->paused_tsc += packets * pp->out_ptime_ms * (rte_get_tsc_hz() / 1000);
+	} else {
+		pp->paused_tsc = now;
 	}
+}
+
+/* The ticks start again: the first packet carries the marker. */
+static void xcode_resume(struct xcode_pipe *pp, uint64_t now)
+{
+	xcode_catch_up(pp, now);
 	pp->marker = 1;
 }
 
@@ -128,7 +140,11 @@ int xcode_rx(struct dp_worker *w, struct pkt *p)
 			ctr_inc(&w->stats.xcode_bad);
 		else if (!pp->scheduled) {
 			uint64_t now = rte_rdtsc();
-			unsigned delay = x->in_ptime > x->out_ptime ? x->in_ptime : x->out_ptime;
+			/* the first tick once a packet time and a half has passed: the packet
+			 * due then arrived half a packet time before it, rather than just when
+			 * (any jitter would make it late, and the buffer grow at once) */
+			unsigned delay = (x->in_ptime > x->out_ptime ? x->in_ptime : x->out_ptime) +
+					 x->in_ptime / 2;
 			if (player_xcode_start(w, s, now, delay) == 0) {
 				xcode_resume(pp, now);
 				pp->scheduled = 1;
@@ -142,6 +158,8 @@ int xcode_rx(struct dp_worker *w, struct pkt *p)
 		/* one event is one timestamp: its packets keep the instant it began at here */
 		uint32_t ts = rte_be_to_cpu_32(h->ts);
 		if (!pp->te_have || ts != pp->te_in_ts) {
+			if (!pp->scheduled) /* no audio going out: the clock's instant */
+				xcode_catch_up(pp, rte_rdtsc());
 			pp->te_in_ts = ts;
 			pp->te_out_ts = pp->out_ts;
 			pp->te_have = 1;

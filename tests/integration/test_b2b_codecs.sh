@@ -9,7 +9,10 @@
 #    every 30 ms), the marker on the first packet only;
 #  - what the caller hears is the callee's 700 Hz tone in PCMU, 20 ms packets, one source;
 #  - at least 90 % of the packets sent arrive each way, and the worker counted no bad
-#    packet and sent the transcoded ones (status).
+#    packet and sent the transcoded ones (status);
+#  - RFC 4733 digits survive transcoding: a caller sending 7, 3, 9, 1 as telephone-event 101
+#    to a G.722 callee that took telephone-event 96 gets them to the callee in 96, in order,
+#    three end packets each, in mgwd's RTP source towards it.
 source "$(dirname "$0")/lib.sh"
 mgw_setup b2b_codecs 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );
 media = { codecs = ( "PCMU", "PCMA", "G722", "G729", "opus", "telephone-event" ); };'
@@ -39,7 +42,7 @@ call() { # call NAME PT RTPMAP PTIME
 	local name=$1 pt=$2 rtpmap=$3 ptime=$4
 	cp "$WORK/callee_$name.pcap" "$WORK/callee.pcap"
 	sipp_callee "callee_$name" 7000 -sf "$SCEN/b2b_callee_codec.xml" -key codec "$pt" \
-		-key rtpmap "$rtpmap" -key ptime "$ptime" -trace_msg \
+		-key rtpmap "$rtpmap" -key te "" -key ptime "$ptime" -trace_msg \
 		-message_file "$WORK/callee_$name.msg"
 	capture_start "codec_$name"
 	sipp_run "caller_$name" -sf "$SCEN/b2b_caller.xml" -s 1234 -key codec 0 -mp 6000 \
@@ -107,9 +110,23 @@ PY
 		fail "what the $name call carried"
 }
 
-call G722 9 "a=rtpmap:9 G722/8000" ""
+call G722 9 "a=rtpmap:9 G722/8000" "a=ptime:20"
 call G729 18 "a=rtpmap:18 G729/8000" "a=ptime:30"
-call opus 96 "a=rtpmap:96 opus/48000/2" ""
+call opus 96 "a=rtpmap:96 opus/48000/2" "a=ptime:20"
+
+# telephone-event end to end across a transcoded call
+cp "$WORK/callee_G722.pcap" "$WORK/callee.pcap"
+sipp_callee callee_dtmf 7000 -sf "$SCEN/b2b_callee_codec.xml" -key codec "9 96" \
+	-key rtpmap "a=rtpmap:9 G722/8000" -key ptime "a=ptime:20" -key te "a=rtpmap:96 telephone-event/8000"
+capture_start codec_dtmf
+sipp_run caller_dtmf -sf "$SCEN/dtmf_caller.xml" -s 1234 -mp 6000 -d 1500 -m 1 ||
+	fail "caller (dtmf): $(tail -30 "$WORK/caller_dtmf.out")"
+wait "$CALLEE" || fail "callee (dtmf): $(tail -30 "$WORK/callee_dtmf.out")"
+capture_stop
+bleg=$(tshark -r "$WORK/codec_dtmf.pcap" -Y "udp.dstport == 7000 and ip.src == $MEDIA_IP" \
+	-T fields -e udp.srcport 2>/dev/null | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+python3 "$MGW_SRC/tests/integration/rtpaudio.py" "$WORK/codec_dtmf.pcap" "$MEDIA_IP:$bleg" \
+	"$TAP_ADDR:7000" dtmf=7391/96 seq || fail "the digits as the G.722 callee got them"
 
 bad=$(jget status "sum(w['xcode_bad'] for w in r['worker_stats'])")
 sent=$(jget status "sum(w['xcode_sent'] for w in r['worker_stats'])")
