@@ -120,6 +120,28 @@ def udp_frame(src, sport, dst, dport, payload):
     return eth(ipv4(src, dst, 17, udp(src, dst, sport, dport, payload)))
 
 
+def codec_input(pair, packets):
+    """fuzz_codec: byte 0 the codec pair, then [len][seq16][steps][payload] per packet."""
+    out = bytes([pair])
+    for seq, steps, payload in packets:
+        out += bytes([len(payload)]) + struct.pack("!H", seq) + bytes([steps]) + payload
+    return out
+
+
+# pairs: in = codecs[b % 5], out = codecs[(b // 8) % 5]; 0 PCMU 1 PCMA 2 G722 3 G729 4 opus
+put("fuzz_codec", "pcmu-to-g722", codec_input(0 + 8 * 2, [(i, 1, bytes([0xff - i]) * 160)
+                                                          for i in range(6)]))
+put("fuzz_codec", "g729-reordered-lost", codec_input(3 + 8 * 0, [(1, 1, bytes(range(20))),
+                                                                (3, 0, bytes(range(20, 40))),
+                                                                (2, 2, bytes(range(40, 60))),
+                                                                (6, 3, bytes(range(22)))]))
+put("fuzz_codec", "opus-to-pcma", codec_input(4 + 8 * 1, [(10, 1, bytes([0x78]) + bytes(40)),
+                                                         (12, 2, bytes([0x08, 0x80, 0x01])),
+                                                         (13, 3, b"")]))
+put("fuzz_codec", "g722-to-opus", codec_input(2 + 8 * 4, [(i, 1, bytes([i * 7 % 256]) * 160)
+                                                         for i in range(4)]))
+
+
 put("fuzz_frames", "arp-request", eth(struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC,
     ip4("10.0.0.2"), b"\0" * 6, ip4("10.0.0.10")), 0x0806, b"\xff" * 6))
 put("fuzz_frames", "arp-reply", eth(struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, PEER_MAC,

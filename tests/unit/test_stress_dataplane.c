@@ -12,7 +12,13 @@
  * Then mgw's player: echo streams whose plays (tones, digits) the control thread starts,
  * replaces, stops and outlives by republication while both workers play them and report
  * their ends; every play's memory is freed after its last config's grace period (ASan),
- * and no data race on the way (TSan). */
+ * and no data race on the way (TSan).
+ *
+ * Then transcoding: PCMU <-> G.722 pairs fed 20 ms audio both ways on both queues while the
+ * control thread republishes them, keeping a pipeline (same codecs and packet times) or
+ * replacing it (leg B's packet time changed); both workers decode, buffer, encode and send
+ * through their timing wheels meanwhile. Both peers hear their codec; every pipeline is
+ * freed after its last config's grace period (ASan); no data race (TSan). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,6 +71,8 @@ static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0xbb};
 
 static struct rte_ring *rx_ring[N_WORKERS], *tx_ring[N_WORKERS];
 static atomic_bool play_mode; /* the drainer counts played packets instead */
+static atomic_bool xcode_mode; /* the drainer counts transcoded packets per peer instead */
+static atomic_ulong xcode_rx_a, xcode_rx_b; /* PCMU to peer A, G.722 to peer B */
 static atomic_ulong played_rx;
 static struct media_ep ep_a[N_PAIRS], ep_b[N_PAIRS]; /* the control thread's */
 /* what the peers know of the endpoints (their SDP): host order */
@@ -170,6 +178,15 @@ static void *drainer(void *arg)
 			for (unsigned i = 0; i < n; i++) {
 				TSAN_ACQUIRE(m[i]);
 				const uint8_t *f = rte_pktmbuf_mtod(m[i], const uint8_t *);
+				if (atomic_load(&xcode_mode)) {
+					bool rtp = !(get16(f + 36) & 1) && (f[42] >> 6) == 2;
+					if (rtp && get32(f + 30) == PEER_A && (f[43] & 0x7f) == 0)
+						atomic_fetch_add(&xcode_rx_a, 1);
+					else if (rtp && get32(f + 30) == PEER_B && (f[43] & 0x7f) == 9)
+						atomic_fetch_add(&xcode_rx_b, 1);
+					dp_free(m[i]);
+					continue;
+				}
 				if (atomic_load(&play_mode)) {
 					/* RTP (not the echo streams' RTCP reports) to peer A */
 					if (get32(f + 30) == PEER_A && !(get16(f + 36) & 1) &&
@@ -469,11 +486,127 @@ static int setup(void)
 	return 0;
 }
 
+#define N_XPAIRS 8
+#define XROUNDS 60 /* 20 ms apart: 1.2 s */
+#define G722_PT 9
+
+static atomic_bool xfeed_done;
+
+/* Each round, every pair's A sends PCMU (on either queue) and its B G.722 (queue 1). */
+static void *xfeeder(void *arg)
+{
+	(void)arg;
+	uint64_t next = rte_rdtsc(), step = rte_get_tsc_hz() / 50;
+	for (unsigned i = 1; i <= XROUNDS; i++) {
+		while (rte_rdtsc() < next)
+			sched_yield();
+		next += step;
+		for (unsigned p = 0; p < N_XPAIRS; p++) {
+			uint16_t pa = (uint16_t)(PEER_A_PORT + 2 * p), pb = (uint16_t)(PEER_B_PORT + 2 * p);
+			feed(i % 3 == 0 ? 1 : 0, frame(mac_a, PEER_A, pa, a_ip[p], a_port[p], (uint16_t)i));
+			struct rte_mbuf *m = frame(mac_b, PEER_B, pb, b_ip[p], b_port[p], (uint16_t)i);
+			assert_non_null(m);
+			rte_pktmbuf_mtod(m, uint8_t *)[43] = G722_PT;
+			feed(1, m);
+		}
+	}
+	atomic_store(&xfeed_done, true);
+	return NULL;
+}
+
+/* Pair @p as PCMU (A) <-> G.722 (B), leg B at @ptime_b ms. */
+static void xrepublish(unsigned p, unsigned ptime_b)
+{
+	struct media_peer pa = {.ip.s_addr = htonl(PEER_A), .port = (uint16_t)(PEER_A_PORT + 2 * p)};
+	struct media_peer pb = {.ip.s_addr = htonl(PEER_B), .port = (uint16_t)(PEER_B_PORT + 2 * p)};
+	struct media_leg_opts oa = {.dir = STREAM_DIR_RECV | STREAM_DIR_SEND}, ob = oa;
+	oa.map.audio_in = ob.map.audio_out = 0;
+	oa.map.audio_out = ob.map.audio_in = G722_PT;
+	oa.xc = (struct stream_xcode){.in_codec = STREAM_CODEC_PCMU, .out_codec = STREAM_CODEC_G722,
+				      .in_pt = 0, .out_pt = G722_PT, .in_ptime = 20,
+				      .out_ptime = (uint8_t)ptime_b};
+	ob.xc = (struct stream_xcode){.in_codec = STREAM_CODEC_G722, .out_codec = STREAM_CODEC_PCMU,
+				      .in_pt = G722_PT, .out_pt = 0, .in_ptime = (uint8_t)ptime_b,
+				      .out_ptime = 20};
+	assert_int_equal(media_ep_relay(&ep_a[p], &ep_b[p], &pa, &pb, STREAM_LATCH_IP, false, &oa,
+					&ob),
+			 0);
+}
+
+static void transcoding_pipelines_survive_republication_on_two_workers(void **state)
+{
+	(void)state;
+	pthread_t feed_th, drain_th, worker_th[N_WORKERS];
+	for (unsigned p = 0; p < N_XPAIRS; p++) {
+		assert_int_equal(media_ep_alloc_at(&ep_a[p], 0), 0);
+		assert_int_equal(media_ep_alloc_at(&ep_b[p], 1), 0);
+		xrepublish(p, 20);
+		a_ip[p] = ntohl(media_ep_addr(&ep_a[p]).s_addr);
+		b_ip[p] = ntohl(media_ep_addr(&ep_b[p]).s_addr);
+		a_port[p] = ep_a[p].port;
+		b_port[p] = ep_b[p].port;
+	}
+	atomic_store(&workers_stop, false);
+	atomic_store(&drain_stop, false);
+	atomic_store(&xcode_mode, true);
+	const struct dp_worker_stats *ws[N_WORKERS];
+	uint64_t sent0 = 0;
+	for (unsigned i = 0; i < N_WORKERS; i++) {
+		ws[i] = dp_worker_stats(i);
+		sent0 += ctr_get(&ws[i]->xcode_sent);
+		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
+	}
+	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+	assert_int_equal(pthread_create(&feed_th, NULL, xfeeder, NULL), 0);
+	unsigned republished = 0, seed = 5;
+	while (!atomic_load(&xfeed_done)) {
+		unsigned p = (unsigned)rand_r(&seed) % N_XPAIRS;
+		xrepublish(p, rand_r(&seed) % 4 ? 20 : 30); /* mostly kept, now and then replaced */
+		republished++;
+		media_poll();
+		stream_rcu_quiescent();
+		usleep(2000);
+	}
+	assert_int_equal(pthread_join(feed_th, NULL), 0);
+	for (int i = 0; i < 20; i++) { /* the buffers' last packets go out */
+		media_poll();
+		stream_rcu_quiescent();
+		usleep(10000);
+	}
+	atomic_store(&workers_stop, true);
+	stream_rcu_offline();
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
+	atomic_store(&drain_stop, true);
+	assert_int_equal(pthread_join(drain_th, NULL), 0);
+	rcu_thread_online();
+	uint64_t sent = 0;
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		sent += ctr_get(&ws[i]->xcode_sent);
+	sent -= sent0;
+	print_message("republished %u times; %llu transcoded packets sent, %lu PCMU to A, %lu "
+		      "G.722 to B\n", republished, (unsigned long long)sent,
+		      atomic_load(&xcode_rx_a), atomic_load(&xcode_rx_b));
+	/* most of what was fed came out, each peer in its own codec */
+	assert_true(atomic_load(&xcode_rx_a) > N_XPAIRS * XROUNDS / 2);
+	assert_true(atomic_load(&xcode_rx_b) > N_XPAIRS * XROUNDS / 3);
+	assert_true(sent >= atomic_load(&xcode_rx_a) + atomic_load(&xcode_rx_b));
+	assert_true(republished > 10);
+	for (unsigned p = 0; p < N_XPAIRS; p++) {
+		media_ep_release(&ep_a[p]);
+		media_ep_release(&ep_b[p]);
+	}
+	media_poll();
+	assert_int_equal(media_ports_free(), media_ports_total());
+	atomic_store(&xcode_mode, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers),
 		cmocka_unit_test(plays_start_stop_and_end_while_two_workers_play),
+		cmocka_unit_test(transcoding_pipelines_survive_republication_on_two_workers),
 	};
 	rcu_register_thread();
 	if (setup() != 0) {
