@@ -199,32 +199,36 @@ static __attribute__((noinline)) int net_dtmf(struct dp_worker *w, struct pkt *p
 	return 0;
 }
 
+void net_vad_note(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st,
+		  bool voice, uint64_t now)
+{
+	uint8_t was = st->talking;
+	if (voice) {
+		ctr_set(&st->last_talk_tsc, now);
+		st->talking = 1;
+	} else if (was && now - ctr_get(&st->last_talk_tsc) >=
+				  dp.tsc_hz / 1000 * STREAM_TALK_HANGOVER_MS) {
+		st->talking = 0;
+	}
+	if (st->talking != was && (c->vad & STREAM_VAD_EVENTS)) {
+		struct msg_event ev = {.type = MSG_EV_TALK, .worker = (uint16_t)w->id,
+				       .local_port = c->local_port, .local_ip = c->local_ip,
+				       .stream_id = c->id, .talk = {.talking = st->talking}};
+		dp_event(w, &ev);
+	}
+}
+
 /* Voice activity on a stream that asks for it: when its G.711 audio was last above the
- * threshold. */
+ * threshold (a transcoded leg's pipeline judges its decoded audio instead). */
 static __attribute__((noinline)) void net_vad(struct dp_worker *w, struct pkt *p,
 					      const struct rtp_hdr *rtp, uint32_t ulen)
 {
 	uint8_t law = p->cfg->vad & (uint8_t)~STREAM_VAD_EVENTS;
 	uint8_t want = law == STREAM_VAD_PCMU ? 0 : 8;
-	if ((rtp->mpt & 0x7f) != want)
+	if (law == STREAM_VAD_DECODED || (rtp->mpt & 0x7f) != want)
 		return;
-	struct stream_state *st = p->st;
 	bool voice = vad_voice((const uint8_t *)rtp, ulen - sizeof(*p->udp), law);
-	uint8_t was = st->talking;
-	if (voice) {
-		ctr_set(&st->last_talk_tsc, w->now);
-		st->talking = 1;
-	} else if (was && w->now - ctr_get(&st->last_talk_tsc) >=
-				  dp.tsc_hz / 1000 * STREAM_TALK_HANGOVER_MS) {
-		st->talking = 0;
-	}
-	if (st->talking != was && (p->cfg->vad & STREAM_VAD_EVENTS)) {
-		struct msg_event ev = {.type = MSG_EV_TALK, .worker = (uint16_t)w->id,
-				       .local_port = p->cfg->local_port,
-				       .local_ip = p->cfg->local_ip, .stream_id = p->cfg->id,
-				       .talk = {.talking = st->talking}};
-		dp_event(w, &ev);
-	}
+	net_vad_note(w, p->cfg, p->st, voice, w->now);
 }
 
 /* In-band DTMF in the G.711 audio of a stream that asks for it (its peer took no

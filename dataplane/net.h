@@ -39,6 +39,12 @@ int net_accept(struct dp_worker *w, struct pkt *p);
  *  owner's index. */
 int net_stream_claim(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st);
 
+/** Voice activity of @c's peer: @voice for its audio at @now (TSC); keeps the stream's
+ *  last voice and talking flag (owner), and tells the control plane of a change when the
+ *  stream asks for events. */
+void net_vad_note(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st,
+		  bool voice, uint64_t now);
+
 /** Count a received RTP packet into its stream's statistics (RFC 3550, counters). */
 void net_count_rtp(struct dp_worker *w, struct pkt *p);
 

@@ -26,3 +26,11 @@ bool vad_voice(const uint8_t *rtp, size_t len, uint8_t law)
 		sum += m[rtp[i]];
 	return sum >= (uint32_t)VAD_THRESHOLD * (uint32_t)(end - off);
 }
+
+bool vad_voice_pcm(const int16_t *pcm, size_t n)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += (uint64_t)(pcm[i] < 0 ? -(int32_t)pcm[i] : pcm[i]);
+	return n && sum >= (uint64_t)VAD_THRESHOLD * n;
+}

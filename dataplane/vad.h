@@ -16,5 +16,7 @@ void vad_init(void);
 /** Is the audio of RTP packet @rtp (@len bytes, G.711 by @law: STREAM_VAD_PCMU/PCMA) above
  *  the threshold? False for packets whose lengths contradict each other or carry nothing. */
 bool vad_voice(const uint8_t *rtp, size_t len, uint8_t law);
+/** Is @n samples of decoded 16-bit audio above the same threshold? */
+bool vad_voice_pcm(const int16_t *pcm, size_t n);
 
 #endif

@@ -312,7 +312,8 @@ static bool worker_idle(struct dp_worker *w)
 		rte_pause();
 		return false;
 	}
-	if (rte_ring_count(w->handoff) != 0)
+	/* nor while the player has due entries it ran out of time for */
+	if (rte_ring_count(w->handoff) != 0 || w->player.pending >= 0)
 		return false;
 	for (uint16_t pi = 0; pi < dp.n_ports; pi++)
 		if (w->txq[pi].n)

@@ -139,7 +139,12 @@ enum stream_g711 {
 /* Payload types of one direction of a relay: audio_in becomes audio_out (payload converted
  * as g711), te_in (telephone-event, RFC 4733) becomes te_out, since the legs may have
  * negotiated different dynamic numbers (e.g. 101 vs 96). */
-enum stream_vad { STREAM_VAD_OFF = 0, STREAM_VAD_PCMU = 1, STREAM_VAD_PCMA = 2 };
+enum stream_vad {
+	STREAM_VAD_OFF = 0,
+	STREAM_VAD_PCMU = 1,
+	STREAM_VAD_PCMA = 2,
+	STREAM_VAD_DECODED = 3, /* a transcoded leg: its pipeline judges the decoded audio */
+};
 #define STREAM_VAD_EVENTS 0x80 /* cfg->vad: also tell the control plane when the peer starts
 				* talking and falls silent (MSG_EV_TALK) */
 #define STREAM_PT_DROP 0x80 /* te_out: telephone-event the other leg did not take: dropped */

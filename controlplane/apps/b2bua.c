@@ -101,9 +101,11 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 		uint8_t law = c->plan.codec[side].pt == 0   ? STREAM_VAD_PCMU
 			      : c->plan.codec[side].pt == 8 ? STREAM_VAD_PCMA
 							    : STREAM_VAD_OFF;
+		/* a transcoded leg's pipeline hears its decoded audio, whatever the codec */
+		uint8_t heard = o.xc.in_codec ? STREAM_VAD_DECODED : law;
 		if (b2b_cfg->media_silence_timeout_s || b2b_cfg->media_talk_events)
-			o.vad = law;
-		if (b2b_cfg->media_talk_events && law)
+			o.vad = heard;
+		if (b2b_cfg->media_talk_events && heard)
 			o.vad |= STREAM_VAD_EVENTS;
 		/* in-band DTMF from a leg that took no telephone-event */
 		if (b2b_cfg->media_inband_dtmf && c->plan.te_pt[side] < 0)

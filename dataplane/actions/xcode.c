@@ -14,6 +14,7 @@
 #include "dataplane/net.h"
 #include "dataplane/player.h"
 #include "dataplane/rtp.h"
+#include "dataplane/vad.h"
 #include "dataplane/worker.h"
 
 /* [o] after publication: the owner worker of the receiving stream only. */
@@ -180,7 +181,8 @@ bad:
 
 /* Decode (or conceal) until a packet's worth of PCM is there. Returns -1 when the sender has
  * paused. */
-static int xcode_fill(struct dp_worker *w, struct xcode_pipe *pp)
+static int xcode_fill(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st,
+		      struct xcode_pipe *pp)
 {
 	while (pp->pcm_n < pp->out_spf) {
 		struct jb_out jo;
@@ -191,6 +193,9 @@ static int xcode_fill(struct dp_worker *w, struct xcode_pipe *pp)
 			n = codec_decode(pp->dec, jo.pkt->data, jo.pkt->len, at);
 			if (n > 0) {
 				pp->last_in = (unsigned)n;
+				if (c->vad) /* voice activity on what the peer said */
+					net_vad_note(w, c, st, vad_voice_pcm(at, (size_t)n),
+						     rte_rdtsc());
 				break;
 			}
 			ctr_inc(&w->stats.xcode_bad);
@@ -215,7 +220,7 @@ int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_st
 {
 	struct xcode_pipe *pp = c->xcode->pipe;
 	const struct stream_cfg *o = c->other;
-	if (xcode_fill(w, pp) != 0) {
+	if (xcode_fill(w, c, st, pp) != 0) {
 		pp->pcm_n = 0;
 		pp->scheduled = 0;
 		pp->paused_tsc = rte_rdtsc();

@@ -10,12 +10,16 @@
 #  - what the caller hears is the callee's 700 Hz tone in PCMU, 20 ms packets, one source;
 #  - at least 90 % of the packets sent arrive each way, and the worker counted no bad
 #    packet and sent the transcoded ones (status);
+#  - voice activity is judged on the decoded audio: with media.talk_events each callee's
+#    tone (G.722, G.729, Opus) is logged as the callee talking, once per call;
 #  - RFC 4733 digits survive transcoding: a caller sending 7, 3, 9, 1 as telephone-event 101
 #    to a G.722 callee that took telephone-event 96 gets them to the callee in 96, in order,
 #    three end packets each, in mgwd's RTP source towards it.
 source "$(dirname "$0")/lib.sh"
 mgw_setup b2b_codecs 'routes = ( { name = "callee"; prefix = "1"; destinations = ( "127.0.0.1:5070" ); } );
-media = { codecs = ( "PCMU", "PCMA", "G722", "G729", "opus", "telephone-event" ); };'
+media = { codecs = ( "PCMU", "PCMA", "G722", "G729", "opus", "telephone-event" );
+          talk_events = true; };
+log = { level = "info"; };'
 
 PYTHONPATH="$MGW_SRC/tests/integration" python3 - "$WORK" <<'PY' || fail "making the pcaps"
 import math, struct, sys, warnings
@@ -113,6 +117,9 @@ PY
 call G722 9 "a=rtpmap:9 G722/8000" "a=ptime:20"
 call G729 18 "a=rtpmap:18 G729/8000" "a=ptime:30"
 call opus 96 "a=rtpmap:96 opus/48000/2" "a=ptime:20"
+
+talks=$(grep -c "the callee talks" "$WORK/mgwd.log" || true)
+[ "$talks" -eq 3 ] || fail "the callees' talk heard $talks times, want 3 (one per codec)"
 
 # telephone-event end to end across a transcoded call
 cp "$WORK/callee_G722.pcap" "$WORK/callee.pcap"
