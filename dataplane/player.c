@@ -33,10 +33,11 @@ int play_dtmf_event(char c)
 	}
 }
 
-/* A prompt's silence, for the rest of a last frame. */
+/* A prompt's silence, for the rest of a last frame (G.722: a byte its encoder gives for
+ * silence; ADPCM has no single one). */
 static uint8_t play_silence(uint8_t pt)
 {
-	return pt == 8 ? 0xd5 : 0xff;
+	return pt == 8 ? 0xd5 : pt == 9 ? 0xfa : 0xff;
 }
 
 static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *out,

@@ -62,12 +62,13 @@ enum stream_latch {
 #define STREAM_DIR_PLAY 0x4 /* mgw's player sends to the peer (cfg->play): media echoed or
 			     * relayed towards it is dropped meanwhile */
 
-/* A prompt: audio encoded once for one G.711 payload format at 8 kHz, one byte per sample.
+/* A prompt: audio encoded once for one payload format at 8 kHz, one byte per sample (PCMU,
+ * PCMA, or G.722 in its 8 kHz mode).
  * [cp] built before any config names it, immutable, kept until shutdown (prompt.c). */
 struct stream_prompt {
 	const uint8_t *data;
 	uint32_t n_samples;
-	uint8_t pt;           /* 0 PCMU, 8 PCMA */
+	uint8_t pt;           /* 0 PCMU, 8 PCMA, 9 G.722 */
 };
 
 enum stream_play_kind {

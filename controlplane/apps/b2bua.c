@@ -672,15 +672,19 @@ static int b2b_ringback(struct bcall *c)
 	int te = -1;
 	for (unsigned i = 0; i < a->sdp.n_codecs; i++) {
 		const struct sdp_codec *k = &a->sdp.codecs[i];
-		if (!x && k->clock_rate == 8000 &&
-		    (strcasecmp(k->name, "PCMU") == 0 || strcasecmp(k->name, "PCMA") == 0))
+		enum stream_codec id = codec_by_name(k->name, k->clock_rate);
+		if (!x && (id == STREAM_CODEC_PCMU || id == STREAM_CODEC_PCMA ||
+			   id == STREAM_CODEC_G722)) /* the codecs prompts come in */
 			x = k;
 		if (te < 0 && strcasecmp(k->name, "telephone-event") == 0 && k->clock_rate == 8000)
 			te = k->pt;
 	}
 	char err[256];
 	const struct stream_prompt *pr =
-		x ? prompt_get(b2b_cfg->media_ringback, x->pt == 8 ? 8 : 0, err, sizeof(err)) : NULL;
+		x ? prompt_get(b2b_cfg->media_ringback,
+			       codec_info(codec_by_name(x->name, x->clock_rate))->static_pt, err,
+			       sizeof(err))
+		  : NULL;
 	if (!pr)
 		return -1;
 	c->early_a = true;

@@ -10,6 +10,7 @@
 #include <sndfile.h>
 
 #include "dataplane/actions/transcode.h"
+#include "dataplane/codec.h"
 
 #define PROMPT_RATE 8000
 #define TONE_LEVEL_DBM0 (-13.0) /* each frequency of a tone */
@@ -324,10 +325,30 @@ out:
 	return out;
 }
 
+/* @n samples at 8 kHz into @out, one byte per sample: G.711 by its law, or G.722 at 64
+ * kbit/s in its 8 kHz mode (also a byte per 8 kHz sample, on the same 8 kHz RTP clock), one
+ * encoder running through the whole prompt. */
+static int prompt_encode(uint8_t pt, const int16_t *pcm, size_t n, uint8_t *out)
+{
+	if (pt != 9) {
+		transcode_encode(pcm, n, out, pt == 8);
+		return 0;
+	}
+	struct codec_enc *e = codec_enc_new(STREAM_CODEC_G722, 8000);
+	int rc = e ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i += CODEC_MAX_PAYLOAD) {
+		unsigned k = n - i < CODEC_MAX_PAYLOAD ? (unsigned)(n - i) : CODEC_MAX_PAYLOAD;
+		rc = codec_encode(e, pcm + i, k, out + i) == (int)k ? 0 : -1;
+	}
+	codec_enc_free(e);
+	return rc;
+}
+
 const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, size_t err_len)
 {
-	if (pt != 0 && pt != 8) {
-		snprintf(err, err_len, "prompts are PCMU (0) or PCMA (8), not payload type %u", pt);
+	if (pt != 0 && pt != 8 && pt != 9) {
+		snprintf(err, err_len, "prompts are PCMU (0), PCMA (8) or G.722 (9), not payload "
+			 "type %u", pt);
 		return NULL;
 	}
 	for (unsigned i = 0; i < n_cache; i++)
@@ -390,12 +411,20 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
+	int16_t *pcm = malloc(n * sizeof(*pcm));
+	for (size_t i = 0; pcm && i < n; i++) {
 		float v = lin[i];
-		int16_t s = v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)lrintf(v);
-		data[i] = pt == 0 ? transcode_linear_to_ulaw(s) : transcode_linear_to_alaw(s);
+		pcm[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)lrintf(v);
 	}
 	free(lin);
+	if (!pcm || prompt_encode(pt, pcm, n, data) != 0) {
+		free(pcm);
+		free(data);
+		free(p);
+		snprintf(err, err_len, "%s: cannot encode for payload type %u", name, pt);
+		return NULL;
+	}
+	free(pcm);
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->p = (struct stream_prompt){.data = data, .n_samples = (uint32_t)n, .pt = pt};
 	cache[n_cache++] = p;

@@ -1,7 +1,8 @@
 /* Prompts (controlplane/media/prompt.c): tone cadences parsed and refused, tone plans and
  * their overrides, tones rendered at their frequencies and lengths, the resampler (a tone
  * keeps its frequency and level, what lies above 4 kHz is filtered out rather than folded
- * down), WAV files in other rates and channel counts, and files that are not audio. */
+ * down), WAV files in other rates and channel counts, and files that are not audio; a tone
+ * encoded for G.722 decodes to the same frequency and level. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "controlplane/media/prompt.h"
 #include "dataplane/actions/transcode.h"
+#include "dataplane/codec.h"
 
 /* Relative power of frequency @f in @x (@n samples at 8 kHz), Goertzel. */
 static double power_at(const float *x, size_t n, double f)
@@ -85,9 +87,21 @@ static void check_tone(const char *name, uint8_t pt, size_t want_n, double f_on,
 	assert_int_equal(p->pt, pt);
 	assert_int_equal(p->n_samples, want_n);
 	float *x = malloc(p->n_samples * sizeof(*x));
-	for (uint32_t i = 0; i < p->n_samples; i++)
-		x[i] = pt == 0 ? transcode_ulaw_to_linear(p->data[i])
-			       : transcode_alaw_to_linear(p->data[i]);
+	if (pt == 9) { /* G.722: decoded as a phone would, at 8 kHz */
+		struct codec_dec *d = codec_dec_new(STREAM_CODEC_G722, 8000);
+		int16_t pcm[CODEC_MAX_SAMPLES];
+		for (uint32_t i = 0; i < p->n_samples; i += 160) {
+			uint32_t k = p->n_samples - i < 160 ? p->n_samples - i : 160;
+			assert_int_equal(codec_decode(d, p->data + i, k, pcm), (int)k);
+			for (uint32_t j = 0; j < k; j++)
+				x[i + j] = pcm[j];
+		}
+		codec_dec_free(d);
+	} else {
+		for (uint32_t i = 0; i < p->n_samples; i++)
+			x[i] = pt == 0 ? transcode_ulaw_to_linear(p->data[i])
+				       : transcode_alaw_to_linear(p->data[i]);
+	}
 	size_t n = 1600; /* the first 200 ms: the tone is on */
 	assert_true(power_at(x, n, f_on) > 100 * power_at(x, n, f_off));
 	/* -13 dBm0: a sine's RMS of 22706 / sqrt(2) * 10^(-13/20) = 3594 */
@@ -106,6 +120,8 @@ static void test_tones(void **state)
 	check_tone("tone:busy", 0, 8000, 425, 480);    /* 500 on, 500 off */
 	check_tone("tone:busy", 8, 8000, 425, 480);
 	check_tone("tone:dial", 0, 8000, 425, 350);
+	/* for a G.722 leg (music on hold, announcements): the same tone through its codec */
+	check_tone("tone:busy", 9, 8000, 425, 480);
 	/* a DTMF digit in-band: its row and column frequency, nothing else of the grid */
 	const struct stream_prompt *d = prompt_get("dtmf:8", 0, err, sizeof(err));
 	assert_non_null(d);
@@ -118,7 +134,7 @@ static void test_tones(void **state)
 	assert_null(prompt_get("dtmf:12", 0, err, sizeof(err)));
 	assert_null(prompt_get("tone:nonesuch", 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "nonesuch"));
-	assert_null(prompt_get("tone:busy", 18, err, sizeof(err)));
+	assert_null(prompt_get("tone:busy", 18, err, sizeof(err))); /* G.729: not a byte a sample */
 	prompt_shutdown();
 	assert_int_equal(prompt_count(), 0);
 }

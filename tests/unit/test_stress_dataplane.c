@@ -218,6 +218,56 @@ static void *drainer(void *arg)
 	return NULL;
 }
 
+/* The workers and the drainer, started and stopped around each test's traffic. */
+static pthread_t worker_th[N_WORKERS], drain_th;
+
+static void threads_start(void)
+{
+	atomic_store(&workers_stop, false);
+	atomic_store(&drain_stop, false);
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
+	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+}
+
+/* Workers first (the control thread offline meanwhile: they may wait for a grace period),
+ * then the drainer once nothing more can come. */
+static void threads_stop(void)
+{
+	atomic_store(&workers_stop, true);
+	stream_rcu_offline();
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
+	atomic_store(&drain_stop, true);
+	assert_int_equal(pthread_join(drain_th, NULL), 0);
+	rcu_thread_online();
+}
+
+/* @n pairs, leg A on the first media address and B on the second, published by @publish;
+ * what their peers know of them noted. */
+static void pairs_setup(unsigned n, void (*publish)(unsigned p))
+{
+	for (unsigned p = 0; p < n; p++) {
+		assert_int_equal(media_ep_alloc_at(&ep_a[p], 0), 0);
+		assert_int_equal(media_ep_alloc_at(&ep_b[p], 1), 0);
+		publish(p);
+		a_ip[p] = ntohl(media_ep_addr(&ep_a[p]).s_addr);
+		b_ip[p] = ntohl(media_ep_addr(&ep_b[p]).s_addr);
+		a_port[p] = ep_a[p].port;
+		b_port[p] = ep_b[p].port;
+	}
+}
+
+static void pairs_release(unsigned n)
+{
+	for (unsigned p = 0; p < n; p++) {
+		media_ep_release(&ep_a[p]);
+		media_ep_release(&ep_b[p]);
+	}
+	media_poll();
+	assert_int_equal(media_ports_free(), media_ports_total());
+}
+
 static void republish(unsigned p, bool translate)
 {
 	struct media_peer pa = {.ip.s_addr = htonl(PEER_A), .port = (uint16_t)(PEER_A_PORT + 2 * p)};
@@ -227,22 +277,17 @@ static void republish(unsigned p, bool translate)
 			 0);
 }
 
+static void publish_plain(unsigned p)
+{
+	republish(p, false);
+}
+
 static void relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers(void **state)
 {
 	(void)state;
-	pthread_t feed_th, drain_th, worker_th[N_WORKERS];
-	for (unsigned p = 0; p < N_PAIRS; p++) {
-		assert_int_equal(media_ep_alloc_at(&ep_a[p], 0), 0);
-		assert_int_equal(media_ep_alloc_at(&ep_b[p], 1), 0);
-		republish(p, false);
-		a_ip[p] = ntohl(media_ep_addr(&ep_a[p]).s_addr);
-		b_ip[p] = ntohl(media_ep_addr(&ep_b[p]).s_addr);
-		a_port[p] = ep_a[p].port;
-		b_port[p] = ep_b[p].port;
-	}
-	for (unsigned i = 0; i < N_WORKERS; i++)
-		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
-	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+	pthread_t feed_th;
+	pairs_setup(N_PAIRS, publish_plain);
+	threads_start();
 	assert_int_equal(pthread_create(&feed_th, NULL, feeder, NULL), 0);
 
 	/* the control plane: republish and read snapshots until the feed is done */
@@ -267,13 +312,7 @@ static void relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers(v
 		stream_rcu_quiescent();
 	}
 	assert_int_equal(pthread_join(feed_th, NULL), 0);
-	atomic_store(&workers_stop, true);
-	stream_rcu_offline();
-	for (unsigned i = 0; i < N_WORKERS; i++)
-		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
-	atomic_store(&drain_stop, true);
-	assert_int_equal(pthread_join(drain_th, NULL), 0);
-	rcu_thread_online();
+	threads_stop();
 
 	assert_int_equal(atomic_load(&misrouted), 0);
 	assert_int_equal(atomic_load(&drained), fed_total);
@@ -304,12 +343,7 @@ static void relay_pairs_survive_republication_with_rtp_and_rtcp_on_two_workers(v
 	assert_true(reads > 100);
 	print_message("republished %u times, %u snapshots, %llu hand-offs\n", republished, reads,
 		      (unsigned long long)in);
-	for (unsigned p = 0; p < N_PAIRS; p++) {
-		media_ep_release(&ep_a[p]);
-		media_ep_release(&ep_b[p]);
-	}
-	media_poll();
-	assert_int_equal(media_ports_free(), media_ports_total());
+	pairs_release(N_PAIRS);
 }
 
 #define N_PLAYS 16
@@ -343,13 +377,8 @@ static void plays_start_stop_and_end_while_two_workers_play(void **state)
 		assert_int_equal(media_ep_alloc_at(&ep[p], p & 1), 0);
 		assert_int_equal(media_ep_echo(&ep[p], &pa, STREAM_LATCH_IP), 0);
 	}
-	atomic_store(&workers_stop, false);
-	atomic_store(&drain_stop, false);
 	atomic_store(&play_mode, true);
-	pthread_t drain_th, worker_th[N_WORKERS];
-	for (unsigned i = 0; i < N_WORKERS; i++)
-		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
-	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+	threads_start();
 	unsigned seed = 11, started = 0, stopped = 0, republished = 0;
 	uint64_t end = rte_rdtsc() + rte_get_tsc_hz() * 2;
 	while (rte_rdtsc() < end) {
@@ -380,13 +409,7 @@ static void plays_start_stop_and_end_while_two_workers_play(void **state)
 		media_ep_play_stop(&ep[p]);
 	media_poll();
 	usleep(20000);
-	atomic_store(&workers_stop, true);
-	stream_rcu_offline();
-	for (unsigned i = 0; i < N_WORKERS; i++)
-		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
-	atomic_store(&drain_stop, true);
-	assert_int_equal(pthread_join(drain_th, NULL), 0);
-	rcu_thread_online();
+	threads_stop();
 	dp_poll_events(on_play_event, NULL, 4096);
 	uint64_t played = 0;
 	for (unsigned i = 0; i < N_WORKERS; i++)
@@ -533,30 +556,21 @@ static void xrepublish(unsigned p, unsigned ptime_b)
 			 0);
 }
 
+static void publish_xcode(unsigned p)
+{
+	xrepublish(p, 20);
+}
+
 static void transcoding_pipelines_survive_republication_on_two_workers(void **state)
 {
 	(void)state;
-	pthread_t feed_th, drain_th, worker_th[N_WORKERS];
-	for (unsigned p = 0; p < N_XPAIRS; p++) {
-		assert_int_equal(media_ep_alloc_at(&ep_a[p], 0), 0);
-		assert_int_equal(media_ep_alloc_at(&ep_b[p], 1), 0);
-		xrepublish(p, 20);
-		a_ip[p] = ntohl(media_ep_addr(&ep_a[p]).s_addr);
-		b_ip[p] = ntohl(media_ep_addr(&ep_b[p]).s_addr);
-		a_port[p] = ep_a[p].port;
-		b_port[p] = ep_b[p].port;
-	}
-	atomic_store(&workers_stop, false);
-	atomic_store(&drain_stop, false);
+	pthread_t feed_th;
+	pairs_setup(N_XPAIRS, publish_xcode);
 	atomic_store(&xcode_mode, true);
-	const struct dp_worker_stats *ws[N_WORKERS];
 	uint64_t sent0 = 0;
-	for (unsigned i = 0; i < N_WORKERS; i++) {
-		ws[i] = dp_worker_stats(i);
-		sent0 += ctr_get(&ws[i]->xcode_sent);
-		assert_int_equal(pthread_create(&worker_th[i], NULL, worker, dp.workers[i]), 0);
-	}
-	assert_int_equal(pthread_create(&drain_th, NULL, drainer, NULL), 0);
+	for (unsigned i = 0; i < N_WORKERS; i++)
+		sent0 += ctr_get(&dp_worker_stats(i)->xcode_sent);
+	threads_start();
 	assert_int_equal(pthread_create(&feed_th, NULL, xfeeder, NULL), 0);
 	unsigned republished = 0, seed = 5;
 	while (!atomic_load(&xfeed_done)) {
@@ -573,16 +587,10 @@ static void transcoding_pipelines_survive_republication_on_two_workers(void **st
 		stream_rcu_quiescent();
 		usleep(10000);
 	}
-	atomic_store(&workers_stop, true);
-	stream_rcu_offline();
-	for (unsigned i = 0; i < N_WORKERS; i++)
-		assert_int_equal(pthread_join(worker_th[i], NULL), 0);
-	atomic_store(&drain_stop, true);
-	assert_int_equal(pthread_join(drain_th, NULL), 0);
-	rcu_thread_online();
+	threads_stop();
 	uint64_t sent = 0;
 	for (unsigned i = 0; i < N_WORKERS; i++)
-		sent += ctr_get(&ws[i]->xcode_sent);
+		sent += ctr_get(&dp_worker_stats(i)->xcode_sent);
 	sent -= sent0;
 	print_message("republished %u times; %llu transcoded packets sent, %lu PCMU to A, %lu "
 		      "G.722 to B\n", republished, (unsigned long long)sent,
@@ -592,12 +600,7 @@ static void transcoding_pipelines_survive_republication_on_two_workers(void **st
 	assert_true(atomic_load(&xcode_rx_b) > N_XPAIRS * XROUNDS / 3);
 	assert_true(sent >= atomic_load(&xcode_rx_a) + atomic_load(&xcode_rx_b));
 	assert_true(republished > 10);
-	for (unsigned p = 0; p < N_XPAIRS; p++) {
-		media_ep_release(&ep_a[p]);
-		media_ep_release(&ep_b[p]);
-	}
-	media_poll();
-	assert_int_equal(media_ports_free(), media_ports_total());
+	pairs_release(N_XPAIRS);
 	atomic_store(&xcode_mode, false);
 }
 
