@@ -49,7 +49,7 @@ static int audio_encode_loop(struct flow_audio *a, unsigned side, enum stream_co
 
 struct flow_audio *audio_loops_new(const char *codec)
 {
-	enum stream_codec c = codec_by_name(codec, strcasecmp(codec, "opus") == 0 ? 48000 : 8000);
+	enum stream_codec c = codec_named(codec);
 	struct flow_audio *a = c != STREAM_CODEC_NONE ? calloc(1, sizeof(*a)) : NULL;
 	if (!a)
 		return NULL;

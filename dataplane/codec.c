@@ -51,6 +51,14 @@ enum stream_codec codec_by_name(const char *name, uint32_t clock)
 	return STREAM_CODEC_NONE;
 }
 
+enum stream_codec codec_named(const char *name)
+{
+	for (int c = STREAM_CODEC_NONE + 1; c < STREAM_CODEC_COUNT; c++)
+		if (strcasecmp(infos[c].name, name) == 0)
+			return (enum stream_codec)c;
+	return STREAM_CODEC_NONE;
+}
+
 unsigned codec_pair_rate(enum stream_codec a, enum stream_codec b)
 {
 	const struct codec_info *ia = codec_info(a), *ib = codec_info(b);

@@ -34,6 +34,9 @@ struct codec_info {
 const struct codec_info *codec_info(enum stream_codec c);
 /** The codec an SDP rtpmap names (@name case-insensitive, @clock its rate), or NONE. */
 enum stream_codec codec_by_name(const char *name, uint32_t clock);
+/** The codec a configuration or API request names (@name case-insensitive, at the codec's own
+ *  RTP clock), or NONE. */
+enum stream_codec codec_named(const char *name);
 /** The PCM rate a pipeline between @a and @b works at: 16000 when both are wideband. */
 unsigned codec_pair_rate(enum stream_codec a, enum stream_codec b);
 /** Whether @c can send packets of @ptime_ms (Opus has no 30 ms frame, G.729 10 ms steps). */

@@ -173,6 +173,32 @@ static const struct stream_cfg *player_cfg(const struct player_entry *e)
 	return c;
 }
 
+/* A free entry, or -1 when the wheel is full. */
+static int32_t player_take(struct player *pl)
+{
+	if (!pl->e || pl->free < 0)
+		return -1;
+	int32_t i = pl->free;
+	pl->free = pl->e[i].next;
+	return i;
+}
+
+/* The first entry of an empty wheel sets its clock to @now. */
+static void player_open(struct player *pl, uint64_t now)
+{
+	if (pl->n == 0) {
+		pl->tick = now / pl->tsc_tick;
+		pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
+	}
+}
+
+/* Entry @i, its due time set, joins the wheel. */
+static void player_add(struct player *pl, int32_t i)
+{
+	player_insert(pl, i);
+	pl->n++;
+}
+
 void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 {
 	struct player *pl = &w->player;
@@ -189,13 +215,12 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 		player_event(w, cmd, cmd->arg, MSG_PLAY_MOVED, (uint8_t)owner, 0);
 		return;
 	}
-	if (pl->free < 0) {
+	int32_t i = player_take(pl);
+	if (i < 0) {
 		player_event(w, cmd, cmd->arg, MSG_PLAY_FULL, 0, 0);
 		return;
 	}
-	int32_t i = pl->free;
 	struct player_entry *e = &pl->e[i];
-	pl->free = e->next;
 	*e = probe;
 	/* On an echo stream the player is the stream's own RTP source going on: the sequence
 	 * numbers continue, the timestamps follow the last one sent (echo's or an earlier
@@ -220,42 +245,32 @@ void player_start(struct dp_worker *w, const struct msg_cmd *cmd)
 		e->seq = c->seq_base;
 		e->ts0 = c->ts_base;
 	}
-	uint64_t now = rte_rdtsc();
-	if (pl->n == 0) {
-		pl->tick = now / pl->tsc_tick;
-		pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
-	}
+	player_open(pl, rte_rdtsc());
 	/* The first frame within one ptime, at a phase the stream id picks: plays started
 	 * together (a batch of announcements) spread over the ticks of a period instead of
 	 * leaving in one burst every period. */
 	uint64_t ticks = pl->tsc_ms * c->play->ptime_ms / pl->tsc_tick;
 	uint64_t phase = ticks ? (uint64_t)(uint32_t)(cmd->stream_id * 2654435761u) % ticks : 0;
 	e->due = (pl->tick + 1 + phase) * pl->tsc_tick;
-	player_insert(pl, i);
-	pl->n++;
+	player_add(pl, i);
 }
 
 int player_xcode_start(struct dp_worker *w, const struct stream_cfg *c, uint64_t now,
 		       unsigned delay_ms)
 {
 	struct player *pl = &w->player;
-	if (!pl->e || pl->free < 0)
+	int32_t i = player_take(pl);
+	if (i < 0)
 		return -1;
-	int32_t i = pl->free;
 	struct player_entry *e = &pl->e[i];
-	pl->free = e->next;
 	*e = (struct player_entry){.stream_id = c->id, .gen = c->xcode->gen,
 				   .addr_idx = c->addr_idx, .port = c->local_port,
 				   .kind = PLAYER_KIND_XCODE};
-	if (pl->n == 0) {
-		pl->tick = now / pl->tsc_tick;
-		pl->next_tsc = (pl->tick + 1) * pl->tsc_tick;
-	}
+	player_open(pl, now);
 	e->due = now + pl->tsc_ms * delay_ms;
 	if (e->due / pl->tsc_tick <= pl->tick)
 		e->due = (pl->tick + 1) * pl->tsc_tick;
-	player_insert(pl, i);
-	pl->n++;
+	player_add(pl, i);
 	return 0;
 }
 
@@ -298,11 +313,7 @@ static int player_send(struct dp_worker *w, struct player_entry *e, const struct
 	rte_pktmbuf_trim(m, (uint16_t)(PLAY_FRAME_MAX - fr.len));
 	struct rtp_hdr *rtp = (struct rtp_hdr *)(pkt + PLAYER_HDRS - RTP_HDR_LEN);
 	uint32_t ts = e->ts0 + fr.ts_off;
-	rtp->vpxcc = 0x80;
-	rtp->mpt = (uint8_t)((fr.marker ? 0x80 : 0) | (c->play->pt & 0x7f));
-	rtp->seq = rte_cpu_to_be_16(e->seq);
-	rtp->ts = rte_cpu_to_be_32(ts);
-	rtp->ssrc = rte_cpu_to_be_32(e->ssrc);
+	rtp_write_hdr(rtp, fr.marker, c->play->pt, e->seq, ts, e->ssrc);
 	e->seq++;
 	e->sent++;
 	if (c->action == STREAM_ECHO) { /* echo after the play carries on from here */

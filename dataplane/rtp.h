@@ -3,8 +3,11 @@
 #ifndef MGW_RTP_H
 #define MGW_RTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <rte_byteorder.h>
 
 #include "shared/stream.h"
 
@@ -21,6 +24,18 @@ struct rtp_hdr {
 	uint32_t ts;   /* network order */
 	uint32_t ssrc; /* network order */
 } __attribute__((packed));
+
+/** Write a fixed RTP header (version 2, no padding, extension or CSRC) for what mgw sends
+ *  itself (player, transcoding). */
+static inline void rtp_write_hdr(struct rtp_hdr *h, bool marker, uint8_t pt, uint16_t seq,
+				 uint32_t ts, uint32_t ssrc)
+{
+	h->vpxcc = 0x80;
+	h->mpt = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+	h->seq = rte_cpu_to_be_16(seq);
+	h->ts = rte_cpu_to_be_32(ts);
+	h->ssrc = rte_cpu_to_be_32(ssrc);
+}
 
 /**
  * Account one packet with sequence number @seq, RTP timestamp @ts and arrival time @arrival

@@ -64,8 +64,7 @@ unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const ch
 		out[n++] = strcmp(law, "PCMU") == 0 ? "PCMA" : "PCMU";
 	/* then what media.codecs lists, in its order: mgw transcodes to them */
 	for (unsigned i = 0; i < n_pref && n < max; i++) {
-		enum stream_codec id = codec_by_name(pref[i], strcasecmp(pref[i], "opus") == 0
-								  ? 48000 : 8000);
+		enum stream_codec id = codec_named(pref[i]);
 		if (id != STREAM_CODEC_NONE && !has_name(out, n, codec_info(id)->name))
 			out[n++] = codec_info(id)->name;
 	}

@@ -154,8 +154,7 @@ static int get_codec(json_t *req, const char *key, enum stream_codec *id, uint8_
 		     size_t len)
 {
 	const char *name = json_string_value(json_object_get(req, key));
-	*id = name ? codec_by_name(name, strcasecmp(name, "opus") == 0 ? 48000 : 8000)
-		   : STREAM_CODEC_NONE;
+	*id = name ? codec_named(name) : STREAM_CODEC_NONE;
 	if (*id == STREAM_CODEC_NONE) {
 		snprintf(err, len, "%s must be one of PCMU, PCMA, G722, G729, opus", key);
 		return -1;

@@ -38,29 +38,34 @@ void relay_packet(struct dp_worker *w, struct pkt *p)
 	uint16_t src_port = rtcp ? rte_cpu_to_be_16(o->local_port + 1)
 				 : rte_cpu_to_be_16(o->local_port);
 	int full_csum = 0, own_src = 0;
-	if (!rtcp && s->remap && unlikely(s->xcode != NULL)) {
-		/* transcoding: audio into the jitter buffer, events renumbered in its timeline */
-		int r = xcode_rx(w, p);
-		if (r == XCODE_TAKEN) {
-			dp_free(p->m);
-			return;
+	if (!rtcp && s->remap) {
+		if (unlikely(s->xcode != NULL)) {
+			/* transcoding: audio into the jitter buffer, events renumbered in its
+			 * timeline */
+			int r = xcode_rx(w, p);
+			if (r == XCODE_TAKEN) {
+				dp_free(p->m);
+				return;
+			}
+			if (r < 0) {
+				ctr_inc(&p->st->drops);
+				dp_drop(w, p->m, r == XCODE_DROP_TE ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
+				return;
+			}
+			full_csum = own_src = 1;
+		} else {
+			/* transcoding or renumbering: the payload changes, so the checksum is
+			 * redone */
+			int r = transcode_rtp((uint8_t *)(udp + 1),
+					      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp),
+					      &s->xmap);
+			if (unlikely(r < 0)) {
+				ctr_inc(&p->st->drops);
+				dp_drop(w, p->m, r == -2 ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
+				return;
+			}
+			full_csum = r;
 		}
-		if (r < 0) {
-			ctr_inc(&p->st->drops);
-			dp_drop(w, p->m, r == XCODE_DROP_TE ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
-			return;
-		}
-		full_csum = own_src = 1;
-	} else if (!rtcp && s->remap) {
-		/* transcoding or renumbering: the payload changes, so the checksum is redone */
-		int r = transcode_rtp((uint8_t *)(udp + 1),
-				      rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp), &s->xmap);
-		if (unlikely(r < 0)) {
-			ctr_inc(&p->st->drops);
-			dp_drop(w, p->m, r == -2 ? DP_DROP_STREAM : DP_DROP_BAD_RTP);
-			return;
-		}
-		full_csum = r;
 	}
 	uint16_t c = udp->dgram_cksum;
 	if (c && !full_csum) {

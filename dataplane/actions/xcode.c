@@ -106,10 +106,10 @@ struct stream_xcode *xcode_new(const struct stream_xcode *desc)
 static void xcode_catch_up(struct xcode_pipe *pp, uint64_t now)
 {
 	if (pp->paused_tsc) {
-		uint64_t ms = (now - pp->paused_tsc) / (rte_get_tsc_hz() / 1000);
-		uint64_t units = ms * (pp->out_clock / 1000), packets = units / pp->out_ts_step;
+		uint64_t tsc_ms = dp.tsc_hz / 1000, ms = (now - pp->paused_tsc) / tsc_ms;
+		uint64_t packets = ms * (pp->out_clock / 1000) / pp->out_ts_step;
 		pp->out_ts += (uint32_t)(packets * pp->out_ts_step);
-		pp->paused_tsc += packets * pp->out_ptime_ms * (rte_get_tsc_hz() / 1000);
+		pp->paused_tsc += packets * pp->out_ptime_ms * tsc_ms;
 	} else {
 		pp->paused_tsc = now;
 	}
@@ -245,11 +245,7 @@ int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_st
 		return 0;
 	}
 	struct rtp_hdr *rtp = (struct rtp_hdr *)(pkt + XCODE_HDRS - RTP_HDR_LEN);
-	rtp->vpxcc = 0x80;
-	rtp->mpt = (uint8_t)((pp->marker ? 0x80 : 0) | (c->xcode->out_pt & 0x7f));
-	rtp->seq = rte_cpu_to_be_16(pp->out_seq++);
-	rtp->ts = rte_cpu_to_be_32(ts);
-	rtp->ssrc = rte_cpu_to_be_32(pp->ssrc);
+	rtp_write_hdr(rtp, pp->marker, c->xcode->out_pt, pp->out_seq++, ts, pp->ssrc);
 	memcpy(pkt + XCODE_HDRS, payload, (size_t)len);
 	pp->marker = 0;
 	ctr_inc(&st->tx_pkts);
