@@ -85,6 +85,7 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 		int other = !side;
 		o.map.audio_in = c->plan.codec[side].pt;
 		o.map.audio_out = c->plan.codec[other].pt;
+		o.clock = c->plan.codec[side].clock_rate;
 		if (c->plan.te_pt[side] >= 0) {
 			/* renumbered for the other leg, or dropped when it took none (the digits
 			 * reach it as SIP INFO) */
@@ -393,7 +394,7 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 	struct stream_stats st[2];
 	for (int s = 0; s < 2; s++) {
 		media_ep_stats(&c->leg[s].ep, &st[s]);
-		quality_of(&st[s], 8000, &q[s]);
+		quality_of(&st[s], c->have_plan ? c->plan.codec[s].clock_rate : 8000, &q[s]);
 		quality_observe(&q[s]);
 		if (q[s].valid)
 			LOG_I("b2bua", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",

@@ -292,6 +292,8 @@ static int media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o,
 	if (!o)
 		return 0;
 	c->dir = o->dir;
+	if (o->clock && o->clock != MEDIA_CLOCK_RATE)
+		c->ts_mult = tsc_hz ? (uint32_t)(((uint64_t)o->clock << 32) / tsc_hz) : 0;
 	c->xmap = o->map;
 	c->vad = o->vad;
 	c->inband = c->te_pt ? STREAM_VAD_OFF : o->inband;

@@ -67,6 +67,8 @@ struct media_leg_opts {
 	struct stream_pt_map map;
 	uint8_t vad;             /* STREAM_VAD_*: watch the leg's G.711 audio level */
 	uint8_t inband;          /* STREAM_VAD_*: listen for in-band DTMF in the leg's audio */
+	uint32_t clock;          /* RTP clock of what the leg receives (its jitter's units),
+				  * 0 = 8000 */
 	/* transcode what the leg receives (in_codec STREAM_CODEC_NONE: do not): codecs,
 	 * payload types, packet times and telephone-event; gen and the RTP source are set here */
 	struct stream_xcode xc;

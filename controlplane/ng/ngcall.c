@@ -8,6 +8,7 @@
 
 #include "controlplane/media/media.h"
 #include "controlplane/media/prompt.h"
+#include "dataplane/codec.h"
 #include "dataplane/player.h"
 #include "controlplane/media/quality.h"
 #include "controlplane/sip/sdp.h"
@@ -31,14 +32,19 @@ struct ngbranch {
 	char label[2][64];
 	bool answered;
 	uint8_t latch;             /* media.latch, or strict with the strict-source flag */
-	/* G.711 transcoding (codec transcode/offer): the offerer's own codec, the payload types
-	 * mgw added to the offer for it, and, once the answer picked one of those, the payload
-	 * type each side speaks */
-	int offer_pt;              /* the offerer's first PCMU/PCMA, -1 = none */
+	/* Transcoding (codec transcode/offer): the offerer's codec mgw converts from and the
+	 * codecs it added to the offer for the answerer; once the answer picked one of those,
+	 * transcode is set. codec/ptime: each side's, from the answer on. */
+	bool have_src;
+	struct sdp_codec src;      /* the offerer's first codec mgw can decode */
+	unsigned src_ptime;        /* the offer's a=ptime, 0 = none */
+	unsigned ask_ptime;        /* the offer's ptime option: what the answerer is asked for */
 	uint8_t offer_side;
-	bool added[2];             /* [0] PCMU, [1] PCMA added to the last offer */
+	unsigned n_added;
+	struct sdp_codec added[NGC_MAX_ADD];
 	bool transcode;
-	uint8_t pt[2];
+	struct sdp_codec codec[2];
+	unsigned ptime[2];
 	bool blocked[2];           /* block media: what this side sends goes nowhere */
 	bool dtmf_blocked[2];      /* block DTMF: this side's RFC 4733 events go nowhere */
 	char dtmf[2][33];          /* digits received from each side (RFC 4733), the last 32 */
@@ -63,7 +69,8 @@ struct req_opts {
 	struct in_addr media_addr, received;
 	char label[64];
 	int iface[2];              /* direction: media pool index of each side, -1 = any */
-	bool xcode[2];             /* PCMU / PCMA asked by codec transcode or offer */
+	unsigned n_xcode;          /* codecs asked by codec transcode or offer (enum */
+	uint8_t xcode[NGC_MAX_ADD]; /* stream_codec): added to the offer for the answerer */
 	unsigned n_hard_strip;     /* codec strip (not mask): the offerer may not use them */
 	char hard_strip[NGC_MAX_STRIP][24];
 	const char *warning;       /* something asked that mgwd does not do: said, not refused */
@@ -102,6 +109,30 @@ static void branch_free(struct ngbranch *b)
 	free(b);
 }
 
+/* The codec mgw knows @c as (NONE when it does not). */
+static enum stream_codec codec_of(const struct sdp_codec *c)
+{
+	return codec_by_name(c->name, c->clock_rate);
+}
+
+static bool is_g711(enum stream_codec c)
+{
+	return c == STREAM_CODEC_PCMU || c == STREAM_CODEC_PCMA;
+}
+
+/* The packet time side @i sends and receives when transcoded: its own a=ptime (or what it was
+ * asked for), one its codec can send, else 20 ms. */
+static unsigned side_ptime(const struct sdp_codec *c, unsigned want)
+{
+	return want && codec_ptime_ok(codec_of(c), want) ? want : 20;
+}
+
+/* The RTP clock of what side @i sends (jitter is counted in its units). */
+static uint32_t side_clock(const struct ngbranch *b, int i)
+{
+	return b->codec[i].clock_rate ? b->codec[i].clock_rate : 8000;
+}
+
 static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 {
 	for (int i = 0; i < 2; i++) {
@@ -109,7 +140,7 @@ static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 		struct leg_quality q;
 		if (media_ep_stats(&b->ep[i], &st) != 0)
 			continue;
-		quality_of(&st, 8000, &q);
+		quality_of(&st, side_clock(b, i), &q);
 		quality_observe(&q);
 		if (q.valid)
 			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -199,6 +230,14 @@ static bool rtpmap_of(const char *l, size_t n, struct pt_name *out)
 	out->pt = pt;
 	memcpy(out->name, l + s, k - s);
 	out->name[k - s] = '\0';
+	out->clock = 8000;
+	if (k < n && l[k] == '/') {
+		uint32_t clock = 0;
+		for (k++; k < n && l[k] >= '0' && l[k] <= '9' && clock < 1000000; k++)
+			clock = clock * 10 + (uint32_t)(l[k] - '0');
+		if (clock)
+			out->clock = clock;
+	}
 	return true;
 }
 
@@ -261,10 +300,14 @@ int ngcall_sdp_codecs(const char *in, size_t len, struct ngcall_codec *out, unsi
 		if (field++ >= 3 && m[k] >= '0' && m[k] <= '9') {
 			int pt = atoi(m + k);
 			const char *name = pt >= 0 && pt < 96 ? static_pt_name(pt) : "";
+			uint32_t clock = 8000;
 			for (unsigned j = 0; j < n_map; j++)
-				if (map[j].pt == pt)
+				if (map[j].pt == pt) {
 					name = map[j].name;
+					clock = map[j].clock;
+				}
 			out[n].pt = pt;
+			out[n].clock = clock;
 			snprintf(out[n].name, sizeof(out[n].name), "%s", name);
 			n++;
 		}
@@ -336,19 +379,19 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 				if (fmts[k].pt >= 0 && fmts[k].pt < 128)
 					present[fmts[k].pt] = true;
 			unsigned n_add = 0;
-			uint8_t add[2];
-			for (unsigned k = 0; o && k < o->n_add && k < 2; k++)
-				if (o->add[k] < 128 && !present[o->add[k]])
-					add[n_add++] = o->add[k];
+			const struct sdp_codec *add[NGC_MAX_ADD];
+			for (unsigned k = 0; o && k < o->n_add && k < NGC_MAX_ADD; k++)
+				if (o->add[k].pt < 128 && !present[o->add[k].pt])
+					add[n_add++] = &o->add[k];
 			if (o && o->add_first)
 				for (unsigned k = 0; k < n_add; k++, kept++)
-					PUT(" %u", add[k]);
+					PUT(" %u", add[k]->pt);
 			/* audio codecs first (what mgw adds for transcoding among them), then
 			 * telephone-event */
 			for (int te_pass = 0; te_pass < 2; te_pass++) {
 				if (te_pass && !(o && o->add_first))
 					for (unsigned k = 0; k < n_add; k++, kept++)
-						PUT(" %u", add[k]);
+						PUT(" %u", add[k]->pt);
 				for (int k = 0; k < nf; k++) {
 					int pt = fmts[k].pt;
 					bool te = strcasecmp(fmts[k].name, "telephone-event") == 0;
@@ -365,8 +408,12 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 			if (kept == 0)
 				return -1; /* nothing left to carry */
 			PUT("\r\n");
-			for (unsigned k = 0; k < n_add; k++)
-				PUT("a=rtpmap:%u %s/8000\r\n", add[k], static_pt_name(add[k]));
+			for (unsigned k = 0; k < n_add; k++) {
+				char attrs[160];
+				if (sdp_codec_attrs(add[k], attrs, sizeof(attrs)) < 0)
+					return -1;
+				PUT("%s", attrs);
+			}
 			if (o && o->ptime)
 				PUT("a=ptime:%u\r\n", o->ptime);
 		} else if (starts(l, n, "a=rtcp:") || starts(l, n, "a=candidate:") ||
@@ -447,16 +494,26 @@ static void direction_parse(const struct be_node *dir, struct req_opts *o)
 	}
 }
 
-/* codec transcode / offer: the G.711 codecs mgw may add to an offer and convert to */
+/* codec transcode / offer: the codecs mgw may add to an offer and convert to ("G722",
+ * "opus/48000/2": a rate or channels after the name change nothing) */
 static void xcode_parse(const struct be_node *l, struct req_opts *o, bool refuse_others)
 {
 	for (const struct be_node *m = l && l->type == BE_LIST ? l->first : NULL; m; m = m->next) {
-		if (be_str_is(m, "PCMU"))
-			o->xcode[0] = true;
-		else if (be_str_is(m, "PCMA"))
-			o->xcode[1] = true;
-		else if (refuse_others && !be_str_is(m, "telephone-event"))
-			o->error = "codec transcode: mgw converts between PCMU and PCMA only (yet)";
+		char name[24] = "";
+		if (m->type == BE_STR && m->n && m->n < sizeof(name)) {
+			memcpy(name, m->s, m->n);
+			name[m->n] = '\0';
+			name[strcspn(name, "/")] = '\0';
+		}
+		enum stream_codec id = codec_named(name);
+		bool dup = false;
+		for (unsigned k = 0; k < o->n_xcode; k++)
+			dup |= o->xcode[k] == id;
+		if (id != STREAM_CODEC_NONE && !dup && o->n_xcode < NGC_MAX_ADD)
+			o->xcode[o->n_xcode++] = (uint8_t)id;
+		else if (id == STREAM_CODEC_NONE && refuse_others &&
+			 strcasecmp(name, "telephone-event") != 0)
+			o->error = "codec transcode: mgw converts among PCMU, PCMA, G722, G729 and opus";
 	}
 }
 
@@ -574,12 +631,13 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 static int publish(struct ngbranch *b)
 {
 	if (!b->transcode && !b->blocked[0] && !b->blocked[1] && !b->dtmf_blocked[0] &&
-	    !b->dtmf_blocked[1])
+	    !b->dtmf_blocked[1] && side_clock(b, 0) == 8000 && side_clock(b, 1) == 8000)
 		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 				      NULL, NULL);
 	struct media_leg_opts lo[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&lo[i], 0, sizeof(lo[i]));
+		lo[i].clock = side_clock(b, i);
 		/* a leg sends to its peer what the other side sent, unless that side is blocked
 		 * (RTCP keeps flowing) */
 		lo[i].dir = STREAM_DIR_RECV | (b->blocked[!i] ? 0 : STREAM_DIR_SEND);
@@ -588,12 +646,32 @@ static int publish(struct ngbranch *b)
 		lo[i].map.audio_in = lo[i].map.audio_out = 0xff;
 		lo[i].map.te_in = lo[i].map.te_out = b->peer[i].te_pt;
 		if (b->transcode) {
-			lo[i].map.audio_in = b->pt[i];
-			lo[i].map.audio_out = b->pt[!i];
-			lo[i].map.g711 = b->pt[i] == 0 ? STREAM_G711_U2A : STREAM_G711_A2U;
+			enum stream_codec in = codec_of(&b->codec[i]), out = codec_of(&b->codec[!i]);
+			lo[i].map.audio_in = b->codec[i].pt;
+			lo[i].map.audio_out = b->codec[!i].pt;
+			if (is_g711(in) && is_g711(out)) {
+				lo[i].map.g711 = in == STREAM_CODEC_PCMU ? STREAM_G711_U2A
+									 : STREAM_G711_A2U;
+			} else {
+				/* telephone-event goes on between two 8 kHz clocks (an event's
+				 * duration is in its clock's units); otherwise it is dropped */
+				bool te = b->peer[i].te_pt && b->peer[!i].te_pt &&
+					  b->codec[i].clock_rate == 8000 &&
+					  b->codec[!i].clock_rate == 8000;
+				lo[i].xc = (struct stream_xcode){
+					.in_codec = (uint8_t)in,
+					.out_codec = (uint8_t)out,
+					.in_pt = b->codec[i].pt,
+					.out_pt = b->codec[!i].pt,
+					.in_ptime = (uint8_t)b->ptime[i],
+					.out_ptime = (uint8_t)b->ptime[!i],
+					.te_in = b->peer[i].te_pt,
+					.te_out = te ? b->peer[!i].te_pt : STREAM_PT_DROP,
+				};
+			}
 		}
 		if (b->dtmf_blocked[i] && b->peer[i].te_pt)
-			lo[i].map.te_out = STREAM_PT_DROP;
+			lo[i].map.te_out = lo[i].xc.te_out = STREAM_PT_DROP;
 	}
 	return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 			      &lo[0], &lo[1]);
@@ -649,7 +727,6 @@ static struct ngbranch *branch_new(struct ngcall *c, const struct req_opts *o, c
 			return NULL;
 		}
 	snprintf(b->via, sizeof(b->via), "%s", via);
-	b->offer_pt = -1;
 	b->next = c->branches;
 	c->branches = b;
 	c->n_branches++;
@@ -664,6 +741,74 @@ static void branch_unlink(struct ngcall *c, struct ngbranch *b)
 			c->n_branches--;
 			return;
 		}
+}
+
+/* The a=ptime of @req's SDP, 0 when it has none. */
+static unsigned sdp_ptime_of(const struct be_node *req)
+{
+	const struct be_node *sdp = be_dict_get(req, "sdp");
+	struct sdp_stream st;
+	return sdp && sdp->type == BE_STR && sdp_parse(sdp->s, sdp->n, &st) == SDP_OK ? st.ptime
+										      : 0;
+}
+
+/* A payload type for @c that the offer (@cs, @nc) and the codecs added before it leave free:
+ * its static one, else the first free dynamic one; -1 when none is left. */
+static int free_pt(const struct ngcall_codec *cs, int nc, const struct sdp_codec *added,
+		   unsigned n_added, enum stream_codec c)
+{
+	bool used[128] = {false};
+	for (int i = 0; i < nc; i++)
+		if (cs[i].pt >= 0 && cs[i].pt < 128)
+			used[cs[i].pt] = true;
+	for (unsigned i = 0; i < n_added; i++)
+		used[added[i].pt & 0x7f] = true;
+	const struct codec_info *ci = codec_info(c);
+	if (ci->static_pt < 96 && !used[ci->static_pt])
+		return ci->static_pt;
+	for (int pt = 96; pt < 128; pt++)
+		if (!used[pt])
+			return pt;
+	return -1;
+}
+
+/* An offer from side @side with formats @cs (@nc): the first of them mgw can decode becomes
+ * the codec it converts from, and each codec @o asks to transcode that the offer lacks is
+ * added to what the other side is offered (@so). */
+static void offer_codecs(struct ngbranch *b, int side, const struct req_opts *o,
+			 const struct ngcall_codec *cs, int nc, const struct be_node *req,
+			 struct ngcall_sdp_opts *so)
+{
+	b->have_src = false;
+	b->offer_side = (uint8_t)side;
+	b->n_added = 0;
+	b->src_ptime = sdp_ptime_of(req);
+	b->ask_ptime = o->sdp.ptime;
+	bool has[STREAM_CODEC_COUNT] = {false};
+	for (int i = 0; i < nc; i++) {
+		enum stream_codec id = codec_by_name(cs[i].name, cs[i].clock);
+		if (id == STREAM_CODEC_NONE || cs[i].pt < 0 || cs[i].pt > 127 ||
+		    hard_stripped(o, cs[i].name))
+			continue;
+		has[id] = true;
+		if (!b->have_src) {
+			b->have_src = true;
+			b->src = (struct sdp_codec){.pt = (uint8_t)cs[i].pt,
+						    .clock_rate = cs[i].clock};
+			snprintf(b->src.name, sizeof(b->src.name), "%s", cs[i].name);
+		}
+	}
+	for (unsigned k = 0; b->have_src && k < o->n_xcode; k++) {
+		enum stream_codec id = (enum stream_codec)o->xcode[k];
+		int pt = has[id] ? -1 : free_pt(cs, nc, b->added, b->n_added, id);
+		if (pt < 0)
+			continue;
+		const struct codec_info *ci = codec_info(id);
+		struct sdp_codec *a = &b->added[b->n_added++];
+		*a = (struct sdp_codec){.pt = (uint8_t)pt, .clock_rate = ci->rtp_clock};
+		snprintf(a->name, sizeof(a->name), "%s", ci->name);
+		so->add[so->n_add++] = *a;
+	}
 }
 
 static void cmd_offer(const struct be_node *req, struct be_buf *out)
@@ -717,28 +862,14 @@ static void cmd_offer(const struct be_node *req, struct be_buf *out)
 	if (o.label[0])
 		snprintf(b->label[side], sizeof(b->label[side]), "%s", o.label);
 
-	/* transcoding: what the offerer speaks of G.711, and what mgw adds for it */
+	/* transcoding: the offerer's codec mgw converts from, and what it adds for it */
 	struct ngcall_codec codecs[NGC_MAX_FMTS];
 	int nc = sdp_formats(req, codecs);
-	bool has[2] = {false, false};
-	b->offer_pt = -1;
-	b->offer_side = (uint8_t)side;
-	b->added[0] = b->added[1] = false;
-	for (int i = 0; i < nc; i++)
-		for (int k = 0; k < 2; k++)
-			if (codecs[i].pt == (k ? 8 : 0) && !hard_stripped(&o, k ? "PCMA" : "PCMU")) {
-				has[k] = true;
-				if (b->offer_pt < 0)
-					b->offer_pt = codecs[i].pt;
-			}
 	struct ngcall_sdp_opts so = o.sdp;
-	for (int k = 0; k < 2; k++)
-		if (o.xcode[k] && !has[k] && b->offer_pt >= 0) {
-			so.add[so.n_add++] = (uint8_t)(k ? 8 : 0);
-			b->added[k] = true;
-		}
-	if ((o.xcode[0] || o.xcode[1]) && b->offer_pt < 0 && nc >= 0) {
-		why = "codec transcode: the offer has neither PCMU nor PCMA to convert from";
+	offer_codecs(b, side, &o, codecs, nc, req, &so);
+	if (o.n_xcode && !b->have_src && nc >= 0) {
+		why = "codec transcode: the offer has no codec mgw can convert from (PCMU, PCMA, "
+		      "G722, G729, opus)";
 	} else {
 		/* the offer goes to the other side: its SDP names mgw's endpoint there */
 		size_t mark = out->len;
@@ -811,52 +942,75 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 	if (!offerer && id.ttag[0])
 		snprintf(b->to_tag, sizeof(b->to_tag), "%s", id.ttag);
 
-	/* transcoding when the answer chose a codec mgw added to the offer */
+	/* the answer's codec: the first that is not telephone-event or comfort noise */
 	struct ngcall_codec codecs[NGC_MAX_FMTS];
-	int nc = sdp_formats(req, codecs);
-	struct ngcall_sdp_opts so = o.sdp;
+	int nc = sdp_formats(req, codecs), first = -1;
+	for (int i = 0; i < nc && first < 0; i++)
+		if (strcasecmp(codecs[i].name, "telephone-event") != 0 &&
+		    strcasecmp(codecs[i].name, "CN") != 0 && codecs[i].pt >= 0 && codecs[i].pt < 128)
+			first = i;
+	struct sdp_codec chosen = {.clock_rate = 8000};
+	if (first >= 0) {
+		chosen.pt = (uint8_t)codecs[first].pt;
+		chosen.clock_rate = codecs[first].clock;
+		snprintf(chosen.name, sizeof(chosen.name), "%s", codecs[first].name);
+	}
+	/* transcoding when the answer chose a codec mgw added to the offer */
 	bool xcode = false;
-	if (nc > 0 && b->offer_side == offerer && b->offer_pt >= 0 &&
-	    ((codecs[0].pt == 0 && b->added[0]) || (codecs[0].pt == 8 && b->added[1]))) {
-		xcode = true;
-		/* the offerer hears its own codec in the answer, not the one it cannot speak */
+	for (unsigned k = 0; first >= 0 && b->offer_side == offerer && b->have_src &&
+			     k < b->n_added; k++)
+		xcode |= codec_of(&b->added[k]) == codec_of(&chosen);
+	struct ngcall_sdp_opts so = o.sdp;
+	unsigned ptime[2] = {b->ptime[0], b->ptime[1]};
+	if (xcode) {
+		/* the offerer hears its own codec in the answer, not the one it cannot speak, at
+		 * its own packet time; the answerer speaks its choice at its own */
+		ptime[offerer] = side_ptime(&b->src, o.sdp.ptime ? o.sdp.ptime : b->src_ptime);
+		unsigned a_ptime = sdp_ptime_of(req);
+		ptime[answerer] = side_ptime(&chosen, a_ptime ? a_ptime : b->ask_ptime);
 		snprintf(so.strip[so.n_strip < NGC_MAX_STRIP ? so.n_strip++ : NGC_MAX_STRIP - 1],
-			 sizeof(so.strip[0]), "%s", codecs[0].pt ? "PCMA" : "PCMU");
-		so.add[0] = (uint8_t)b->offer_pt;
+			 sizeof(so.strip[0]), "%s", chosen.name);
+		so.add[0] = b->src;
 		so.n_add = 1;
 		so.add_first = true;
+		so.ptime = ptime[offerer];
 	}
 	size_t mark = out->len;
-	bool was = b->transcode;
-	uint8_t was_pt[2] = {b->pt[0], b->pt[1]};
-	if (xcode) {
-		b->pt[offerer] = (uint8_t)b->offer_pt;
-		b->pt[answerer] = (uint8_t)codecs[0].pt;
-	}
+	struct ngbranch was = *b;
 	b->transcode = xcode;
+	b->codec[answerer] = chosen;
+	b->codec[offerer] = xcode ? b->src : chosen;
+	b->ptime[0] = ptime[0];
+	b->ptime[1] = ptime[1];
 	if (sdp_step(req, &o, &so, codecs, nc, &b->ep[offerer], &b->peer[answerer], out,
 		     &why) != 0 ||
 	    publish(b) != 0) {
 		out->len = mark;
-		b->transcode = was;
-		b->pt[0] = was_pt[0];
-		b->pt[1] = was_pt[1];
+		b->transcode = was.transcode;
+		memcpy(b->codec, was.codec, sizeof(b->codec));
+		memcpy(b->ptime, was.ptime, sizeof(b->ptime));
+		b->peer[answerer] = was.peer[answerer];
 		ngc_error(out, why ? why : "cannot publish the media");
 		return;
 	}
+	if (xcode && (!was.transcode || codec_of(&b->codec[0]) != codec_of(&was.codec[0]) ||
+		      codec_of(&b->codec[1]) != codec_of(&was.codec[1])))
+		LOG_I("ng", "%s: caller %s, callee %s%s", c->call_id, b->codec[0].name,
+		      b->codec[1].name, xcode ? " (transcoded)" : "");
 	b->answered = true;
 }
 
-static void leg_stats(struct be_buf *out, const char *name, const struct media_ep *ep,
-		      const char *label, const char *dtmf)
+static void leg_stats(struct be_buf *out, const char *name, const struct ngbranch *b, int i)
 {
+	const struct media_ep *ep = &b->ep[i];
+	const char *label = b->label[i], *dtmf = b->dtmf[i];
 	struct stream_stats st;
 	struct leg_quality q;
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
-	quality_of(&st, 8000, &q);
+	quality_of(&st, side_clock(b, i), &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -907,8 +1061,8 @@ static void cmd_query_or_delete(const struct be_node *req, struct be_buf *out, b
 	if (b) {
 		be_cstr(out, "totals");
 		be_dict(out);
-		leg_stats(out, "caller", &b->ep[0], b->label[0], b->dtmf[0]);
-		leg_stats(out, "callee", &b->ep[1], b->label[1], b->dtmf[1]);
+		leg_stats(out, "caller", b, 0);
+		leg_stats(out, "callee", b, 1);
 		be_end(out);
 	}
 	if (!del)
@@ -995,12 +1149,12 @@ static bool side_named(const struct ngcall *c, const struct ngbranch *b, const c
 	return !ftag[0] || strcmp(ftag, i ? b->to_tag : c->from_tag) == 0;
 }
 
-/* The G.711 payload type side @i of @b speaks. */
+/* The payload type side @i of @b speaks (prompts come in PCMU, PCMA and G.722; the
+ * offer's codec before the answer). */
 static uint8_t branch_pt(const struct ngbranch *b, int i)
 {
-	if (b->transcode)
-		return b->pt[i];
-	return b->offer_pt == 8 ? 8 : 0;
+	const struct sdp_codec *c = b->answered ? &b->codec[i] : b->have_src ? &b->src : NULL;
+	return c ? c->pt : 0;
 }
 
 /* play media: mgw's player plays a file (file=, repeat-times=) to the side named by from-tag

@@ -13,6 +13,7 @@
 #include "controlplane/config.h"
 #include "controlplane/media/media.h"
 #include "controlplane/ng/bencode.h"
+#include "controlplane/sip/sdp.h"
 
 void ngcall_init(const struct config *cfg);
 /** Carry out @cmd (a decoded NG request) writing the rest of the reply dictionary (result,
@@ -27,6 +28,7 @@ bool ngcall_dtmf(uint64_t stream_id, const struct media_dtmf *ev);
 void ngcall_shutdown(void);
 
 #define NGC_MAX_STRIP 16
+#define NGC_MAX_ADD 5 /* codecs mgw may add to an offer: every one it transcodes */
 
 /* What an offer or answer asks of the SDP it hands on (from the request's flags and keys). */
 struct ngcall_sdp_opts {
@@ -37,8 +39,8 @@ struct ngcall_sdp_opts {
 	char strip[NGC_MAX_STRIP][24]; /* ("all" removes every codec but telephone-event) */
 	unsigned n_keep;             /* codec: offer: when any, every codec not named goes too */
 	char keep[NGC_MAX_STRIP][24];
-	unsigned n_add;              /* static payload types to add (transcoding: PCMU 0, PCMA 8), */
-	uint8_t add[2];              /* each with its a=rtpmap, unless the stream has it already */
+	unsigned n_add;              /* codecs to add (transcoding), each with its a=rtpmap (and */
+	struct sdp_codec add[NGC_MAX_ADD]; /* a=fmtp), unless the stream has its number already */
 	bool add_first;              /* before the others (an answer's choice), else after */
 };
 
@@ -54,6 +56,7 @@ int ngcall_sdp_rewrite(const char *in, size_t len, const char *ip, unsigned port
 struct ngcall_codec {
 	int pt;
 	char name[24];
+	uint32_t clock; /* the rtpmap's rate (8000 for a static type without one) */
 };
 /** The formats of SDP @in's first audio m= line, in their order, at most @max. Returns how
  *  many, or -1 without an audio m= line. */

@@ -279,10 +279,17 @@ static void sdp_codecs_are_added_and_kept(void **state)
 	assert_string_equal(cs[0].name, "telephone-event");
 	assert_string_equal(cs[1].name, "G722");
 	assert_string_equal(cs[2].name, "PCMU");
+	assert_int_equal(cs[1].clock, 8000);
+	assert_int_equal(cs[2].clock, 8000); /* static, no rtpmap */
+	static const char opus[] = "v=0\r\nm=audio 4000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n";
+	assert_int_equal(ngcall_sdp_codecs(opus, sizeof(opus) - 1, cs, 8), 1);
+	assert_string_equal(cs[0].name, "opus");
+	assert_int_equal(cs[0].clock, 48000);
 	assert_int_equal(ngcall_sdp_codecs("v=0\r\n", 5, cs, 8), -1);
 
 	char out[1024];
-	struct ngcall_sdp_opts o = {.n_keep = 1, .n_add = 1, .add = {8}};
+	struct ngcall_sdp_opts o = {.n_keep = 1, .n_add = 1,
+				    .add = {{.pt = 8, .name = "PCMA", .clock_rate = 8000}}};
 	snprintf(o.keep[0], sizeof(o.keep[0]), "PCMA");
 	static const char want[] = "v=0\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
 				   "m=audio 6 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
@@ -291,12 +298,26 @@ static void sdp_codecs_are_added_and_kept(void **state)
 	if (n != (int)strlen(want) || memcmp(out, want, (size_t)n) != 0)
 		fail_msg("got:\n%.*s", n > 0 ? n : 0, out);
 
-	struct ngcall_sdp_opts first = {.n_add = 2, .add = {0, 8}, .add_first = true};
+	struct ngcall_sdp_opts first = {.n_add = 2,
+					.add = {{.pt = 0, .name = "PCMU", .clock_rate = 8000},
+						{.pt = 8, .name = "PCMA", .clock_rate = 8000}},
+					.add_first = true};
 	n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.2.3.4", 6, &first, out, sizeof(out));
 	assert_true(n > 0);
 	out[n] = '\0';
 	assert_non_null(strstr(out, "m=audio 6 RTP/AVP 8 9 0 101\r\na=rtpmap:8 PCMA/8000\r\n"));
 	assert_null(strstr(out, "a=rtpmap:0 PCMU"));
+
+	/* a dynamic codec added after the others, with its rtpmap and fmtp */
+	struct ngcall_sdp_opts dyn = {.n_add = 2,
+				      .add = {{.pt = 96, .name = "opus", .clock_rate = 48000},
+					      {.pt = 18, .name = "G729", .clock_rate = 8000}}};
+	n = ngcall_sdp_rewrite(in, sizeof(in) - 1, "1.2.3.4", 6, &dyn, out, sizeof(out));
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_non_null(strstr(out, "m=audio 6 RTP/AVP 9 0 96 18 101\r\n"
+				    "a=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
+				    "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n"));
 }
 
 int main(void)
