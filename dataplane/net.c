@@ -129,9 +129,9 @@ static void rtcp_note(struct dp_worker *w, struct pkt *p)
 	}
 }
 
-/* RTCP from the peer of a stream where mgw terminates media (echo): its sender report is
- * noted (our report blocks name it: LSR/DLSR), and a report block naming one of ours gives
- * the round trip, since our reports' NTP times are this worker's clock (dp_ntp). */
+/* RTCP from the peer of a stream where mgw terminates RTCP (echo, transcoding): its sender
+ * report is noted (our report blocks name it: LSR/DLSR), and a report block naming one of
+ * ours gives the round trip, since our reports' NTP times are this worker's clock (dp_ntp). */
 static void rtcp_note_own(struct dp_worker *w, struct pkt *p)
 {
 	struct rtcp_info ri;
@@ -152,9 +152,9 @@ static void rtcp_note_own(struct dp_worker *w, struct pkt *p)
 	}
 }
 
-/* RTCP: relayed alongside RTP on relay streams, consumed and counted otherwise, from the
- * stream's (latched) RTCP peer only. The worker's rtcp counter is for RTCP consumed, so that
- * every packet is counted once: transmitted, consumed or dropped. */
+/* RTCP: relayed alongside RTP on relay streams (not transcoded ones), consumed and counted
+ * otherwise, from the stream's (latched) RTCP peer only. The worker's rtcp counter is for
+ * RTCP consumed, so that every packet is counted once: transmitted, consumed or dropped. */
 static void rtcp_input(struct dp_worker *w, struct pkt *p)
 {
 	if (p->cfg->action == STREAM_DROP) {
@@ -166,7 +166,7 @@ static void rtcp_input(struct dp_worker *w, struct pkt *p)
 		return;
 	}
 	ctr_inc(&p->st->rtcp_pkts);
-	if (p->cfg->action == STREAM_RELAY) {
+	if (p->cfg->action == STREAM_RELAY && !stream_rtcp_terminated(p->cfg)) {
 		rtcp_note(w, p);
 		relay_packet(w, p);
 		return;

@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dataplane/actions/xcode.h"
 #include "dataplane/net.h"
 #include "dataplane/rtcp.h"
 #include "dataplane/rtp.h"
@@ -62,7 +63,7 @@ void rtcp_tx_start(struct dp_worker *w, const struct msg_cmd *cmd)
 	if (!t->e || cmd->addr_idx >= dp.table->n_addrs)
 		return;
 	const struct stream_cfg *c = stream_table_lookup(dp.table, cmd->addr_idx, cmd->port);
-	if (!c || c->id != cmd->stream_id || c->action != STREAM_ECHO)
+	if (!c || c->id != cmd->stream_id || !stream_rtcp_terminated(c))
 		return;
 	struct stream_state *st = stream_table_state(dp.table, cmd->addr_idx, cmd->port);
 	int owner = net_stream_claim(w, c, st);
@@ -126,7 +127,24 @@ static void rtcp_tx_fill(struct rtcp_tx_entry *e, const struct stream_cfg *c,
 	uint64_t hz = dp.tsc_hz ? dp.tsc_hz : rte_get_tsc_hz();
 	memset(r, 0, sizeof(*r));
 	r->ssrc = c->ssrc;
-	uint64_t tx = ctr_get(&st->tx_pkts);
+	uint32_t in_ssrc = st->src.in_ssrc;
+	if (c->action == STREAM_RELAY) {
+		/* transcoding: the source towards this leg's peer is the other leg's pipeline,
+		 * its packets counted in the other leg's state */
+		struct xcode_sent xs;
+		xcode_sender(c->other->xcode, now, &xs);
+		uint64_t tx = ctr_get(&c->other_st->tx_pkts);
+		r->ssrc = xs.ssrc;
+		if (tx) {
+			r->sender = true;
+			r->ntp = dp_ntp(now);
+			r->rtp_ts = xs.ts;
+			r->pkts = (uint32_t)tx;
+			r->octets = (uint32_t)xs.octets;
+		}
+		in_ssrc = rte_cpu_to_be_32(xcode_in_ssrc(c->xcode));
+	}
+	uint64_t tx = c->action == STREAM_ECHO ? ctr_get(&st->tx_pkts) : 0;
 	if (tx) {
 		r->sender = true;
 		r->ntp = dp_ntp(now);
@@ -142,14 +160,14 @@ static void rtcp_tx_fill(struct rtcp_tx_entry *e, const struct stream_cfg *c,
 		r->octets = (uint32_t)(bytes > rx * RTP_FRAME_OVERHEAD ? bytes - rx * RTP_FRAME_OVERHEAD
 									: 0);
 	}
-	if (st->rtp.init && st->src.in_ssrc) {
+	if (st->rtp.init && in_ssrc) {
 		uint32_t expected = rtp_stats_expected(&st->rtp), received = st->rtp.received;
 		uint32_t exp_int = expected - e->expected_prior, rcv_int = received - e->received_prior;
 		e->expected_prior = expected;
 		e->received_prior = received;
 		int64_t lost_int = (int64_t)exp_int - (int64_t)rcv_int;
 		r->block = true;
-		r->peer_ssrc = rte_be_to_cpu_32(st->src.in_ssrc);
+		r->peer_ssrc = rte_be_to_cpu_32(in_ssrc);
 		r->fraction = exp_int && lost_int > 0 ? (uint8_t)((lost_int << 8) / exp_int) : 0;
 		r->lost = (int32_t)((int64_t)expected - (int64_t)received);
 		r->ext_max = st->rtp.cycles + st->rtp.max_seq;
@@ -172,7 +190,7 @@ static void rtcp_tx_fill(struct rtcp_tx_entry *e, const struct stream_cfg *c,
 static bool rtcp_tx_due(struct dp_worker *w, struct rtcp_tx_entry *e, uint64_t now)
 {
 	const struct stream_cfg *c = stream_table_lookup(dp.table, e->addr_idx, e->port);
-	if (!c || c->id != e->stream_id || c->action != STREAM_ECHO)
+	if (!c || c->id != e->stream_id || !stream_rtcp_terminated(c))
 		return false;
 	struct stream_state *st = stream_table_state(dp.table, e->addr_idx, e->port);
 	uint64_t dest = rtcp_tx_dest(c, st);

@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -326,6 +327,15 @@ struct stream_cfg {
 						  * @cfg; NULL: the config is freed */
 	void *retired_ctx;
 } __attribute__((aligned(64)));
+
+/* mgw terminates the stream's RTCP (consumes its peer's, sends reports of its own): where it
+ * terminates the media (ECHO) and on transcoded relays, whose packets are mgw's own source
+ * (the peers' reports would describe streams the other peer never sees). */
+static inline bool stream_rtcp_terminated(const struct stream_cfg *c)
+{
+	return c->action == STREAM_ECHO ||
+	       (c->action == STREAM_RELAY && c->xcode && c->other && c->other->xcode);
+}
 
 /* The hot path counts on these: one line of config and two of state per packet. */
 _Static_assert(sizeof(struct stream_state) == 192, "three cache lines of state per stream");

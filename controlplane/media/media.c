@@ -230,7 +230,7 @@ static int media_publish(struct media_ep *ep, struct stream_cfg *c)
 static int media_play_worker(const struct stream_cfg *c);
 static void media_tell(int worker, const struct msg_cmd *cmd);
 
-/* mgw terminates the stream's media: its owner worker sends RTCP reports on it. */
+/* mgw terminates the stream's RTCP: its owner worker sends reports on it. */
 static void media_rtcp_start(const struct stream_cfg *c, int worker)
 {
 	struct msg_cmd cmd = {.type = MSG_CMD_RTCP, .port = c->local_port,
@@ -260,7 +260,7 @@ void media_rtcp_moved(const struct msg_event *ev)
 	int ai = media_addr_index(ev->local_ip);
 	const struct stream_cfg *c = ai < 0 ? NULL
 				   : stream_table_get(table, ev->local_ip, ev->local_port);
-	if (c && c->id == ev->stream_id && c->action == STREAM_ECHO)
+	if (c && c->id == ev->stream_id && stream_rtcp_terminated(c))
 		media_rtcp_start(c, ev->play.owner);
 }
 
@@ -313,6 +313,9 @@ int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_pe
 		   const struct media_leg_opts *oa, const struct media_leg_opts *ob)
 {
 	struct media_ep na = *a, nb = *b; /* committed only once both are published */
+	const struct stream_cfg *was_a = media_ep_cfg(a), *was_b = media_ep_cfg(b);
+	bool rtcp_a = was_a && stream_rtcp_terminated(was_a);
+	bool rtcp_b = was_b && stream_rtcp_terminated(was_b);
 	struct stream_cfg *sa = media_cfg_new(&na, STREAM_RELAY, pa, latch);
 	struct stream_cfg *sb = media_cfg_new(&nb, STREAM_RELAY, pb, latch);
 	if (!sa || !sb) {
@@ -353,6 +356,11 @@ int media_ep_relay(struct media_ep *a, struct media_ep *b, const struct media_pe
 		return rc;
 	}
 	*a = na;
+	/* transcoded from now on: the legs' owners send RTCP reports of mgw's sources */
+	if (!rtcp_a && stream_rtcp_terminated(sa))
+		media_rtcp_start(sa, media_play_worker(sa));
+	if (!rtcp_b && stream_rtcp_terminated(sb))
+		media_rtcp_start(sb, media_play_worker(sb));
 	return 0;
 }
 

@@ -40,7 +40,35 @@ struct xcode_pipe {
 	unsigned pcm_n;
 	int16_t pcm[2 * CODEC_MAX_SAMPLES];
 	struct jbuf jb;
+	/* [o] written; [x] read by the other leg's worker, which sends the RTCP sender reports
+	 * on this source to its peer (RTCP is terminated on transcoded legs): payload octets
+	 * sent, and the last packet's RTP timestamp | when it went (TSC in 1/65536 s) << 32 */
+	_Atomic uint64_t sent_octets, last_sent;
 };
+
+/* The TSC in 1/65536 s (wraps every 18 hours; differences are taken modulo 2^32). */
+static uint32_t xcode_t16(uint64_t tsc)
+{
+	uint64_t hz = dp.tsc_hz ? dp.tsc_hz : rte_get_tsc_hz();
+	return (uint32_t)(((unsigned __int128)tsc << 16) / hz);
+}
+
+void xcode_sender(const struct stream_xcode *x, uint64_t now, struct xcode_sent *out)
+{
+	const struct xcode_pipe *pp = x->pipe;
+	uint64_t last = atomic_load_explicit(&pp->last_sent, memory_order_relaxed);
+	out->octets = atomic_load_explicit(&pp->sent_octets, memory_order_relaxed);
+	out->ssrc = pp->ssrc;
+	/* the instant's timestamp: the last one sent, moved on by the time since */
+	uint32_t since = xcode_t16(now) - (uint32_t)(last >> 32);
+	out->ts = (uint32_t)last + (uint32_t)(((uint64_t)since * pp->out_clock) >> 16);
+}
+
+uint32_t xcode_in_ssrc(const struct stream_xcode *x)
+{
+	const struct xcode_pipe *pp = x->pipe;
+	return pp->jb.ssrc;
+}
 
 static void xcode_release(struct stream_xcode *x)
 {
@@ -248,6 +276,12 @@ int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_st
 	rtp_write_hdr(rtp, pp->marker, c->xcode->out_pt, pp->out_seq++, ts, pp->ssrc);
 	memcpy(pkt + XCODE_HDRS, payload, (size_t)len);
 	pp->marker = 0;
+	atomic_store_explicit(&pp->sent_octets,
+			      atomic_load_explicit(&pp->sent_octets, memory_order_relaxed) +
+				      (uint64_t)len,
+			      memory_order_relaxed);
+	atomic_store_explicit(&pp->last_sent, (uint64_t)xcode_t16(rte_rdtsc()) << 32 | ts,
+			      memory_order_relaxed);
 	ctr_inc(&st->tx_pkts);
 	ctr_inc(&w->stats.xcode_sent);
 	net_output_udp(w, o->port_idx, m, o->local_ip, rte_cpu_to_be_16(o->local_port),

@@ -46,6 +46,19 @@ enum xcode_rx_result {
 /** An RTP packet received on a transcoding leg (@p->cfg->xcode). */
 int xcode_rx(struct dp_worker *w, struct pkt *p);
 
+/* What a direction has sent towards the other leg's peer, for the RTCP sender reports sent
+ * there. */
+struct xcode_sent {
+	uint32_t ssrc;
+	uint32_t ts;      /* the RTP timestamp of the instant asked for */
+	uint64_t octets;  /* payload octets */
+};
+/** What @x sent, as of TSC @now. Any worker holding a config that names @x (the other leg's
+ *  owner asks). */
+void xcode_sender(const struct stream_xcode *x, uint64_t now, struct xcode_sent *out);
+/** The SSRC of the sender @x receives from, 0 = none yet. The owner worker only. */
+uint32_t xcode_in_ssrc(const struct stream_xcode *x);
+
 /** The direction's tick (the timing wheel calls it once per out packet time): send the next
  *  packet. Returns 0 while the direction plays on, -1 when it has paused. */
 int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st);

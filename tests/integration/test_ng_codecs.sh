@@ -12,6 +12,10 @@
 #    the caller hears the callee's tone in PCMU, 20 ms packets;
 #  - RFC 4733 events reach the G.722 callee in its own telephone-event type; the Opus callee
 #    (another RTP clock) gets none;
+#  - RTCP is terminated on a transcoded call: the caller's sender report does not reach the
+#    callee; mgw sends the callee sender reports of its own source (the SSRC, timestamps and
+#    packet count of what the callee receives) with a report block on the callee's stream,
+#    and the callee's report block naming one of them gives mgw the round trip (query RTT);
 #  - a codec mgw cannot transcode, or an offer with nothing to convert from, is refused.
 source "$(dirname "$0")/lib.sh"
 mgw_setup ngcodecs 'dataplane = { workers = 1; mbufs = 4095; };'
@@ -52,18 +56,29 @@ def dominant(x, rate):
     best = max(range(200, 3401, 20), key=lambda f: goertzel(x, f, rate))
     return max(range(best - 20, best + 21, 2), key=lambda f: goertzel(x, f, rate))
 
-def talk(caller, to_caller, callee, to_callee, name, pt, ptime, seconds=2.0, events=None):
+def talk(caller, to_caller, callee, to_callee, name, pt, ptime, seconds=2.0, events=None,
+         rtcp=None):
     """the caller sends PCMU 1000 Hz every 20 ms (and @events, RFC 4733 payloads, 101, after
-    the audio), the callee its codec's 700 Hz every @ptime ms; what each receives"""
+    the audio), the callee its codec's 700 Hz every @ptime ms; what each receives. @rtcp:
+    (the callee's RTCP socket, mgw's RTCP address for it, a dict): mgw's first sender report
+    there is noted in the dict with how many packets the callee had by then, and answered
+    100 ms later by a receiver report that says it was held 40 ms"""
     clock, rate = cx.RATES[name]
     enc, spf = cx.Encoder(name), rate * ptime // 1000
     y = tone(700, rate, spf * int(seconds * 1000 // ptime + 1))
     x = tone(1000, 8000, int(8000 * seconds) + 160)
     u = audioop.lin2ulaw(struct.pack("<%dh" % len(x), *x), 2)
     got = {caller: [], callee: []}
-    t0, na, nb = time.time(), 0, 0
+    t0, na, nb, rr_at = time.time(), 0, 0, None
+    socks = [caller, callee] + ([rtcp[0]] if rtcp else [])
     while time.time() < t0 + seconds:
         now = time.time() - t0
+        if rr_at and now >= rr_at:
+            sr = rtcp[2]["sr"]
+            mid = (struct.unpack("!I", sr[8:12])[0] & 0xffff) << 16 | struct.unpack("!I", sr[12:16])[0] >> 16
+            rtcp[0].sendto(struct.pack("!BBHIIIIIII", 0x81, 201, 7, 0x222, struct.unpack(
+                "!I", sr[4:8])[0], 0, 10, 0, mid, 40 * 65536 // 1000), rtcp[1])
+            rr_at = None
         if now >= na * 0.02:
             caller.sendto(struct.pack("!BBHII", 0x80, 0, na, na * 160, 0x111) +
                           u[160 * na:160 * na + 160], to_caller)
@@ -72,8 +87,14 @@ def talk(caller, to_caller, callee, to_callee, name, pt, ptime, seconds=2.0, eve
             callee.sendto(struct.pack("!BBHII", 0x80, pt, nb, nb * clock * ptime // 1000, 0x222) +
                           enc.encode(y[spf * nb:spf * (nb + 1)]), to_callee)
             nb += 1
-        r, _, _ = select.select([caller, callee], [], [], 0.002)
+        r, _, _ = select.select(socks, [], [], 0.002)
         for s in r:
+            if rtcp and s is rtcp[0]:
+                d = s.recv(2048)
+                if d[1] == 200 and "sr" not in rtcp[2]:
+                    rtcp[2].update(sr=d, before=list(got[callee]))
+                    rr_at = time.time() - t0 + 0.1
+                continue
             got[s].append(s.recv(2048))
     for i, ev in enumerate(events or []):
         caller.sendto(struct.pack("!BBHII", 0x80, 101, na + i, na * 160, 0x111) + ev, to_caller)
@@ -116,9 +137,42 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
             sdp=sdp(port + 100, fmts, rtpmap + callee_te, "a=ptime:%d\r\n" % ptime))
     to_caller, answered = media(a["sdp"])
     caller, callee = sock(port), sock(port + 100)
+    rc_caller, rc_callee = sock(port + 1), sock(port + 101)
+    # the caller's sender report: terminated at mgw (the callee never sees its SSRC)
+    rc_caller.sendto(struct.pack("!BBHIIIIII", 0x80, 200, 6, 0x111, 0xabcd, 0x12340000, 0, 10,
+                                 1600), (to_caller[0], to_caller[1] + 1))
     ev = [bytes([5, 0x0a, 0x01, 0x40]), bytes([5, 0x8a, 0x03, 0x20])] if name != "G729" else None
-    got_caller, got_callee = talk(caller, to_caller, callee, to_callee, name, pt, ptime, events=ev)
+    # G.722: long enough for mgw's first RTCP report (1.25-3.75 s after the call began: RFC
+    # 3550's half interval, randomised), answered as if held 40 ms: a ~60 ms round trip
+    seen = {}
+    got_caller, got_callee = talk(caller, to_caller, callee, to_callee, name, pt, ptime,
+                                  seconds=4.5 if name == "G722" else 2.0, events=ev,
+                                  rtcp=(rc_callee, (to_callee[0], to_callee[1] + 1), seen)
+                                  if name == "G722" else None)
     rc, re_ = rows(got_caller), rows(got_callee)
+    rtcp = None
+    if name == "G722":
+        sr = seen.get("sr", bytes(52))
+        ssrc, ntp_hi, ntp_lo, rtp_ts, pkts, octets = struct.unpack("!IIIIII", sr[4:28])
+        rb = struct.unpack("!IIIIII", sr[28:52]) if sr[0] & 0x1f else None
+        time.sleep(0.1)
+        before = [r for r in rows(seen.get("before", got_callee[:1])) if r["pt"] == pt]
+        rtcp = dict(ssrc_is_source=ssrc == before[0]["ssrc"], pkts=pkts, before=len(before),
+                    octets=octets, audio_octets=sum(len(r["payload"]) for r in before),
+                    ts_ahead=(rtp_ts - before[-1]["ts"]) % (1 << 32),
+                    rb_ssrc=hex(rb[0]) if rb else None, rb_lost=rb[1] & 0xffffff if rb else None,
+                    rtt=cmd(command="query", **{"call-id": cid, "from-tag": "ft"})
+                    ["totals"]["callee"].get("RTT", 0))
+    rc_caller.setblocking(False)
+    rc_callee.setblocking(False)
+    relayed = []
+    for s in (rc_caller, rc_callee):
+        try:
+            while True:
+                d = s.recv(2048)
+                relayed.append(struct.unpack("!I", d[4:8])[0])
+        except BlockingIOError:
+            pass
     audio_callee = [r for r in re_ if r["pt"] == pt]
     dec = cx.Decoder(name)
     pcm = []
@@ -133,8 +187,10 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
             "call-id": cid, "from-tag": "ft"})["totals"]["callee"]["jitter"], callee_hz=dominant(pcm[len(pcm) // 3:], cx.RATES[name][1]),
         callee_events=sorted({(r["pt"], r["payload"][0]) for r in re_ if r["pt"] != pt}),
         caller=shape(rc), caller_hz=dominant(x[len(x) // 3:], 8000),
+        rtcp=rtcp, rtcp_relayed=[hex(x) for x in relayed if x in (0x111, 0x222)],
         delete=cmd(command="delete", **{"call-id": cid, "from-tag": "ft"})["result"])
-    caller.close(); callee.close()
+    for s in (caller, callee, rc_caller, rc_callee):
+        s.close()
     port += 2
 out["refused"] = cmd(command="offer", **{"call-id": "codec-x", "from-tag": "ft"},
                      sdp=sdp(port, "0", "a=rtpmap:0 PCMU/8000\r\n"),
@@ -177,6 +233,18 @@ for name, step, ptime, size in (("G722", 160, 20, 160), ("G729", 240, 30, 30), (
 assert r["G722"]["offered"][1:3] == ["9", "18"], r["G722"]["offered"]
 assert r["G722"]["callee_events"] == [[101, 5]], r["G722"]["callee_events"]
 assert r["opus"]["callee_events"] == [], r["opus"]["callee_events"]
+for name in ("G722", "G729", "opus"):
+    assert r[name]["rtcp_relayed"] == [], (name, r[name]["rtcp_relayed"])
+t = r["G722"]["rtcp"]
+assert t["ssrc_is_source"], t
+# the report counts what mgw's source had sent by then, and the payload octets
+assert t["before"] <= t["pkts"] <= t["before"] + 3, t
+assert t["octets"] == 160 * t["pkts"], t
+# its timestamp is the instant's: at or after the last packet the callee had, by less than
+# two packet times
+assert t["ts_ahead"] < 320, t
+assert t["rb_ssrc"] == "0x222" and t["rb_lost"] == 0, t
+assert 50000 <= t["rtt"] <= 90000, t
 assert "G722, G729 and opus" in r["refused"], r["refused"]
 assert "no codec mgw can convert from" in r["nothing"], r["nothing"]
 PY
