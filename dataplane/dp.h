@@ -90,10 +90,12 @@ struct dp_worker_stats {
 	ctr_t xcode_bad;          /* packets they could not use: corrupt or too long for the
 				   * codec, a payload type the leg did not agree, duplicates, late */
 	ctr_t xcode_late;         /* packet times they did not send: the worker was held up for
-				   * longer than PLAYER_XCODE_CATCHUP of them */
+				   * longer than PLAYER_XCODE_CATCHUP of them, or no mbuf was
+				   * free */
 	ctr_t xcode_cycles;       /* TSC cycles spent in them (decode, buffer, encode, send) */
-	ctr_t rtcp_sent;          /* RTCP reports mgw sent itself (echo, announcements) */
-	ctr_t rtcp_tx_full;       /* echo streams left without reports: the worker's table full */
+	ctr_t rtcp_sent;          /* RTCP reports mgw sent itself (echo, announcements,
+				   * transcoded legs) */
+	ctr_t rtcp_tx_full;       /* streams left without reports: the worker's table full */
 	ctr_t loop_gap_max;       /* worst tsc ticks between two poll loops since the last
 				   * reset, time asleep excluded */
 	ctr_t drop[DP_DROP_MAX];

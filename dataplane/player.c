@@ -47,10 +47,11 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 	uint32_t spf = p->ptime_ms * RTP_CLOCK_KHZ;
 	if (!pr || pr->n_samples == 0)
 		return 0;
+	uint32_t frame = pr->frame ? pr->frame : 1;
 	uint64_t start = (uint64_t)f * spf;
 	uint64_t total = p->loops ? (uint64_t)p->loops * pr->n_samples : UINT64_MAX;
 	if (p->limit && p->limit < total)
-		total = p->limit;
+		total = p->limit - p->limit % frame; /* cut at a frame's end */
 	if (start >= total)
 		return 0;
 	uint32_t pos = (uint32_t)(start % pr->n_samples);
@@ -58,14 +59,17 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 	uint32_t n = 0;
 	while (n < left) { /* a looped prompt runs on into its beginning */
 		uint32_t k = pr->n_samples - pos < left - n ? pr->n_samples - pos : left - n;
-		memcpy(out + n, pr->data + pos, k);
+		memcpy(out + (n >> pr->shift), pr->data + (pos >> pr->shift), k >> pr->shift);
 		n += k;
 		pos = 0;
 	}
-	if (n < spf)
+	/* a last packet's rest: silence, or (frames of a codec) a shorter packet */
+	if (n < spf && !pr->shift)
 		memset(out + n, play_silence(pr->pt), spf - n);
+	else
+		spf = n;
 	fr->ts_off = (uint32_t)start;
-	fr->len = (uint16_t)spf;
+	fr->len = (uint16_t)(spf >> pr->shift);
 	fr->marker = f == 0;
 	return 1;
 }

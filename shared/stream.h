@@ -68,8 +68,10 @@ enum stream_latch {
  * [cp] built before any config names it, immutable, kept until shutdown (prompt.c). */
 struct stream_prompt {
 	const uint8_t *data;
-	uint32_t n_samples;
-	uint8_t pt;           /* 0 PCMU, 8 PCMA, 9 G.722 */
+	uint32_t n_samples;   /* at 8 kHz, a whole number of frames */
+	uint8_t pt;           /* 0 PCMU, 8 PCMA, 9 G.722, 18 G.729 */
+	uint8_t shift;        /* bytes = samples >> shift (G.729: 10 bytes per 80 samples) */
+	uint16_t frame;       /* samples per codec frame: packets carry whole frames */
 };
 
 enum stream_play_kind {

@@ -47,8 +47,7 @@ static unsigned b2b_pref(const char **out)
 
 /* ---- media ---- */
 
-/* A leg's packet time: what its SDP asked for, else media.ptime; one its codec can send. */
-static unsigned b2b_ptime(const struct bcall *c, int side)
+unsigned b2b_ptime(const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
 	unsigned p = l->have_sdp && l->sdp.ptime ? l->sdp.ptime : b2b_cfg->media_ptime;
@@ -394,7 +393,10 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 	struct stream_stats st[2];
 	for (int s = 0; s < 2; s++) {
 		media_ep_stats(&c->leg[s].ep, &st[s]);
-		quality_of(&st[s], c->have_plan ? c->plan.codec[s].clock_rate : 8000, &q[s]);
+		const struct sdp_codec *pc = &c->plan.codec[s];
+		quality_of(&st[s], c->have_plan ? pc->clock_rate : 8000,
+			   c->have_plan ? codec_by_name(pc->name, pc->clock_rate) : STREAM_CODEC_NONE,
+			   &q[s]);
 		quality_observe(&q[s]);
 		if (q[s].valid)
 			LOG_I("b2bua", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -675,7 +677,8 @@ static int b2b_ringback(struct bcall *c)
 		const struct sdp_codec *k = &a->sdp.codecs[i];
 		enum stream_codec id = codec_by_name(k->name, k->clock_rate);
 		if (!x && (id == STREAM_CODEC_PCMU || id == STREAM_CODEC_PCMA ||
-			   id == STREAM_CODEC_G722)) /* the codecs prompts come in */
+			   id == STREAM_CODEC_G722 || id == STREAM_CODEC_G729)) /* the codecs
+									       * prompts come in */
 			x = k;
 		if (te < 0 && strcasecmp(k->name, "telephone-event") == 0 && k->clock_rate == 8000)
 			te = k->pt;
@@ -695,7 +698,8 @@ static int b2b_ringback(struct bcall *c)
 	c->plan.te_pt[LEG_A] = te;
 	if (b2b_sdp_for(c, LEG_A, &a->sdp, false, SDP_SENDRECV) != 0 || b2b_apply_media(c) != 0)
 		return -1;
-	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr};
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr,
+				.ptime_ms = (uint8_t)b2b_ptime(c, LEG_A)};
 	c->ringback_gen = media_ep_play_copy(&a->ep, &p);
 	if (!c->ringback_gen)
 		return -1;
@@ -905,7 +909,8 @@ static int b2b_play_inband(struct bcall *c, int to, char digit, unsigned ms)
 	if (!pr)
 		return -1;
 	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .loops = 1,
-				.limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8, .prompt = pr};
+				.limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8, .prompt = pr,
+				.ptime_ms = (uint8_t)b2b_ptime(c, to)};
 	return media_ep_play_copy(&c->leg[to].ep, &p) ? 0 : -1;
 }
 

@@ -178,7 +178,8 @@ static void b2b_moh(struct bcall *c, int from)
 		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c), err);
 		return;
 	}
-	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr};
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr,
+				.ptime_ms = (uint8_t)b2b_ptime(c, held)};
 	c->moh_gen[held] = media_ep_play_copy(&c->leg[held].ep, &p);
 	if (!c->moh_gen[held])
 		return;

@@ -90,6 +90,8 @@ static inline const char *b2b_id(const struct bcall *c)
 
 void b2b_end(struct bcall *c, const char *reason, bool bye_a, bool bye_b);
 int b2b_apply_media(struct bcall *c);
+/** Leg @side's packet time: what its SDP asked for, else media.ptime; one its codec sends. */
+unsigned b2b_ptime(const struct bcall *c, int side);
 int b2b_sdp_for(struct bcall *c, int side, const struct sdp_stream *offer, bool as_offer,
 		enum sdp_dir dir);
 void b2b_media_watch(struct bcall *c);

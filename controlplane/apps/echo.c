@@ -88,7 +88,7 @@ static void echo_end(struct echo_call *c, const char *reason)
 	struct stream_stats st;
 	media_ep_stats(&c->ep, &st);
 	struct leg_quality q;
-	quality_of(&st, 8000, &q);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &q);
 	quality_observe(&q);
 	LOG_I("call", "ended %s (%s) after %llu ms: %s, rtp in %llu out %llu, MOS %.2f",
 	      c->dlg->call_id, state_names[c->state],

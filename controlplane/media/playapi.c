@@ -123,15 +123,16 @@ static json_t *cmd_play(json_t *req, char *err, size_t len, void *ctx)
 	long loops, pt, ptime;
 	const char *what = json_string_value(json_object_get(req, "play"));
 	if (int_arg(req, "loops", 0, 1000000, 1, &loops, err, len) != 0 ||
-	    int_arg(req, "pt", 0, 8, 0, &pt, err, len) != 0 ||
+	    int_arg(req, "pt", 0, 18, 0, &pt, err, len) != 0 ||
 	    int_arg(req, "ptime", 10, 60, 20, &ptime, err, len) != 0)
 		return NULL;
 	if (!what) {
 		snprintf(err, len, "needs \"play\": \"tone:NAME\" or a WAV file's path");
 		return NULL;
 	}
-	if ((pt != 0 && pt != 8) || ptime % 10) {
-		snprintf(err, len, "\"pt\" is 0 (PCMU) or 8 (PCMA), \"ptime\" 10, 20 ... 60");
+	if ((pt != 0 && pt != 8 && pt != 9 && pt != 18) || ptime % 10) {
+		snprintf(err, len, "\"pt\" is 0 (PCMU), 8 (PCMA), 9 (G.722) or 18 (G.729), "
+			 "\"ptime\" 10, 20 ... 60");
 		return NULL;
 	}
 	const struct stream_prompt *pr = prompt_get(what, (uint8_t)pt, err, len);

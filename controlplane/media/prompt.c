@@ -325,20 +325,22 @@ out:
 	return out;
 }
 
-/* @n samples at 8 kHz into @out, one byte per sample: G.711 by its law, or G.722 at 64
- * kbit/s in its 8 kHz mode (also a byte per 8 kHz sample, on the same 8 kHz RTP clock), one
- * encoder running through the whole prompt. */
+/* @n samples at 8 kHz (a whole number of frames) into @out: G.711 by its law, G.722 at
+ * 64 kbit/s in its 8 kHz mode (a byte per 8 kHz sample, on the same 8 kHz RTP clock), or
+ * G.729 (10 bytes per 80 samples), one encoder running through the whole prompt. */
 static int prompt_encode(uint8_t pt, const int16_t *pcm, size_t n, uint8_t *out)
 {
-	if (pt != 9) {
+	if (pt == 0 || pt == 8) {
 		transcode_encode(pcm, n, out, pt == 8);
 		return 0;
 	}
-	struct codec_enc *e = codec_enc_new(STREAM_CODEC_G722, 8000);
+	bool g729 = pt == 18;
+	struct codec_enc *e = codec_enc_new(g729 ? STREAM_CODEC_G729 : STREAM_CODEC_G722, 8000);
 	int rc = e ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < n; i += CODEC_MAX_PAYLOAD) {
-		unsigned k = n - i < CODEC_MAX_PAYLOAD ? (unsigned)(n - i) : CODEC_MAX_PAYLOAD;
-		rc = codec_encode(e, pcm + i, k, out + i) == (int)k ? 0 : -1;
+	unsigned step = g729 ? 80 * 6 : CODEC_MAX_PAYLOAD, shift = g729 ? 3 : 0;
+	for (size_t i = 0; rc == 0 && i < n; i += step) {
+		unsigned k = n - i < step ? (unsigned)(n - i) : step;
+		rc = codec_encode(e, pcm + i, k, out + (i >> shift)) == (int)(k >> shift) ? 0 : -1;
 	}
 	codec_enc_free(e);
 	return rc;
@@ -346,11 +348,12 @@ static int prompt_encode(uint8_t pt, const int16_t *pcm, size_t n, uint8_t *out)
 
 const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, size_t err_len)
 {
-	if (pt != 0 && pt != 8 && pt != 9) {
-		snprintf(err, err_len, "prompts are PCMU (0), PCMA (8) or G.722 (9), not payload "
-			 "type %u", pt);
+	if (pt != 0 && pt != 8 && pt != 9 && pt != 18) {
+		snprintf(err, err_len, "prompts are PCMU (0), PCMA (8), G.722 (9) or G.729 (18), "
+			 "not payload type %u", pt);
 		return NULL;
 	}
+	unsigned frame = pt == 18 ? 80 : 1, shift = pt == 18 ? 3 : 0;
 	for (unsigned i = 0; i < n_cache; i++)
 		if (cache[i]->p.pt == pt && strcmp(cache[i]->name, name) == 0)
 			return &cache[i]->p;
@@ -396,14 +399,27 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	}
 	if (!lin)
 		return NULL;
-	if (cache_bytes + n > PROMPT_CACHE_BYTES) {
+	size_t whole = (n + frame - 1) / frame * frame; /* the last frame filled with silence */
+	if (whole != n) {
+		float *l = realloc(lin, whole * sizeof(*lin));
+		if (!l) {
+			free(lin);
+			snprintf(err, err_len, "out of memory");
+			return NULL;
+		}
+		lin = l;
+		memset(lin + n, 0, (whole - n) * sizeof(*lin));
+		n = whole;
+	}
+	size_t bytes = n >> shift;
+	if (cache_bytes + bytes > PROMPT_CACHE_BYTES) {
 		free(lin);
 		snprintf(err, err_len, "%s: the prompts held would pass %u MB", name,
 			 PROMPT_CACHE_BYTES >> 20);
 		return NULL;
 	}
 	struct prompt *p = calloc(1, sizeof(*p));
-	uint8_t *data = malloc(n);
+	uint8_t *data = malloc(bytes);
 	if (!p || !data) {
 		free(p);
 		free(data);
@@ -426,8 +442,9 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	}
 	free(pcm);
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->p = (struct stream_prompt){.data = data, .n_samples = (uint32_t)n, .pt = pt};
+	p->p = (struct stream_prompt){.data = data, .n_samples = (uint32_t)n, .pt = pt,
+				      .shift = (uint8_t)shift, .frame = (uint16_t)frame};
 	cache[n_cache++] = p;
-	cache_bytes += n;
+	cache_bytes += bytes;
 	return &p->p;
 }

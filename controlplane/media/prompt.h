@@ -37,7 +37,8 @@ int prompt_init(const char *plan, const char (*tones)[128], unsigned n, char *er
 /** Free every prompt (at shutdown, once no worker plays). */
 void prompt_shutdown(void);
 /** The prompt @name ("tone:NAME" or a WAV path) encoded for payload type @pt (0 PCMU, 8 PCMA,
- *  9 G.722: a byte per 8 kHz sample each), loaded on first use. NULL with a message (naming the file and what is wrong with it). */
+ *  9 G.722: a byte per 8 kHz sample each; 18 G.729: 10 bytes per 80 samples), loaded on
+ *  first use. NULL with a message (naming the file and what is wrong with it). */
 const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, size_t err_len);
 /** Prompts held, and their bytes. */
 unsigned prompt_count(void);

@@ -2,9 +2,13 @@
 
 #include <math.h>
 
-/* G.711 (Ie = 0) with packet loss concealment at the endpoints: Bpl = 25.1 (G.113 App. I). */
+/* Equipment impairment Ie and packet-loss robustness Bpl (G.113 Appendix I): G.711 with
+ * packet loss concealment at the endpoints 0 / 25.1, G.729 10 / 19.0. The wideband codecs
+ * (G.722, Opus) are judged on the narrowband scale as G.711 (their gain is not credited). */
 #define G711_IE 0.0
 #define G711_BPL 25.1
+#define G729_IE 10.0
+#define G729_BPL 19.0
 #define PACKET_MS 20.0
 
 double emodel_r(double delay_ms, double loss_pct, double ie, double bpl)
@@ -33,8 +37,10 @@ double emodel_mos(double r)
 	return m < 1.0 ? 1.0 : m;
 }
 
-void quality_of(const struct stream_stats *st, unsigned clock_hz, struct leg_quality *q)
+void quality_of(const struct stream_stats *st, unsigned clock_hz, enum stream_codec codec,
+		struct leg_quality *q)
 {
+	bool g729 = codec == STREAM_CODEC_G729;
 	double rtt_ms = st->rtt_us ? st->rtt_us / 1000.0 : -1;
 	q->valid = st->rtp_expected > 0;
 	q->rtt_ms = rtt_ms;
@@ -49,7 +55,8 @@ void quality_of(const struct stream_stats *st, unsigned clock_hz, struct leg_qua
 		q->loss = 1;
 	q->jitter_ms = clock_hz ? (double)st->rtp_jitter * 1000.0 / clock_hz : 0;
 	double delay = (rtt_ms > 0 ? rtt_ms / 2 : 0) + 2 * q->jitter_ms + PACKET_MS;
-	q->mos = emodel_mos(emodel_r(delay, q->loss * 100.0, G711_IE, G711_BPL));
+	q->mos = emodel_mos(emodel_r(delay, q->loss * 100.0, g729 ? G729_IE : G711_IE,
+				     g729 ? G729_BPL : G711_BPL));
 }
 
 static struct quality_hist hists[] = {

@@ -140,7 +140,7 @@ static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 		struct leg_quality q;
 		if (media_ep_stats(&b->ep[i], &st) != 0)
 			continue;
-		quality_of(&st, side_clock(b, i), &q);
+		quality_of(&st, side_clock(b, i), codec_of(&b->codec[i]), &q);
 		quality_observe(&q);
 		if (q.valid)
 			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -1010,7 +1010,7 @@ static void leg_stats(struct be_buf *out, const char *name, const struct ngbranc
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
-	quality_of(&st, side_clock(b, i), &q);
+	quality_of(&st, side_clock(b, i), codec_of(&b->codec[i]), &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -1195,6 +1195,7 @@ static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool s
 				return;
 			}
 			struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt,
+						.ptime_ms = (uint8_t)b->ptime[i],
 						.loops = (uint32_t)reps, .prompt = pr};
 			samples = pr->n_samples;
 			n += media_ep_play_copy(&b->ep[i], &p) != 0;

@@ -269,7 +269,7 @@ int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_st
 	if (!pkt) {
 		if (m)
 			dp_free(m);
-		ctr_inc(&w->stats.xcode_concealed);
+		ctr_inc(&w->stats.xcode_late); /* encoded, not sent */
 		return 0;
 	}
 	struct rtp_hdr *rtp = (struct rtp_hdr *)(pkt + XCODE_HDRS - RTP_HDR_LEN);

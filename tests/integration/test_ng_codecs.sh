@@ -16,19 +16,22 @@
 #    callee; mgw sends the callee sender reports of its own source (the SSRC, timestamps and
 #    packet count of what the callee receives) with a report block on the callee's stream,
 #    and the callee's report block naming one of them gives mgw the round trip (query RTT);
+#  - play media to the G.729 callee (a WAV of 800 Hz, 1 s): G.729 at its 30 ms, 30-byte
+#    packets from one source, that decode to 800 Hz;
 #  - a codec mgw cannot transcode, or an offer with nothing to convert from, is refused.
 source "$(dirname "$0")/lib.sh"
 mgw_setup ngcodecs 'dataplane = { workers = 1; mbufs = 4095; };'
 export PYTHONPATH=$(cd "$(dirname "$0")" && pwd) # bencode.py, peercodec.py
 ports_total=$(jget status "r['ports_total']")
+sox -n -r 8000 -b 16 -c 1 "$WORK/tone.wav" synth 1 sine 800 vol 0.5 || fail "sox"
 
-out=$(cd "$WORK" && nsx python3 - "$TAP_ADDR" <<'PY'
+out=$(cd "$WORK" && nsx python3 - "$TAP_ADDR" "$WORK/tone.wav" <<'PY'
 import json, math, re, select, socket, struct, sys, time, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
 import audioop
 from bencode import ng_client
 import peercodec as cx
-tap = sys.argv[1]
+tap, wav = sys.argv[1], sys.argv[2]
 cmd = ng_client("c", decode=True)
 
 def sdp(port, fmts, extra, ptime=""):
@@ -163,6 +166,24 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
                     rb_ssrc=hex(rb[0]) if rb else None, rb_lost=rb[1] & 0xffffff if rb else None,
                     rtt=cmd(command="query", **{"call-id": cid, "from-tag": "ft"})
                     ["totals"]["callee"].get("RTT", 0))
+    played = None
+    if name == "G729":
+        # an announcement to the callee, in its codec and packet time
+        reply = cmd(command="play media", **{"call-id": cid, "from-tag": "tt"}, file=wav)
+        callee.settimeout(0.5)
+        pkts = []
+        try:
+            while True:
+                pkts.append(callee.recv(2048))
+        except socket.timeout:
+            pass
+        prs = rows(pkts)
+        dec = cx.Decoder(name)
+        pcm = []
+        for r in prs:
+            pcm.extend(dec.decode(r["payload"]))
+        played = dict(reply=[reply.get("result"), reply.get("duration")], shape=shape(prs),
+                      hz=dominant(pcm[800:], 8000) if len(pcm) > 4800 else 0)
     rc_caller.setblocking(False)
     rc_callee.setblocking(False)
     relayed = []
@@ -187,7 +208,7 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
             "call-id": cid, "from-tag": "ft"})["totals"]["callee"]["jitter"], callee_hz=dominant(pcm[len(pcm) // 3:], cx.RATES[name][1]),
         callee_events=sorted({(r["pt"], r["payload"][0]) for r in re_ if r["pt"] != pt}),
         caller=shape(rc), caller_hz=dominant(x[len(x) // 3:], 8000),
-        rtcp=rtcp, rtcp_relayed=[hex(x) for x in relayed if x in (0x111, 0x222)],
+        rtcp=rtcp, played=played, rtcp_relayed=[hex(x) for x in relayed if x in (0x111, 0x222)],
         delete=cmd(command="delete", **{"call-id": cid, "from-tag": "ft"})["result"])
     for s in (caller, callee, rc_caller, rc_callee):
         s.close()
@@ -235,6 +256,12 @@ assert r["G722"]["callee_events"] == [[101, 5]], r["G722"]["callee_events"]
 assert r["opus"]["callee_events"] == [], r["opus"]["callee_events"]
 for name in ("G722", "G729", "opus"):
     assert r[name]["rtcp_relayed"] == [], (name, r[name]["rtcp_relayed"])
+pl = r["G729"]["played"]
+assert pl["reply"] == ["ok", 1000], pl
+assert 30 <= pl["shape"]["n"] <= 36 and pl["shape"]["pts"] == [18] and pl["shape"]["ssrcs"] == 1, pl
+assert pl["shape"]["steps"] == [240] and pl["shape"]["seq_ok"], pl
+assert pl["shape"]["sizes"] in ([30], [10, 30], [20, 30]), pl
+assert abs(pl["hz"] - 800) <= 16, pl
 t = r["G722"]["rtcp"]
 assert t["ssrc_is_source"], t
 # the report counts what mgw's source had sent by then, and the payload octets

@@ -56,6 +56,42 @@ static void test_audio_frames(void **state)
 	assert_int_equal(out[100], 0xd5);
 }
 
+/* G.729 prompts: 10 bytes per 80 samples; packets carry whole frames, the last one shorter
+ * rather than padded, a cut play ends at a frame's end; timestamps stay 8 kHz samples. */
+static void test_g729_frames(void **state)
+{
+	(void)state;
+	setup_data();
+	struct stream_prompt g = {.data = data, .n_samples = 400 * 8, .pt = 18, .shift = 3,
+				  .frame = 80};
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = 18, .ptime_ms = 30, .loops = 1,
+				.prompt = &g};
+	uint8_t out[PLAY_FRAME_MAX];
+	struct play_frame fr;
+	/* 3,200 samples at 30 ms (240 each): 13 packets of 30 bytes, then 80 samples in 10 */
+	for (uint32_t f = 0; f < 13; f++) {
+		assert_int_equal(play_frame(&p, f, out, &fr), 1);
+		assert_int_equal(fr.len, 30);
+		assert_int_equal(fr.ts_off, f * 240);
+		assert_memory_equal(out, data + f * 30, 30);
+	}
+	assert_int_equal(play_frame(&p, 13, out, &fr), 1);
+	assert_int_equal(fr.len, 10);
+	assert_memory_equal(out, data + 390, 10);
+	assert_int_equal(play_frame(&p, 14, out, &fr), 0);
+	/* looped: the second round's first packet runs on from the prompt's end */
+	p.loops = 2;
+	assert_int_equal(play_frame(&p, 13, out, &fr), 1);
+	assert_int_equal(fr.len, 30);
+	assert_memory_equal(out, data + 390, 10);
+	assert_memory_equal(out + 10, data, 20);
+	/* cut at 250 samples: three whole frames (240), nothing of the fourth */
+	p.limit = 250;
+	assert_int_equal(play_frame(&p, 0, out, &fr), 1);
+	assert_int_equal(fr.len, 30);
+	assert_int_equal(play_frame(&p, 1, out, &fr), 0);
+}
+
 static void test_audio_loops(void **state)
 {
 	(void)state;
@@ -175,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audio_frames),
 		cmocka_unit_test(test_audio_loops),
+		cmocka_unit_test(test_g729_frames),
 		cmocka_unit_test(test_dtmf_round_trip),
 		cmocka_unit_test(test_dtmf_codes),
 	};

@@ -48,35 +48,53 @@ static void test_quality_of_stats(void **state)
 	(void)state;
 	struct stream_stats st = {0};
 	struct leg_quality clean, lossy, jittery, none;
-	quality_of(&st, 8000, &none);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &none);
 	assert_false(none.valid);
 
 	st.rtp_expected = 1000;
 	st.rtp_received = 1000;
 	st.rtp_lost = 0;
 	st.rtp_jitter = 8; /* 1 ms at 8 kHz */
-	quality_of(&st, 8000, &clean);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &clean);
 	assert_true(clean.valid);
 	assert_true(fabs(clean.jitter_ms - 1.0) < 1e-9);
 	assert_true(clean.loss == 0);
 	assert_true(clean.mos > 4.3 && clean.mos <= 4.5);
 
 	st.rtp_lost = 50; /* 5 % */
-	quality_of(&st, 8000, &lossy);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &lossy);
 	assert_true(fabs(lossy.loss - 0.05) < 1e-9);
 	assert_true(lossy.mos < clean.mos - 0.3 && lossy.mos > 3.7 && lossy.mos < 4.1);
 
 	st.rtp_lost = 0;
 	st.rtp_jitter = 8 * 80; /* 80 ms */
 	st.rtt_us = 200000;
-	quality_of(&st, 8000, &jittery);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &jittery);
 	st.rtt_us = 0;
 	assert_true(jittery.mos < clean.mos);
+
+	/* G.729: its own impairment, and less robust to the same loss than G.711 with PLC */
+	struct leg_quality g729, g729_lossy, g711_lossy;
+	st.rtp_jitter = 8;
+	quality_of(&st, 8000, STREAM_CODEC_G729, &g729);
+	assert_true(fabs(g729.mos - emodel_mos(emodel_r(2 + 20, 0, 10, 19))) < 1e-9);
+	assert_true(g729.mos < clean.mos - 0.2 && g729.mos > 3.9);
+	st.rtp_lost = 20;
+	quality_of(&st, 8000, STREAM_CODEC_G729, &g729_lossy);
+	quality_of(&st, 8000, STREAM_CODEC_PCMU, &g711_lossy);
+	assert_true(g711_lossy.mos - g729_lossy.mos > clean.mos - g729.mos);
+	/* jitter in the codec's clock: 48 kHz units */
+	struct leg_quality opus;
+	st.rtp_lost = 0;
+	st.rtp_jitter = 48;
+	quality_of(&st, 48000, STREAM_CODEC_OPUS, &opus);
+	assert_true(fabs(opus.jitter_ms - 1.0) < 1e-9);
+	assert_true(fabs(opus.mos - clean.mos) < 1e-9);
 
 	/* duplicates make the loss negative: counted as none */
 	st.rtp_lost = -3;
 	st.rtp_jitter = 8;
-	quality_of(&st, 8000, &none);
+	quality_of(&st, 8000, STREAM_CODEC_NONE, &none);
 	assert_true(none.loss == 0);
 }
 
