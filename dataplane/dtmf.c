@@ -88,12 +88,14 @@ void dtmf_init(void)
 	}
 }
 
-/* The event code of the digit in @x (@n samples), or -1. */
-static int dtmf_block(const uint8_t *x, size_t n, const float *tab, uint8_t *volume)
+/* The event code of the digit in @x (@n samples at 8 kHz: G.711 bytes through @tab, or
+ * 16-bit PCM, @pcm, when @tab is NULL), or -1. */
+static int dtmf_block(const uint8_t *x, const int16_t *pcm, size_t n, const float *tab,
+		      uint8_t *volume)
 {
 	float s1[8] = {0}, s2[8] = {0}, e = 0;
 	for (size_t i = 0; i < n; i++) {
-		float v = tab[x[i]];
+		float v = tab ? tab[x[i]] : (float)pcm[i];
 		e += v * v;
 		for (unsigned k = 0; k < 8; k++) {
 			float s = v + coef[k] * s1[k] - s2[k];
@@ -127,11 +129,10 @@ static int dtmf_block(const uint8_t *x, size_t n, const float *tab, uint8_t *vol
 	return digit_of[r][c - 4];
 }
 
-enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, size_t n,
-			      uint8_t law, struct dtmf_report *out)
+/* One block's digit @d (-1: none) of @n samples at @volume into the tone being followed. */
+static enum dtmf_verdict dtmf_inband_step(struct stream_dtmf *s, int d, size_t n,
+					  uint8_t volume, struct dtmf_report *out)
 {
-	uint8_t volume = 0;
-	int d = n ? dtmf_block(payload, n, lin[law == STREAM_VAD_PCMA], &volume) : -1;
 	bool active = s->state == STREAM_DTMF_ACTIVE;
 	if (active && d == s->event) {
 		s->ts += (uint32_t)n;
@@ -154,4 +155,29 @@ enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, siz
 		s->state = STREAM_DTMF_IDLE;
 	}
 	return v;
+}
+
+enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, size_t n,
+			      uint8_t law, struct dtmf_report *out)
+{
+	uint8_t volume = 0;
+	int d = n ? dtmf_block(payload, NULL, n, lin[law == STREAM_VAD_PCMA], &volume) : -1;
+	return dtmf_inband_step(s, d, n, volume, out);
+}
+
+enum dtmf_verdict dtmf_inband_pcm(struct stream_dtmf *s, const int16_t *pcm, size_t n,
+				  unsigned rate, struct dtmf_report *out)
+{
+	int16_t x[DTMF_INBAND_BLOCK_MAX];
+	if (rate == 16000) { /* every other sample: the pairs lie far below 4 kHz */
+		n /= 2;
+		for (size_t i = 0; i < n && i < DTMF_INBAND_BLOCK_MAX; i++)
+			x[i] = pcm[2 * i];
+		pcm = x;
+	}
+	if (n > DTMF_INBAND_BLOCK_MAX)
+		n = DTMF_INBAND_BLOCK_MAX;
+	uint8_t volume = 0;
+	int d = n ? dtmf_block(NULL, pcm, n, NULL, &volume) : -1;
+	return dtmf_inband_step(s, d, n, volume, out);
 }

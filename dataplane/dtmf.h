@@ -51,6 +51,12 @@ void dtmf_init(void);
 enum dtmf_verdict dtmf_inband(struct stream_dtmf *s, const uint8_t *payload, size_t n,
 			      uint8_t law, struct dtmf_report *out);
 
+#define DTMF_INBAND_BLOCK_MAX 480 /* samples at 8 kHz a block holds (60 ms) */
+/** The same for a block of decoded audio (a transcoding pipeline's, @rate 8000 or 16000),
+ *  @n samples (at most DTMF_INBAND_BLOCK_MAX at 8 kHz). */
+enum dtmf_verdict dtmf_inband_pcm(struct stream_dtmf *s, const int16_t *pcm, size_t n,
+				  unsigned rate, struct dtmf_report *out);
+
 /** The digit of event @e: "0123456789*#ABCD!" ('!' = flash), '?' beyond. */
 static inline char dtmf_char(unsigned e)
 {

@@ -71,8 +71,7 @@ int net_accept(struct dp_worker *w, struct pkt *p)
 	return 1;
 }
 
-static void net_post_dtmf(struct dp_worker *w, const struct stream_cfg *c,
-			  const struct dtmf_report *r)
+void net_post_dtmf(struct dp_worker *w, const struct stream_cfg *c, const struct dtmf_report *r)
 {
 	struct msg_event ev = {
 		.type = MSG_EV_DTMF,
@@ -238,8 +237,9 @@ static __attribute__((noinline)) void net_inband(struct dp_worker *w, struct pkt
 {
 	uint8_t want = p->cfg->inband == STREAM_VAD_PCMU ? 0 : 8;
 	size_t off, end, len = ulen - sizeof(*p->udp);
-	if ((rtp->mpt & 0x7f) != want || rtp_payload((const uint8_t *)rtp, len, &off, &end) != 0)
-		return;
+	if (p->cfg->inband == STREAM_VAD_DECODED || (rtp->mpt & 0x7f) != want ||
+	    rtp_payload((const uint8_t *)rtp, len, &off, &end) != 0)
+		return; /* (a transcoded leg's pipeline listens to its decoded audio) */
 	struct dtmf_report r;
 	if (dtmf_inband(&p->st->dtmf, (const uint8_t *)rtp + off, end - off, p->cfg->inband, &r) ==
 	    DTMF_REPORT)

@@ -45,6 +45,10 @@ int net_stream_claim(struct dp_worker *w, const struct stream_cfg *c, struct str
 void net_vad_note(struct dp_worker *w, const struct stream_cfg *c, struct stream_state *st,
 		  bool voice, uint64_t now);
 
+struct dtmf_report;
+/** Tell the control plane of a digit @r received on @c (counted). */
+void net_post_dtmf(struct dp_worker *w, const struct stream_cfg *c, const struct dtmf_report *r);
+
 /** Count a received RTP packet into its stream's statistics (RFC 3550, counters). */
 void net_count_rtp(struct dp_worker *w, struct pkt *p);
 

@@ -109,7 +109,7 @@ static struct media_leg_opts leg_opts(const struct bcall *c, int side)
 			o.vad |= STREAM_VAD_EVENTS;
 		/* in-band DTMF from a leg that took no telephone-event */
 		if (b2b_cfg->media_inband_dtmf && c->plan.te_pt[side] < 0)
-			o.inband = law;
+			o.inband = heard;
 	}
 	return o;
 }

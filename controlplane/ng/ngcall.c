@@ -628,16 +628,32 @@ static int sdp_step(const struct be_node *req, const struct req_opts *o,
 	return 0;
 }
 
+/* media.inband_dtmf: where side @i's digits are listened for in its audio (it took no
+ * telephone-event): its G.711, or what the pipeline decodes when transcoded. */
+static uint8_t side_inband(const struct ngbranch *b, int i)
+{
+	if (!cfg->media_inband_dtmf || b->peer[i].te_pt)
+		return STREAM_VAD_OFF;
+	enum stream_codec in = codec_of(&b->codec[i]), out = codec_of(&b->codec[!i]);
+	if (b->transcode && !(is_g711(in) && is_g711(out)))
+		return STREAM_VAD_DECODED;
+	return in == STREAM_CODEC_PCMU ? STREAM_VAD_PCMU
+	       : in == STREAM_CODEC_PCMA ? STREAM_VAD_PCMA
+					 : STREAM_VAD_OFF;
+}
+
 static int publish(struct ngbranch *b)
 {
 	if (!b->transcode && !b->blocked[0] && !b->blocked[1] && !b->dtmf_blocked[0] &&
-	    !b->dtmf_blocked[1] && side_clock(b, 0) == 8000 && side_clock(b, 1) == 8000)
+	    !b->dtmf_blocked[1] && side_clock(b, 0) == 8000 && side_clock(b, 1) == 8000 &&
+	    !side_inband(b, 0) && !side_inband(b, 1))
 		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
 				      NULL, NULL);
 	struct media_leg_opts lo[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&lo[i], 0, sizeof(lo[i]));
 		lo[i].clock = side_clock(b, i);
+		lo[i].inband = side_inband(b, i);
 		/* a leg sends to its peer what the other side sent, unless that side is blocked
 		 * (RTCP keeps flowing) */
 		lo[i].dir = STREAM_DIR_RECV | (b->blocked[!i] ? 0 : STREAM_DIR_SEND);

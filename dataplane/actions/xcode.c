@@ -10,6 +10,7 @@
 
 #include "dataplane/actions/relay.h"
 #include "dataplane/codec.h"
+#include "dataplane/dtmf.h"
 #include "dataplane/jbuf.h"
 #include "dataplane/net.h"
 #include "dataplane/player.h"
@@ -240,6 +241,11 @@ static int xcode_fill(struct dp_worker *w, const struct stream_cfg *c, struct st
 			return -1;
 		}
 		pp->pcm_n += (unsigned)n;
+		struct dtmf_report r;
+		/* in-band digits in what the peer said (it took no telephone-event) */
+		if (unlikely(c->inband) &&
+		    dtmf_inband_pcm(&st->dtmf, at, (size_t)n, pp->rate, &r) == DTMF_REPORT)
+			net_post_dtmf(w, c, &r);
 	}
 	return 0;
 }

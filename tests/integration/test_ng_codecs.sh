@@ -18,9 +18,12 @@
 #    and the callee's report block naming one of them gives mgw the round trip (query RTT);
 #  - play media to the G.729 callee (a WAV of 800 Hz, 1 s): G.729 at its 30 ms, 30-byte
 #    packets from one source, that decode to 800 Hz;
+#  - in-band DTMF (media.inband_dtmf) in the decoded audio of the G.729 and Opus callees, who
+#    took no telephone-event: a digit 7 in their codec is reported once (query DTMF);
 #  - a codec mgw cannot transcode, or an offer with nothing to convert from, is refused.
 source "$(dirname "$0")/lib.sh"
-mgw_setup ngcodecs 'dataplane = { workers = 1; mbufs = 4095; };'
+mgw_setup ngcodecs 'dataplane = { workers = 1; mbufs = 4095; };
+media = { inband_dtmf = true; };'
 export PYTHONPATH=$(cd "$(dirname "$0")" && pwd) # bencode.py, peercodec.py
 ports_total=$(jget status "r['ports_total']")
 sox -n -r 8000 -b 16 -c 1 "$WORK/tone.wav" synth 1 sine 800 vol 0.5 || fail "sox"
@@ -109,6 +112,21 @@ def talk(caller, to_caller, callee, to_callee, name, pt, ptime, seconds=2.0, eve
             got[s].append(s.recv(2048))
     return got[caller], got[callee]
 
+def digit(callee, to_callee, name, pt, ptime):
+    """digit 7 (852 + 1209 Hz, -10/-12 dBm0) for 180 ms in the callee's codec, then 300 ms
+    of silence, as a new source"""
+    clock, rate = cx.RATES[name]
+    enc, spf = cx.Encoder(name), rate * ptime // 1000
+    n_on, n = 180 // ptime, 480 // ptime
+    for k in range(n):
+        x = [int(22706 * (0.316 * math.sin(2 * math.pi * 852 * (k * spf + i) / rate) +
+                          0.251 * math.sin(2 * math.pi * 1209 * (k * spf + i) / rate)))
+             if k < n_on else 0 for i in range(spf)]
+        callee.sendto(struct.pack("!BBHII", 0x80, pt, k, k * clock * ptime // 1000, 0x333) +
+                      enc.encode(x), to_callee)
+        time.sleep(ptime / 1000)
+    time.sleep(0.2)
+
 def rows(pkts):
     return [dict(pt=p[1] & 0x7f, m=p[1] >> 7, seq=struct.unpack("!H", p[2:4])[0],
                  ts=struct.unpack("!I", p[4:8])[0], ssrc=struct.unpack("!I", p[8:12])[0],
@@ -153,6 +171,7 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
                                   rtcp=(rc_callee, (to_callee[0], to_callee[1] + 1), seen)
                                   if name == "G722" else None)
     rc, re_ = rows(got_caller), rows(got_callee)
+    jitter = cmd(command="query", **{"call-id": cid, "from-tag": "ft"})["totals"]["callee"]["jitter"]
     rtcp = None
     if name == "G722":
         sr = seen.get("sr", bytes(52))
@@ -184,6 +203,11 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
             pcm.extend(dec.decode(r["payload"]))
         played = dict(reply=[reply.get("result"), reply.get("duration")], shape=shape(prs),
                       hz=dominant(pcm[800:], 8000) if len(pcm) > 4800 else 0)
+    heard = None
+    if name != "G722":
+        digit(callee, to_callee, name, pt, ptime)
+        heard = cmd(command="query", **{"call-id": cid, "from-tag": "ft"})["totals"]["callee"].get("DTMF")
+        heard = heard.decode() if isinstance(heard, bytes) else heard
     rc_caller.setblocking(False)
     rc_callee.setblocking(False)
     relayed = []
@@ -204,11 +228,10 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
     out[name] = dict(
         offered=offered, fmtp=fmtp, answered=answered,
         answer_rtpmap=[l for l in a["sdp"].split("\r\n") if l.startswith(("a=rtpmap", "a=ptime"))],
-        callee=shape(audio_callee, re_), callee_jitter=cmd(command="query", **{
-            "call-id": cid, "from-tag": "ft"})["totals"]["callee"]["jitter"], callee_hz=dominant(pcm[len(pcm) // 3:], cx.RATES[name][1]),
+        callee=shape(audio_callee, re_), callee_jitter=jitter, callee_hz=dominant(pcm[len(pcm) // 3:], cx.RATES[name][1]),
         callee_events=sorted({(r["pt"], r["payload"][0]) for r in re_ if r["pt"] != pt}),
         caller=shape(rc), caller_hz=dominant(x[len(x) // 3:], 8000),
-        rtcp=rtcp, played=played, rtcp_relayed=[hex(x) for x in relayed if x in (0x111, 0x222)],
+        rtcp=rtcp, played=played, heard=heard, rtcp_relayed=[hex(x) for x in relayed if x in (0x111, 0x222)],
         delete=cmd(command="delete", **{"call-id": cid, "from-tag": "ft"})["result"])
     for s in (caller, callee, rc_caller, rc_callee):
         s.close()
@@ -256,6 +279,7 @@ assert r["G722"]["callee_events"] == [[101, 5]], r["G722"]["callee_events"]
 assert r["opus"]["callee_events"] == [], r["opus"]["callee_events"]
 for name in ("G722", "G729", "opus"):
     assert r[name]["rtcp_relayed"] == [], (name, r[name]["rtcp_relayed"])
+assert r["G729"]["heard"] == "7" and r["opus"]["heard"] == "7", (r["G729"]["heard"], r["opus"]["heard"])
 pl = r["G729"]["played"]
 assert pl["reply"] == ["ok", 1000], pl
 assert 30 <= pl["shape"]["n"] <= 36 and pl["shape"]["pts"] == [18] and pl["shape"]["ssrcs"] == 1, pl
