@@ -44,10 +44,11 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 			    struct play_frame *fr)
 {
 	const struct stream_prompt *pr = p->prompt;
-	uint32_t spf = p->ptime_ms * RTP_CLOCK_KHZ;
+	uint32_t spf = pr && pr->pkt ? STREAM_PROMPT_PACKET : p->ptime_ms * RTP_CLOCK_KHZ;
 	if (!pr || pr->n_samples == 0)
 		return 0;
 	uint32_t frame = pr->frame ? pr->frame : 1;
+	uint32_t ts_mult = pr->ts_mult ? pr->ts_mult : 1;
 	uint64_t start = (uint64_t)f * spf;
 	uint64_t total = p->loops ? (uint64_t)p->loops * pr->n_samples : UINT64_MAX;
 	if (p->limit && p->limit < total)
@@ -55,6 +56,14 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 	if (start >= total)
 		return 0;
 	uint32_t pos = (uint32_t)(start % pr->n_samples);
+	if (pr->pkt) { /* one packet of its own size */
+		uint32_t i = pos / STREAM_PROMPT_PACKET, len = pr->pkt[i + 1] - pr->pkt[i];
+		memcpy(out, pr->data + pr->pkt[i], len);
+		fr->ts_off = (uint32_t)start * ts_mult;
+		fr->len = (uint16_t)len;
+		fr->marker = f == 0;
+		return 1;
+	}
 	uint32_t left = total - start < spf ? (uint32_t)(total - start) : spf;
 	uint32_t n = 0;
 	while (n < left) { /* a looped prompt runs on into its beginning */
@@ -68,7 +77,7 @@ static int play_frame_audio(const struct stream_play *p, uint32_t f, uint8_t *ou
 		memset(out + n, play_silence(pr->pt), spf - n);
 	else
 		spf = n;
-	fr->ts_off = (uint32_t)start;
+	fr->ts_off = (uint32_t)start * ts_mult;
 	fr->len = (uint16_t)(spf >> pr->shift);
 	fr->marker = f == 0;
 	return 1;

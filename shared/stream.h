@@ -68,11 +68,19 @@ enum stream_latch {
  * [cp] built before any config names it, immutable, kept until shutdown (prompt.c). */
 struct stream_prompt {
 	const uint8_t *data;
+	/* a codec whose packets vary in size (Opus): where each packet of STREAM_PROMPT_PACKET
+	 * samples starts in data (n_samples / STREAM_PROMPT_PACKET + 1 offsets), played at that
+	 * packet time whatever the play asks; NULL: data is sliced by samples */
+	const uint32_t *pkt;
 	uint32_t n_samples;   /* at 8 kHz, a whole number of frames */
-	uint8_t pt;           /* 0 PCMU, 8 PCMA, 9 G.722, 18 G.729 */
+	uint8_t pt;           /* 0 PCMU, 8 PCMA, 9 G.722, 18 G.729; Opus: 0xff (dynamic, the
+			       * play names the stream's) */
+	uint8_t codec;        /* enum stream_codec */
 	uint8_t shift;        /* bytes = samples >> shift (G.729: 10 bytes per 80 samples) */
+	uint8_t ts_mult;      /* RTP timestamp units per 8 kHz sample (Opus: 6), 0 = 1 */
 	uint16_t frame;       /* samples per codec frame: packets carry whole frames */
 };
+#define STREAM_PROMPT_PACKET 160 /* 20 ms at 8 kHz */
 
 enum stream_play_kind {
 	STREAM_PLAY_AUDIO = 1, /* a prompt, @loops times (0: until stopped) */

@@ -676,17 +676,14 @@ static int b2b_ringback(struct bcall *c)
 	for (unsigned i = 0; i < a->sdp.n_codecs; i++) {
 		const struct sdp_codec *k = &a->sdp.codecs[i];
 		enum stream_codec id = codec_by_name(k->name, k->clock_rate);
-		if (!x && (id == STREAM_CODEC_PCMU || id == STREAM_CODEC_PCMA ||
-			   id == STREAM_CODEC_G722 || id == STREAM_CODEC_G729)) /* the codecs
-									       * prompts come in */
+		if (!x && id != STREAM_CODEC_NONE) /* prompts come in every codec mgw knows */
 			x = k;
 		if (te < 0 && strcasecmp(k->name, "telephone-event") == 0 && k->clock_rate == 8000)
 			te = k->pt;
 	}
 	char err[256];
 	const struct stream_prompt *pr =
-		x ? prompt_get(b2b_cfg->media_ringback,
-			       codec_info(codec_by_name(x->name, x->clock_rate))->static_pt, err,
+		x ? prompt_for(b2b_cfg->media_ringback, codec_by_name(x->name, x->clock_rate), err,
 			       sizeof(err))
 		  : NULL;
 	if (!pr)
@@ -698,7 +695,7 @@ static int b2b_ringback(struct bcall *c)
 	c->plan.te_pt[LEG_A] = te;
 	if (b2b_sdp_for(c, LEG_A, &a->sdp, false, SDP_SENDRECV) != 0 || b2b_apply_media(c) != 0)
 		return -1;
-	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr,
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = x->pt, .prompt = pr,
 				.ptime_ms = (uint8_t)b2b_ptime(c, LEG_A)};
 	c->ringback_gen = media_ep_play_copy(&a->ep, &p);
 	if (!c->ringback_gen)
@@ -905,10 +902,12 @@ static int b2b_play_inband(struct bcall *c, int to, char digit, unsigned ms)
 {
 	char name[8], err[128];
 	snprintf(name, sizeof(name), "dtmf:%c", digit);
-	const struct stream_prompt *pr = prompt_get(name, c->plan.codec[to].pt, err, sizeof(err));
+	const struct sdp_codec *k = &c->plan.codec[to];
+	const struct stream_prompt *pr = prompt_for(name, codec_by_name(k->name, k->clock_rate), err,
+						    sizeof(err));
 	if (!pr)
 		return -1;
-	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .loops = 1,
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = k->pt, .loops = 1,
 				.limit = (ms < 40 ? 40 : ms > 1000 ? 1000 : ms) * 8, .prompt = pr,
 				.ptime_ms = (uint8_t)b2b_ptime(c, to)};
 	return media_ep_play_copy(&c->leg[to].ep, &p) ? 0 : -1;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "controlplane/media/prompt.h"
+#include "dataplane/codec.h"
 #include "dataplane/player.h"
 #include "util/log.h"
 
@@ -172,13 +173,15 @@ static void b2b_moh(struct bcall *c, int from)
 		return;
 	}
 	char err[256];
-	const struct stream_prompt *pr = prompt_get(b2b_cfg->media_moh, c->plan.codec[held].pt,
-						    err, sizeof(err));
+	const struct sdp_codec *k = &c->plan.codec[held];
+	const struct stream_prompt *pr = prompt_for(b2b_cfg->media_moh,
+						    codec_by_name(k->name, k->clock_rate), err,
+						    sizeof(err));
 	if (!pr) {
 		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c), err);
 		return;
 	}
-	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt, .prompt = pr,
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = k->pt, .prompt = pr,
 				.ptime_ms = (uint8_t)b2b_ptime(c, held)};
 	c->moh_gen[held] = media_ep_play_copy(&c->leg[held].ep, &p);
 	if (!c->moh_gen[held])

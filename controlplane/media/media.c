@@ -543,8 +543,8 @@ uint32_t media_play_copy(unsigned addr_idx, uint16_t port, const struct stream_p
 		*p = *tmpl;
 		p->gen = ++play_gen ? play_gen : ++play_gen;
 		p->refs = 0;
-		if (!p->ptime_ms)
-			p->ptime_ms = 20;
+		if (!p->ptime_ms || (p->prompt && p->prompt->pkt)) /* (Opus prompts: 20 ms) */
+			p->ptime_ms = p->prompt && p->prompt->pkt ? STREAM_PROMPT_PACKET / 8 : 20;
 		r = media_play_at(addr_idx, port, p);
 		if (r != 0 && p->refs == 0)
 			free(p); /* no config took it */

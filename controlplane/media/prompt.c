@@ -185,6 +185,7 @@ void prompt_shutdown(void)
 {
 	for (unsigned i = 0; i < n_cache; i++) {
 		free((void *)cache[i]->p.data);
+		free((void *)cache[i]->p.pkt);
 		free(cache[i]);
 	}
 	n_cache = 0;
@@ -326,36 +327,63 @@ out:
 }
 
 /* @n samples at 8 kHz (a whole number of frames) into @out: G.711 by its law, G.722 at
- * 64 kbit/s in its 8 kHz mode (a byte per 8 kHz sample, on the same 8 kHz RTP clock), or
- * G.729 (10 bytes per 80 samples), one encoder running through the whole prompt. */
-static int prompt_encode(uint8_t pt, const int16_t *pcm, size_t n, uint8_t *out)
+ * 64 kbit/s in its 8 kHz mode (a byte per 8 kHz sample, on the same 8 kHz RTP clock), G.729
+ * (10 bytes per 80 samples), or Opus (a packet per STREAM_PROMPT_PACKET samples, of its own
+ * size, each one's start in @pkt), one encoder running through the whole prompt. Returns the
+ * bytes written, or -1. */
+static long prompt_encode(enum stream_codec c, const int16_t *pcm, size_t n, uint8_t *out,
+			  uint32_t *pkt)
 {
-	if (pt == 0 || pt == 8) {
-		transcode_encode(pcm, n, out, pt == 8);
-		return 0;
+	if (c == STREAM_CODEC_PCMU || c == STREAM_CODEC_PCMA) {
+		transcode_encode(pcm, n, out, c == STREAM_CODEC_PCMA);
+		return (long)n;
 	}
-	bool g729 = pt == 18;
-	struct codec_enc *e = codec_enc_new(g729 ? STREAM_CODEC_G729 : STREAM_CODEC_G722, 8000);
-	int rc = e ? 0 : -1;
-	unsigned step = g729 ? 80 * 6 : CODEC_MAX_PAYLOAD, shift = g729 ? 3 : 0;
-	for (size_t i = 0; rc == 0 && i < n; i += step) {
+	struct codec_enc *e = codec_enc_new(c, 8000);
+	long rc = e ? 0 : -1;
+	unsigned step = c == STREAM_CODEC_G729   ? 80 * 6
+			: c == STREAM_CODEC_OPUS ? STREAM_PROMPT_PACKET
+						 : CODEC_MAX_PAYLOAD;
+	for (size_t i = 0; rc >= 0 && i < n; i += step) {
 		unsigned k = n - i < step ? (unsigned)(n - i) : step;
-		rc = codec_encode(e, pcm + i, k, out + (i >> shift)) == (int)(k >> shift) ? 0 : -1;
+		if (pkt)
+			pkt[i / step] = (uint32_t)rc;
+		int len = codec_encode(e, pcm + i, k, out + rc);
+		rc = len > 0 ? rc + len : -1;
 	}
+	if (pkt && rc >= 0)
+		pkt[n / step] = (uint32_t)rc;
 	codec_enc_free(e);
 	return rc;
 }
 
 const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, size_t err_len)
 {
-	if (pt != 0 && pt != 8 && pt != 9 && pt != 18) {
-		snprintf(err, err_len, "prompts are PCMU (0), PCMA (8), G.722 (9) or G.729 (18), "
-			 "not payload type %u", pt);
+	enum stream_codec c = pt == 0    ? STREAM_CODEC_PCMU
+			      : pt == 8  ? STREAM_CODEC_PCMA
+			      : pt == 9  ? STREAM_CODEC_G722
+			      : pt == 18 ? STREAM_CODEC_G729
+					 : STREAM_CODEC_NONE;
+	if (c == STREAM_CODEC_NONE) {
+		snprintf(err, err_len, "prompts are PCMU (0), PCMA (8), G.722 (9), G.729 (18) or "
+			 "Opus, not payload type %u", pt);
 		return NULL;
 	}
-	unsigned frame = pt == 18 ? 80 : 1, shift = pt == 18 ? 3 : 0;
+	return prompt_for(name, c, err, err_len);
+}
+
+const struct stream_prompt *prompt_for(const char *name, enum stream_codec codec, char *err,
+				       size_t err_len)
+{
+	const struct codec_info *ci = codec_info(codec);
+	if (!ci) {
+		snprintf(err, err_len, "no prompts for codec %u", codec);
+		return NULL;
+	}
+	bool opus = codec == STREAM_CODEC_OPUS;
+	unsigned frame = codec == STREAM_CODEC_G729 ? 80 : opus ? STREAM_PROMPT_PACKET : 1;
+	unsigned shift = codec == STREAM_CODEC_G729 ? 3 : 0;
 	for (unsigned i = 0; i < n_cache; i++)
-		if (cache[i]->p.pt == pt && strcmp(cache[i]->name, name) == 0)
+		if (cache[i]->p.codec == codec && strcmp(cache[i]->name, name) == 0)
 			return &cache[i]->p;
 	if (strlen(name) >= sizeof(cache[0]->name)) {
 		snprintf(err, err_len, "prompt name longer than %zu bytes", sizeof(cache[0]->name) - 1);
@@ -411,8 +439,9 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 		memset(lin + n, 0, (whole - n) * sizeof(*lin));
 		n = whole;
 	}
-	size_t bytes = n >> shift;
-	if (cache_bytes + bytes > PROMPT_CACHE_BYTES) {
+	/* Opus: at most CODEC_MAX_PAYLOAD a packet; what it takes is known once encoded */
+	size_t bytes = opus ? n / STREAM_PROMPT_PACKET * CODEC_MAX_PAYLOAD : n >> shift;
+	if (cache_bytes + (n >> shift) > PROMPT_CACHE_BYTES) {
 		free(lin);
 		snprintf(err, err_len, "%s: the prompts held would pass %u MB", name,
 			 PROMPT_CACHE_BYTES >> 20);
@@ -420,9 +449,11 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 	}
 	struct prompt *p = calloc(1, sizeof(*p));
 	uint8_t *data = malloc(bytes);
-	if (!p || !data) {
+	uint32_t *pkt = opus ? malloc((n / STREAM_PROMPT_PACKET + 1) * sizeof(*pkt)) : NULL;
+	if (!p || !data || (opus && !pkt)) {
 		free(p);
 		free(data);
+		free(pkt);
 		free(lin);
 		snprintf(err, err_len, "out of memory");
 		return NULL;
@@ -433,17 +464,33 @@ const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, 
 		pcm[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)lrintf(v);
 	}
 	free(lin);
-	if (!pcm || prompt_encode(pt, pcm, n, data) != 0) {
-		free(pcm);
+	long got = pcm ? prompt_encode(codec, pcm, n, data, pkt) : -1;
+	free(pcm);
+	if (got < 0) {
 		free(data);
+		free(pkt);
 		free(p);
-		snprintf(err, err_len, "%s: cannot encode for payload type %u", name, pt);
+		snprintf(err, err_len, "%s: cannot encode it in %s", name, ci->name);
 		return NULL;
 	}
-	free(pcm);
+	bytes = (size_t)got;
+	if (opus) { /* what the packets took */
+		uint8_t *d = realloc(data, bytes);
+		data = d ? d : data;
+		if (cache_bytes + bytes > PROMPT_CACHE_BYTES) {
+			free(data);
+			free(pkt);
+			free(p);
+			snprintf(err, err_len, "%s: the prompts held would pass %u MB", name,
+				 PROMPT_CACHE_BYTES >> 20);
+			return NULL;
+		}
+	}
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->p = (struct stream_prompt){.data = data, .n_samples = (uint32_t)n, .pt = pt,
-				      .shift = (uint8_t)shift, .frame = (uint16_t)frame};
+	p->p = (struct stream_prompt){.data = data, .pkt = pkt, .n_samples = (uint32_t)n,
+				      .pt = ci->static_pt, .codec = (uint8_t)codec,
+				      .shift = (uint8_t)shift, .frame = (uint16_t)frame,
+				      .ts_mult = (uint8_t)(ci->rtp_clock / 8000)};
 	cache[n_cache++] = p;
 	cache_bytes += bytes;
 	return &p->p;

@@ -40,6 +40,10 @@ void prompt_shutdown(void);
  *  9 G.722: a byte per 8 kHz sample each; 18 G.729: 10 bytes per 80 samples), loaded on
  *  first use. NULL with a message (naming the file and what is wrong with it). */
 const struct stream_prompt *prompt_get(const char *name, uint8_t pt, char *err, size_t err_len);
+/** The same for codec @codec (any mgw knows; Opus: 20 ms packets, encoded at 8 kHz, its
+ *  48 kHz timestamps; the play names the stream's payload type). */
+const struct stream_prompt *prompt_for(const char *name, enum stream_codec codec, char *err,
+				       size_t err_len);
 /** Prompts held, and their bytes. */
 unsigned prompt_count(void);
 size_t prompt_bytes(void);

@@ -1165,12 +1165,13 @@ static bool side_named(const struct ngcall *c, const struct ngbranch *b, const c
 	return !ftag[0] || strcmp(ftag, i ? b->to_tag : c->from_tag) == 0;
 }
 
-/* The payload type side @i of @b speaks (prompts come in PCMU, PCMA and G.722; the
- * offer's codec before the answer). */
-static uint8_t branch_pt(const struct ngbranch *b, int i)
+/* The codec side @i of @b speaks (the offer's before the answer), PCMU when unknown. */
+static struct sdp_codec branch_codec(const struct ngbranch *b, int i)
 {
 	const struct sdp_codec *c = b->answered ? &b->codec[i] : b->have_src ? &b->src : NULL;
-	return c ? c->pt : 0;
+	return c && codec_of(c) != STREAM_CODEC_NONE
+		       ? *c
+		       : (struct sdp_codec){.pt = 0, .name = "PCMU", .clock_rate = 8000};
 }
 
 /* play media: mgw's player plays a file (file=, repeat-times=) to the side named by from-tag
@@ -1204,13 +1205,14 @@ static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool s
 				continue;
 			}
 			char err[256];
-			const struct stream_prompt *pr = prompt_get(file, branch_pt(b, i), err,
+			struct sdp_codec k = branch_codec(b, i);
+			const struct stream_prompt *pr = prompt_for(file, codec_of(&k), err,
 								    sizeof(err));
 			if (!pr) {
 				ngc_error(out, err);
 				return;
 			}
-			struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = pr->pt,
+			struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = k.pt,
 						.ptime_ms = (uint8_t)b->ptime[i],
 						.loops = (uint32_t)reps, .prompt = pr};
 			samples = pr->n_samples;

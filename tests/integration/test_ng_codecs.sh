@@ -16,8 +16,9 @@
 #    callee; mgw sends the callee sender reports of its own source (the SSRC, timestamps and
 #    packet count of what the callee receives) with a report block on the callee's stream,
 #    and the callee's report block naming one of them gives mgw the round trip (query RTT);
-#  - play media to the G.729 callee (a WAV of 800 Hz, 1 s): G.729 at its 30 ms, 30-byte
-#    packets from one source, that decode to 800 Hz;
+#  - play media to the G.729 and Opus callees (a WAV of 800 Hz, 1 s): G.729 at its 30 ms,
+#    30-byte packets, Opus in its payload type and 48 kHz clock, from one source each, that
+#    decode to 800 Hz;
 #  - in-band DTMF (media.inband_dtmf) in the decoded audio of the G.729 and Opus callees, who
 #    took no telephone-event: a digit 7 in their codec is reported once (query DTMF);
 #  - a codec mgw cannot transcode, or an offer with nothing to convert from, is refused.
@@ -186,7 +187,7 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
                     rtt=cmd(command="query", **{"call-id": cid, "from-tag": "ft"})
                     ["totals"]["callee"].get("RTT", 0))
     played = None
-    if name == "G729":
+    if name in ("G729", "opus"):
         # an announcement to the callee, in its codec and packet time
         reply = cmd(command="play media", **{"call-id": cid, "from-tag": "tt"}, file=wav)
         callee.settimeout(0.5)
@@ -201,8 +202,9 @@ for name, answer_pt, ptime in (("G722", None, 20), ("G729", None, 30), ("opus", 
         pcm = []
         for r in prs:
             pcm.extend(dec.decode(r["payload"]))
+        rate = cx.RATES[name][1]
         played = dict(reply=[reply.get("result"), reply.get("duration")], shape=shape(prs),
-                      hz=dominant(pcm[800:], 8000) if len(pcm) > 4800 else 0)
+                      hz=dominant(pcm[rate // 10:], rate) if len(pcm) > rate * 6 // 10 else 0)
     heard = None
     if name != "G722":
         digit(callee, to_callee, name, pt, ptime)
@@ -280,12 +282,13 @@ assert r["opus"]["callee_events"] == [], r["opus"]["callee_events"]
 for name in ("G722", "G729", "opus"):
     assert r[name]["rtcp_relayed"] == [], (name, r[name]["rtcp_relayed"])
 assert r["G729"]["heard"] == "7" and r["opus"]["heard"] == "7", (r["G729"]["heard"], r["opus"]["heard"])
-pl = r["G729"]["played"]
-assert pl["reply"] == ["ok", 1000], pl
-assert 30 <= pl["shape"]["n"] <= 36 and pl["shape"]["pts"] == [18] and pl["shape"]["ssrcs"] == 1, pl
-assert pl["shape"]["steps"] == [240] and pl["shape"]["seq_ok"], pl
-assert pl["shape"]["sizes"] in ([30], [10, 30], [20, 30]), pl
-assert abs(pl["hz"] - 800) <= 16, pl
+for name, n, pt, step in (("G729", 34, 18, 240), ("opus", 50, int(r["opus"]["offered"][3]), 960)):
+    pl = r[name]["played"]
+    assert pl["reply"] == ["ok", 1000], (name, pl)
+    assert n - 3 <= pl["shape"]["n"] <= n + 2 and pl["shape"]["pts"] == [pt], (name, pl)
+    assert pl["shape"]["ssrcs"] == 1 and pl["shape"]["steps"] == [step] and pl["shape"]["seq_ok"], (name, pl)
+    assert abs(pl["hz"] - 800) <= 16, (name, pl)
+assert r["G729"]["played"]["shape"]["sizes"] in ([30], [10, 30], [20, 30]), r["G729"]["played"]
 t = r["G722"]["rtcp"]
 assert t["ssrc_is_source"], t
 # the report counts what mgw's source had sent by then, and the payload octets

@@ -92,6 +92,34 @@ static void test_g729_frames(void **state)
 	assert_int_equal(play_frame(&p, 1, out, &fr), 0);
 }
 
+/* Opus prompts: a packet of its own size per 20 ms whatever the play's ptime, timestamps in
+ * the 48 kHz clock, loops running on into the first packet. */
+static void test_packet_frames(void **state)
+{
+	(void)state;
+	setup_data();
+	static const uint32_t off[] = {0, 30, 75, 140}; /* three packets of 30, 45, 65 bytes */
+	struct stream_prompt o = {.data = data, .pkt = off, .n_samples = 480, .pt = 0xff,
+				  .ts_mult = 6, .frame = 160};
+	struct stream_play p = {.kind = STREAM_PLAY_AUDIO, .pt = 111, .ptime_ms = 20, .loops = 2,
+				.prompt = &o};
+	uint8_t out[PLAY_FRAME_MAX];
+	struct play_frame fr;
+	static const uint16_t len[] = {30, 45, 65, 30, 45, 65};
+	for (uint32_t f = 0; f < 6; f++) {
+		assert_int_equal(play_frame(&p, f, out, &fr), 1);
+		assert_int_equal(fr.len, len[f]);
+		assert_int_equal(fr.ts_off, f * 960);
+		assert_memory_equal(out, data + off[f % 3], len[f]);
+		assert_int_equal(fr.marker, f == 0);
+	}
+	assert_int_equal(play_frame(&p, 6, out, &fr), 0);
+	/* cut at 300 samples: the first packet only (packets are whole) */
+	p.limit = 300;
+	assert_int_equal(play_frame(&p, 0, out, &fr), 1);
+	assert_int_equal(play_frame(&p, 1, out, &fr), 0);
+}
+
 static void test_audio_loops(void **state)
 {
 	(void)state;
@@ -212,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_audio_frames),
 		cmocka_unit_test(test_audio_loops),
 		cmocka_unit_test(test_g729_frames),
+		cmocka_unit_test(test_packet_frames),
 		cmocka_unit_test(test_dtmf_round_trip),
 		cmocka_unit_test(test_dtmf_codes),
 	};

@@ -78,16 +78,31 @@ static void test_plans(void **state)
 	assert_int_equal(prompt_init("eu", extra, 2, err, sizeof(err)), 0);
 }
 
-/* A tone's prompt decoded: its length and frequency. */
+/* A tone's prompt decoded: its length and frequency. pt 0xff: Opus. */
 static void check_tone(const char *name, uint8_t pt, size_t want_n, double f_on, double f_off)
 {
 	char err[256];
-	const struct stream_prompt *p = prompt_get(name, pt, err, sizeof(err));
+	const struct stream_prompt *p = pt == 0xff ? prompt_for(name, STREAM_CODEC_OPUS, err,
+								sizeof(err))
+						   : prompt_get(name, pt, err, sizeof(err));
 	assert_non_null(p);
 	assert_int_equal(p->pt, pt);
 	assert_int_equal(p->n_samples, want_n);
 	float *x = malloc(p->n_samples * sizeof(*x));
-	if (pt == 18) { /* G.729: 10 bytes per 80 samples */
+	if (p->pkt) { /* Opus: a packet of its own size per 20 ms */
+		assert_int_equal(p->codec, STREAM_CODEC_OPUS);
+		assert_int_equal(p->ts_mult, 6);
+		struct codec_dec *d = codec_dec_new(STREAM_CODEC_OPUS, 8000);
+		int16_t pcm[CODEC_MAX_SAMPLES];
+		for (uint32_t i = 0; i < p->n_samples; i += STREAM_PROMPT_PACKET) {
+			uint32_t a = p->pkt[i / 160], b = p->pkt[i / 160 + 1];
+			assert_true(b > a && b - a <= CODEC_MAX_PAYLOAD);
+			assert_int_equal(codec_decode(d, p->data + a, b - a, pcm), 160);
+			for (uint32_t j = 0; j < 160; j++)
+				x[i + j] = pcm[j];
+		}
+		codec_dec_free(d);
+	} else if (pt == 18) { /* G.729: 10 bytes per 80 samples */
 		assert_int_equal(p->shift, 3);
 		assert_int_equal(p->frame, 80);
 		struct codec_dec *d = codec_dec_new(STREAM_CODEC_G729, 8000);
@@ -116,13 +131,15 @@ static void check_tone(const char *name, uint8_t pt, size_t want_n, double f_on,
 	size_t n = 1600; /* the first 200 ms: the tone is on */
 	/* -13 dBm0: a sine's RMS of 22706 / sqrt(2) * 10^(-13/20) = 3594 (G.729, a vocoder,
 	 * keeps the tone but neither its purity nor its level as closely) */
-	bool vocoder = pt == 18;
+	bool vocoder = pt == 18 || pt == 0xff;
 	assert_true(power_at(x, n, f_on) > (vocoder ? 20 : 100) * power_at(x, n, f_off));
 	double r = rms(x, n);
 	assert_true(vocoder ? r > 2500 && r < 4700 : r > 3400 && r < 3800);
 	free(x);
 	/* asked again: the same prompt */
-	assert_ptr_equal(prompt_get(name, pt, err, sizeof(err)), p);
+	assert_ptr_equal(pt == 0xff ? prompt_for(name, STREAM_CODEC_OPUS, err, sizeof(err))
+				    : prompt_get(name, pt, err, sizeof(err)),
+			 p);
 }
 
 static void test_tones(void **state)
@@ -137,6 +154,8 @@ static void test_tones(void **state)
 	check_tone("tone:busy", 9, 8000, 425, 480);
 	/* and for a G.729 leg */
 	check_tone("tone:busy", 18, 8000, 425, 480);
+	/* and an Opus leg's (whatever payload type it took) */
+	check_tone("tone:busy", 0xff, 8000, 425, 480);
 	/* a DTMF digit in-band: its row and column frequency, nothing else of the grid */
 	const struct stream_prompt *d = prompt_get("dtmf:8", 0, err, sizeof(err));
 	assert_non_null(d);
