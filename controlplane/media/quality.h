@@ -26,8 +26,9 @@ double emodel_r(double delay_ms, double loss_pct, double ie, double bpl);
 double emodel_mos(double r);
 
 /** The quality of what @st received in @codec (STREAM_CODEC_NONE: judged as G.711), at RTP
- *  clock @clock_hz, with the round trip @st measured (rtt_us, 0: unknown). The delay the E-model sees is rtt/2 (0 when unknown) + a
- *  jitter buffer of twice the jitter + 20 ms of packetisation. */
+ *  clock @clock_hz, with the round trip @st measured (rtt_us, 0: unknown). The delay the
+ *  E-model sees is rtt/2 (0 when unknown) + a jitter buffer of twice the jitter + 20 ms of
+ *  packetisation. */
 void quality_of(const struct stream_stats *st, unsigned clock_hz, enum stream_codec codec,
 		struct leg_quality *q);
 

@@ -120,8 +120,8 @@ static bool is_g711(enum stream_codec c)
 	return c == STREAM_CODEC_PCMU || c == STREAM_CODEC_PCMA;
 }
 
-/* The packet time side @i sends and receives when transcoded: its own a=ptime (or what it was
- * asked for), one its codec can send, else 20 ms. */
+/* The packet time a side speaking @c sends and receives when transcoded: @want (its own
+ * a=ptime, or what it was asked for) when @c can send it, else 20 ms. */
 static unsigned side_ptime(const struct sdp_codec *c, unsigned want)
 {
 	return want && codec_ptime_ok(codec_of(c), want) ? want : 20;
@@ -989,7 +989,10 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		so.add[0] = b->src;
 		so.n_add = 1;
 		so.add_first = true;
-		so.ptime = ptime[offerer];
+		/* through the pipeline each side keeps its own packet time (the byte map relays
+		 * packets as they come: the answer's a=ptime goes on as it is) */
+		if (!(is_g711(codec_of(&b->src)) && is_g711(codec_of(&chosen))))
+			so.ptime = ptime[offerer];
 	}
 	size_t mark = out->len;
 	struct ngbranch was = *b;
