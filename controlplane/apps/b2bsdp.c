@@ -17,16 +17,10 @@ static bool is_te(const struct sdp_codec *c)
 	return strcasecmp(c->name, "telephone-event") == 0 && c->clock_rate == 8000;
 }
 
-/* A codec mgw can relay, and transcode to and from. */
-static enum stream_codec known(const struct sdp_codec *c)
-{
-	return codec_by_name(c->name, c->clock_rate);
-}
-
 static const struct sdp_codec *find_codec(const struct sdp_stream *s, enum stream_codec id)
 {
 	for (unsigned i = 0; i < s->n_codecs; i++)
-		if (known(&s->codecs[i]) == id)
+		if (sdp_codec_id(&s->codecs[i]) == id)
 			return &s->codecs[i];
 	return NULL;
 }
@@ -46,7 +40,7 @@ unsigned b2bsdp_offer_codecs(const struct sdp_stream *a_offer, bool te, const ch
 	const char *law = NULL;
 	for (unsigned i = 0; i < a_offer->n_codecs && n < max; i++) {
 		const struct sdp_codec *c = &a_offer->codecs[i];
-		enum stream_codec id = known(c);
+		enum stream_codec id = sdp_codec_id(c);
 		if (is_te(c))
 			te = true;
 		else if (id != STREAM_CODEC_NONE && !has_name(out, n, codec_info(id)->name)) {
@@ -81,16 +75,16 @@ static const struct sdp_codec *a_codec_for(const struct sdp_stream *a_offer,
 {
 	if (is_g711(b->name))
 		for (unsigned i = 0; i < a_offer->n_codecs; i++)
-			if (is_g711(a_offer->codecs[i].name) && known(&a_offer->codecs[i]))
+			if (is_g711(a_offer->codecs[i].name) && sdp_codec_id(&a_offer->codecs[i]))
 				return &a_offer->codecs[i];
 	for (unsigned k = 0; k < n_pref; k++)
 		for (unsigned i = 0; i < a_offer->n_codecs; i++) {
-			enum stream_codec id = known(&a_offer->codecs[i]);
+			enum stream_codec id = sdp_codec_id(&a_offer->codecs[i]);
 			if (id && strcasecmp(codec_info(id)->name, pref[k]) == 0)
 				return &a_offer->codecs[i];
 		}
 	for (unsigned i = 0; i < a_offer->n_codecs; i++)
-		if (known(&a_offer->codecs[i]))
+		if (sdp_codec_id(&a_offer->codecs[i]))
 			return &a_offer->codecs[i];
 	return NULL;
 }
@@ -101,11 +95,11 @@ int b2bsdp_plan(const struct sdp_stream *a_offer, const struct sdp_stream *b_ans
 	memset(out, 0, sizeof(*out));
 	const struct sdp_codec *b = NULL;
 	for (unsigned i = 0; i < b_answer->n_codecs && !b; i++)
-		if (known(&b_answer->codecs[i]))
+		if (sdp_codec_id(&b_answer->codecs[i]))
 			b = &b_answer->codecs[i];
 	if (!b)
 		return SDP_ERR_NO_CODEC;
-	const struct sdp_codec *a = find_codec(a_offer, known(b));
+	const struct sdp_codec *a = find_codec(a_offer, sdp_codec_id(b));
 	if (!a) {
 		a = a_codec_for(a_offer, b, pref, n_pref);
 		if (!a)

@@ -51,8 +51,7 @@ unsigned b2b_ptime(const struct bcall *c, int side)
 {
 	const struct leg *l = &c->leg[side];
 	unsigned p = l->have_sdp && l->sdp.ptime ? l->sdp.ptime : b2b_cfg->media_ptime;
-	enum stream_codec id = codec_by_name(c->plan.codec[side].name,
-					     c->plan.codec[side].clock_rate);
+	enum stream_codec id = sdp_codec_id(&c->plan.codec[side]);
 	return codec_ptime_ok(id, p) ? p : 20;
 }
 
@@ -63,8 +62,8 @@ static void b2b_xcode_opts(const struct bcall *c, int side, struct media_leg_opt
 	int other = !side;
 	const struct sdp_codec *in = &c->plan.codec[side], *out = &c->plan.codec[other];
 	o->xc = (struct stream_xcode){
-		.in_codec = (uint8_t)codec_by_name(in->name, in->clock_rate),
-		.out_codec = (uint8_t)codec_by_name(out->name, out->clock_rate),
+		.in_codec = (uint8_t)sdp_codec_id(in),
+		.out_codec = (uint8_t)sdp_codec_id(out),
 		.in_pt = in->pt,
 		.out_pt = out->pt,
 		.in_ptime = (uint8_t)b2b_ptime(c, side),
@@ -395,7 +394,7 @@ static void b2b_cdr(const struct bcall *c, const char *reason)
 		media_ep_stats(&c->leg[s].ep, &st[s]);
 		const struct sdp_codec *pc = &c->plan.codec[s];
 		quality_of(&st[s], c->have_plan ? pc->clock_rate : 8000,
-			   c->have_plan ? codec_by_name(pc->name, pc->clock_rate) : STREAM_CODEC_NONE,
+			   c->have_plan ? sdp_codec_id(pc) : STREAM_CODEC_NONE,
 			   &q[s]);
 		quality_observe(&q[s]);
 		if (q[s].valid)
@@ -675,7 +674,7 @@ static int b2b_ringback(struct bcall *c)
 	int te = -1;
 	for (unsigned i = 0; i < a->sdp.n_codecs; i++) {
 		const struct sdp_codec *k = &a->sdp.codecs[i];
-		enum stream_codec id = codec_by_name(k->name, k->clock_rate);
+		enum stream_codec id = sdp_codec_id(k);
 		if (!x && id != STREAM_CODEC_NONE) /* prompts come in every codec mgw knows */
 			x = k;
 		if (te < 0 && strcasecmp(k->name, "telephone-event") == 0 && k->clock_rate == 8000)
@@ -683,7 +682,7 @@ static int b2b_ringback(struct bcall *c)
 	}
 	char err[256];
 	const struct stream_prompt *pr =
-		x ? prompt_for(b2b_cfg->media_ringback, codec_by_name(x->name, x->clock_rate), err,
+		x ? prompt_for(b2b_cfg->media_ringback, sdp_codec_id(x), err,
 			       sizeof(err))
 		  : NULL;
 	if (!pr)
@@ -903,7 +902,7 @@ static int b2b_play_inband(struct bcall *c, int to, char digit, unsigned ms)
 	char name[8], err[128];
 	snprintf(name, sizeof(name), "dtmf:%c", digit);
 	const struct sdp_codec *k = &c->plan.codec[to];
-	const struct stream_prompt *pr = prompt_for(name, codec_by_name(k->name, k->clock_rate), err,
+	const struct stream_prompt *pr = prompt_for(name, sdp_codec_id(k), err,
 						    sizeof(err));
 	if (!pr)
 		return -1;

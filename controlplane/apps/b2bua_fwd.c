@@ -9,7 +9,6 @@
 #include <strings.h>
 
 #include "controlplane/media/prompt.h"
-#include "dataplane/codec.h"
 #include "dataplane/player.h"
 #include "util/log.h"
 
@@ -174,8 +173,7 @@ static void b2b_moh(struct bcall *c, int from)
 	}
 	char err[256];
 	const struct sdp_codec *k = &c->plan.codec[held];
-	const struct stream_prompt *pr = prompt_for(b2b_cfg->media_moh,
-						    codec_by_name(k->name, k->clock_rate), err,
+	const struct stream_prompt *pr = prompt_for(b2b_cfg->media_moh, sdp_codec_id(k), err,
 						    sizeof(err));
 	if (!pr) {
 		LOG_W("b2bua", "%s: no music on hold: %s", b2b_id(c), err);

@@ -109,12 +109,6 @@ static void branch_free(struct ngbranch *b)
 	free(b);
 }
 
-/* The codec mgw knows @c as (NONE when it does not). */
-static enum stream_codec codec_of(const struct sdp_codec *c)
-{
-	return codec_by_name(c->name, c->clock_rate);
-}
-
 static bool is_g711(enum stream_codec c)
 {
 	return c == STREAM_CODEC_PCMU || c == STREAM_CODEC_PCMA;
@@ -124,7 +118,7 @@ static bool is_g711(enum stream_codec c)
  * a=ptime, or what it was asked for) when @c can send it, else 20 ms. */
 static unsigned side_ptime(const struct sdp_codec *c, unsigned want)
 {
-	return want && codec_ptime_ok(codec_of(c), want) ? want : 20;
+	return want && codec_ptime_ok(sdp_codec_id(c), want) ? want : 20;
 }
 
 /* The RTP clock of what side @i sends (jitter is counted in its units). */
@@ -140,7 +134,7 @@ static void quality_note(const struct ngcall *c, const struct ngbranch *b)
 		struct leg_quality q;
 		if (media_ep_stats(&b->ep[i], &st) != 0)
 			continue;
-		quality_of(&st, side_clock(b, i), codec_of(&b->codec[i]), &q);
+		quality_of(&st, side_clock(b, i), sdp_codec_id(&b->codec[i]), &q);
 		quality_observe(&q);
 		if (q.valid)
 			LOG_I("ng", "%s: %s received: loss %.2f%%, jitter %.1f ms, MOS %.2f",
@@ -634,7 +628,7 @@ static uint8_t side_inband(const struct ngbranch *b, int i)
 {
 	if (!cfg->media_inband_dtmf || b->peer[i].te_pt)
 		return STREAM_VAD_OFF;
-	enum stream_codec in = codec_of(&b->codec[i]), out = codec_of(&b->codec[!i]);
+	enum stream_codec in = sdp_codec_id(&b->codec[i]), out = sdp_codec_id(&b->codec[!i]);
 	if (b->transcode && !(is_g711(in) && is_g711(out)))
 		return STREAM_VAD_DECODED;
 	return in == STREAM_CODEC_PCMU ? STREAM_VAD_PCMU
@@ -662,7 +656,7 @@ static int publish(struct ngbranch *b)
 		lo[i].map.audio_in = lo[i].map.audio_out = 0xff;
 		lo[i].map.te_in = lo[i].map.te_out = b->peer[i].te_pt;
 		if (b->transcode) {
-			enum stream_codec in = codec_of(&b->codec[i]), out = codec_of(&b->codec[!i]);
+			enum stream_codec in = sdp_codec_id(&b->codec[i]), out = sdp_codec_id(&b->codec[!i]);
 			lo[i].map.audio_in = b->codec[i].pt;
 			lo[i].map.audio_out = b->codec[!i].pt;
 			if (is_g711(in) && is_g711(out)) {
@@ -975,7 +969,7 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 	bool xcode = false;
 	for (unsigned k = 0; first >= 0 && b->offer_side == offerer && b->have_src &&
 			     k < b->n_added; k++)
-		xcode |= codec_of(&b->added[k]) == codec_of(&chosen);
+		xcode |= sdp_codec_id(&b->added[k]) == sdp_codec_id(&chosen);
 	struct ngcall_sdp_opts so = o.sdp;
 	unsigned ptime[2] = {b->ptime[0], b->ptime[1]};
 	if (xcode) {
@@ -991,7 +985,7 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		so.add_first = true;
 		/* through the pipeline each side keeps its own packet time (the byte map relays
 		 * packets as they come: the answer's a=ptime goes on as it is) */
-		if (!(is_g711(codec_of(&b->src)) && is_g711(codec_of(&chosen))))
+		if (!(is_g711(sdp_codec_id(&b->src)) && is_g711(sdp_codec_id(&chosen))))
 			so.ptime = ptime[offerer];
 	}
 	size_t mark = out->len;
@@ -1012,8 +1006,8 @@ static void cmd_answer(const struct be_node *req, struct be_buf *out)
 		ngc_error(out, why ? why : "cannot publish the media");
 		return;
 	}
-	if (xcode && (!was.transcode || codec_of(&b->codec[0]) != codec_of(&was.codec[0]) ||
-		      codec_of(&b->codec[1]) != codec_of(&was.codec[1])))
+	if (xcode && (!was.transcode || sdp_codec_id(&b->codec[0]) != sdp_codec_id(&was.codec[0]) ||
+		      sdp_codec_id(&b->codec[1]) != sdp_codec_id(&was.codec[1])))
 		LOG_I("ng", "%s: caller %s, callee %s%s", c->call_id, b->codec[0].name,
 		      b->codec[1].name, xcode ? " (transcoded)" : "");
 	b->answered = true;
@@ -1029,7 +1023,7 @@ static void leg_stats(struct be_buf *out, const char *name, const struct ngbranc
 	struct in_addr a = media_ep_addr(ep);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	media_ep_stats(ep, &st);
-	quality_of(&st, side_clock(b, i), codec_of(&b->codec[i]), &q);
+	quality_of(&st, side_clock(b, i), sdp_codec_id(&b->codec[i]), &q);
 	be_cstr(out, name);
 	be_dict(out);
 	be_kv_str(out, "address", ip);
@@ -1172,7 +1166,7 @@ static bool side_named(const struct ngcall *c, const struct ngbranch *b, const c
 static struct sdp_codec branch_codec(const struct ngbranch *b, int i)
 {
 	const struct sdp_codec *c = b->answered ? &b->codec[i] : b->have_src ? &b->src : NULL;
-	return c && codec_of(c) != STREAM_CODEC_NONE
+	return c && sdp_codec_id(c) != STREAM_CODEC_NONE
 		       ? *c
 		       : (struct sdp_codec){.pt = 0, .name = "PCMU", .clock_rate = 8000};
 }
@@ -1209,7 +1203,7 @@ static void cmd_play_media(const struct be_node *req, struct be_buf *out, bool s
 			}
 			char err[256];
 			struct sdp_codec k = branch_codec(b, i);
-			const struct stream_prompt *pr = prompt_for(file, codec_of(&k), err,
+			const struct stream_prompt *pr = prompt_for(file, sdp_codec_id(&k), err,
 								    sizeof(err));
 			if (!pr) {
 				ngc_error(out, err);

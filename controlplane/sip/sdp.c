@@ -56,9 +56,14 @@ static bool is_opus(const char *name)
 	return strcasecmp(name, "opus") == 0;
 }
 
+enum stream_codec sdp_codec_id(const struct sdp_codec *c)
+{
+	return codec_by_name(c->name, c->clock_rate);
+}
+
 int sdp_codec_attrs(const struct sdp_codec *c, char *out, size_t len)
 {
-	const struct codec_info *ci = codec_info(codec_by_name(c->name, c->clock_rate));
+	const struct codec_info *ci = codec_info(sdp_codec_id(c));
 	char ch[8] = "", fmtp[64] = "";
 	if (ci && ci->channels > 1)
 		snprintf(ch, sizeof(ch), "/%u", ci->channels);

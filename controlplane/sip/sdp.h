@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/stream.h"
+
 #define SDP_MAX_PT 32
 #define SDP_MAX_MEDIA 8 /* m= lines per description; more is SDP_ERR_PARSE */
 
@@ -46,6 +48,9 @@ struct sdp_nego {
 	enum sdp_dir dir;       /* our direction in the answer (mirror of the offer) */
 	unsigned ptime;
 };
+
+/** The codec mgw knows @c as (its rtpmap name and clock), STREAM_CODEC_NONE when none. */
+enum stream_codec sdp_codec_id(const struct sdp_codec *c);
 
 /** The a=rtpmap line of @c, and its a=fmtp when mgw writes one (G.729 annexb=no, Opus's FEC),
  *  each ending in CRLF. Returns the length, or -1 when @len is too small. */
