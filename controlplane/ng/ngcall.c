@@ -638,11 +638,6 @@ static uint8_t side_inband(const struct ngbranch *b, int i)
 
 static int publish(struct ngbranch *b)
 {
-	if (!b->transcode && !b->blocked[0] && !b->blocked[1] && !b->dtmf_blocked[0] &&
-	    !b->dtmf_blocked[1] && side_clock(b, 0) == 8000 && side_clock(b, 1) == 8000 &&
-	    !side_inband(b, 0) && !side_inband(b, 1))
-		return media_ep_relay(&b->ep[0], &b->ep[1], &b->peer[0], &b->peer[1], b->latch, false,
-				      NULL, NULL);
 	struct media_leg_opts lo[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&lo[i], 0, sizeof(lo[i]));
