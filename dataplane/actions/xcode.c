@@ -43,16 +43,10 @@ struct xcode_pipe {
 	struct jbuf jb;
 	/* [o] written; [x] read by the other leg's worker, which sends the RTCP sender reports
 	 * on this source to its peer (RTCP is terminated on transcoded legs): payload octets
-	 * sent, and the last packet's RTP timestamp | when it went (TSC in 1/65536 s) << 32 */
+	 * sent, and the last packet's RTP timestamp | when it went << 32 (the TSC in units of
+	 * 65536 cycles, 22 us at 3 GHz, modulo 2^32: a day and more between wraps) */
 	_Atomic uint64_t sent_octets, last_sent;
 };
-
-/* The TSC in 1/65536 s (wraps every 18 hours; differences are taken modulo 2^32). */
-static uint32_t xcode_t16(uint64_t tsc)
-{
-	uint64_t hz = dp.tsc_hz ? dp.tsc_hz : rte_get_tsc_hz();
-	return (uint32_t)(((unsigned __int128)tsc << 16) / hz);
-}
 
 void xcode_sender(const struct stream_xcode *x, uint64_t now, struct xcode_sent *out)
 {
@@ -61,8 +55,9 @@ void xcode_sender(const struct stream_xcode *x, uint64_t now, struct xcode_sent 
 	out->octets = atomic_load_explicit(&pp->sent_octets, memory_order_relaxed);
 	out->ssrc = pp->ssrc;
 	/* the instant's timestamp: the last one sent, moved on by the time since */
-	uint32_t since = xcode_t16(now) - (uint32_t)(last >> 32);
-	out->ts = (uint32_t)last + (uint32_t)(((uint64_t)since * pp->out_clock) >> 16);
+	uint64_t since = (uint64_t)((uint32_t)(now >> 16) - (uint32_t)(last >> 32)) << 16;
+	uint64_t hz = dp.tsc_hz ? dp.tsc_hz : rte_get_tsc_hz();
+	out->ts = (uint32_t)last + (uint32_t)((unsigned __int128)since * pp->out_clock / hz);
 }
 
 uint32_t xcode_in_ssrc(const struct stream_xcode *x)
@@ -286,7 +281,7 @@ int xcode_tick(struct dp_worker *w, const struct stream_cfg *c, struct stream_st
 			      atomic_load_explicit(&pp->sent_octets, memory_order_relaxed) +
 				      (uint64_t)len,
 			      memory_order_relaxed);
-	atomic_store_explicit(&pp->last_sent, (uint64_t)xcode_t16(rte_rdtsc()) << 32 | ts,
+	atomic_store_explicit(&pp->last_sent, (rte_rdtsc() >> 16) << 32 | ts,
 			      memory_order_relaxed);
 	ctr_inc(&st->tx_pkts);
 	ctr_inc(&w->stats.xcode_sent);
