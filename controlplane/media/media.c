@@ -37,6 +37,12 @@ static uint64_t tsc_hz;
 /* Ports released whose last config waits for its grace period. */
 static unsigned n_cooling;
 
+/* A stream's arrival clock multiplier for RTP clock @clock (stream_cfg.ts_mult). */
+static uint32_t media_ts_mult(uint32_t clock)
+{
+	return tsc_hz ? (uint32_t)(((uint64_t)clock << 32) / tsc_hz) : 0;
+}
+
 int media_init(const struct config *cfg, char *err, size_t err_len)
 {
 	if (prompt_init(cfg->media_tone_plan, (const char(*)[128])cfg->media_tones,
@@ -59,7 +65,7 @@ int media_init(const struct config *cfg, char *err, size_t err_len)
 		return -1;
 	}
 	tsc_hz = rte_get_tsc_hz(); /* 0 without EAL (unit tests): no jitter then */
-	ts_mult = tsc_hz ? (uint32_t)(((uint64_t)MEDIA_CLOCK_RATE << 32) / tsc_hz) : 0;
+	ts_mult = media_ts_mult(MEDIA_CLOCK_RATE);
 	return 0;
 }
 
@@ -293,7 +299,7 @@ static int media_leg_apply(struct stream_cfg *c, const struct media_leg_opts *o,
 		return 0;
 	c->dir = o->dir;
 	if (o->clock && o->clock != MEDIA_CLOCK_RATE)
-		c->ts_mult = tsc_hz ? (uint32_t)(((uint64_t)o->clock << 32) / tsc_hz) : 0;
+		c->ts_mult = media_ts_mult(o->clock);
 	c->xmap = o->map;
 	c->vad = o->vad;
 	c->inband = c->te_pt ? STREAM_VAD_OFF : o->inband;
